@@ -1,0 +1,88 @@
+// The gradc command line (SPEC §2). Exit status: 0 success, 1 a problem with the user's input, 2 wrong usage.
+// A bug inside gradc prints `internal error` and its message; the stack only with GRADC_DEBUG=1.
+
+import { deriveGradients } from '../autodiff/gradients.js';
+import { loadModel } from '../frontend/index.js';
+import type { Model } from '../frontend/model.js';
+import { formatDiagnostic, PlainError, UserError } from '../source/diagnostics.js';
+import { choice, dimOverrides, OptionSpec, ParsedArgs, parseArgs, UsageError } from './args.js';
+import { checkReport } from './check.js';
+import { formatGradients } from './grad.js';
+
+const COMMON: Record<string, OptionSpec> = { '--dim': { flag: false, repeat: true } };
+
+interface Command {
+  summary: string;
+  options: Record<string, OptionSpec>;
+  run(args: ParsedArgs, model: Model): number | Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  check: {
+    summary: 'parse and shape-check; print a summary of inputs, parameters and graph sizes',
+    options: {},
+    run: (_, model) => { console.log(checkReport(model).text); return 0; },
+  },
+  grad: {
+    summary: 'print the derived gradients (--wrt NAME, --format text|latex|mathjs|json, --inline)',
+    options: { '--wrt': { flag: false, repeat: true }, '--format': { flag: false }, '--inline': { flag: true } },
+    run: (args, model) => {
+      const wrt = wrtOption(args, model);
+      const format = choice(args, '--format', ['text', 'latex', 'mathjs', 'json'] as const, 'text');
+      const g = deriveGradients(model, wrt);
+      console.log(formatGradients(g, format, args.options.has('--inline'), wrt));
+      return 0;
+    },
+  },
+};
+
+export function wrtOption(args: ParsedArgs, model: Model): string[] {
+  const wrt = args.options.get('--wrt') ?? model.params.map((p) => p.name);
+  for (const w of wrt) {
+    if (!model.params.some((p) => p.name === w)) {
+      throw new PlainError(`--wrt ${w}: '${w}' is not a parameter of ${model.name} (its parameters: ${model.params.map((p) => p.name).join(', ')})`);
+    }
+  }
+  return wrt;
+}
+
+export const USAGE = [
+  'usage: gradc COMMAND MODEL.nn [options]',
+  '',
+  'commands:',
+  ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`),
+  '',
+  'every command takes --dim NAME=VALUE (repeatable) to override a dim',
+].join('\n');
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+      console.log(USAGE);
+      return argv.length === 0 ? 2 : 0;
+    }
+    const cmd = COMMANDS[argv[0]];
+    if (!cmd) throw new UsageError(`unknown command '${argv[0]}'`);
+    const args = parseArgs(argv, { ...COMMON, ...cmd.options });
+    if (args.positional.length !== 1) throw new UsageError(`${args.command} takes one model file, got ${args.positional.length}`);
+    const model = loadModel(args.positional[0], { dimOverrides: dimOverrides(args) });
+    return await cmd.run(args, model);
+  } catch (e) {
+    return report(e);
+  }
+}
+
+export function report(e: unknown): number {
+  if (e instanceof UserError) {
+    console.error(e.diagnostics.map(formatDiagnostic).join('\n'));
+    const n = e.diagnostics.length;
+    console.error(`${n} error${n === 1 ? '' : 's'}`);
+    return 1;
+  }
+  if (e instanceof PlainError) { console.error(`gradc: error: ${e.message}`); return 1; }
+  if (e instanceof UsageError) { console.error(`gradc: ${e.message}\n\n${USAGE}`); return 2; }
+  const err = e as Error;
+  console.error(`gradc: internal error: ${err?.message ?? String(e)}`);
+  if (process.env.GRADC_DEBUG === '1') console.error(err?.stack);
+  return 1;
+}

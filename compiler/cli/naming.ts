@@ -1,0 +1,39 @@
+// Names for printing gradients: forward values by the model's own names, gradient steps as dL/dz2
+// (∂L/∂z^{(2)} in LaTeX), and derived fns written out where a format needs closed expressions.
+
+import type { Gradients } from '../autodiff/gradients.js';
+import type { Node } from '../ir/node.js';
+import { substitute, topo } from '../ir/node.js';
+import type { Style } from '../ir/op.js';
+import { fnOf } from '../ir/ops/call.js';
+import { latexName } from '../ir/ops/leaves.js';
+import type { Naming } from '../ir/print.js';
+
+export function gradName(loss: string, of: string, style: Style): string {
+  return style === 'latex' ? `\\frac{\\partial ${latexName(loss)}}{\\partial ${latexName(of)}}` : `d${loss}/d${of}`;
+}
+
+/** Names for the backward program: forward values on the loss's path, and earlier steps. */
+export function programNaming(g: Gradients, style: Style): { naming: Naming; stepName: Map<Node, string> } {
+  const names = new Map<Node, string>();
+  const onPath = new Set(topo([g.loss]));
+  for (const v of g.model.values) {
+    const n = g.forward.get(v.name)!;
+    if (onPath.has(n) && !names.has(n) && n.args.length > 0) names.set(n, style === 'latex' ? latexName(v.name) : v.name);
+  }
+  const stepName = new Map<Node, string>();
+  for (const s of g.steps) if (!stepName.has(s.node)) stepName.set(s.node, gradName(g.model.loss.name, s.of, style));
+  const naming: Naming = (n) => stepName.get(n) ?? names.get(n);
+  return { naming, stepName };
+}
+
+/** Replace each call of a derived fn (f′) by its body, so the expression names only the user's own fns. */
+export function expandDerivedFns(root: Node): Node {
+  return substitute(root, (n) => {
+    if (n.op !== 'call' || !fnOf(n).derivedFrom) return undefined;
+    const fn = fnOf(n);
+    const args = n.args.map(expandDerivedFns);
+    const body = substitute(fn.body, (m) => (m.op === 'var' ? args[fn.params.indexOf(m.attr.name as string)] : undefined));
+    return expandDerivedFns(body);
+  });
+}

@@ -1,0 +1,36 @@
+// The syntax tree of a .nn file, as the parser produces it and the lowering step consumes it.
+
+import type { Span } from '../source/diagnostics.js';
+
+export type Expr =
+  | { kind: 'num'; value: number; span: Span }
+  | { kind: 'name'; name: string; span: Span }
+  | { kind: 'unary'; op: '-' | '+'; arg: Expr; span: Span }
+  | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr; span: Span; opSpan: Span }
+  | { kind: 'transpose'; arg: Expr; span: Span }
+  | { kind: 'call'; name: string; nameSpan: Span; args: Expr[]; span: Span };
+
+export type BinaryOp = '+' | '-' | '*' | '/' | '^' | '.*' | './' | '.^';
+
+/** A size in a shape: a dim's name or an integer literal. */
+export interface SizeRef { text: string; span: Span; literal?: number }
+
+export type ShapeAst =
+  | { kind: 'tensor'; sizes: SizeRef[]; span: Span }
+  | { kind: 'class'; k: SizeRef; span: Span };
+
+export type Init =
+  | { kind: 'const'; value: number }
+  | { kind: 'xavier' } | { kind: 'he' }
+  | { kind: 'normal'; mean: number; std: number }
+  | { kind: 'uniform'; lo: number; hi: number };
+
+export interface Ident { name: string; span: Span }
+
+export type Statement =
+  | { kind: 'model'; name: Ident; span: Span }
+  | { kind: 'dim'; entries: { name: Ident; value: number; valueSpan: Span }[]; span: Span }
+  | { kind: 'input'; name: Ident; shape: ShapeAst; span: Span }
+  | { kind: 'param'; name: Ident; shape: ShapeAst; init?: Init; initSpan?: Span; span: Span }
+  | { kind: 'fn'; name: Ident; params: Ident[]; body: Expr; span: Span }
+  | { kind: 'let'; role: 'intermediate' | 'output' | 'loss'; name: Ident; expr: Expr; span: Span };

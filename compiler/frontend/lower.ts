@@ -1,0 +1,360 @@
+// Lowering: statements → IR, in source order, with every shape checked here so that errors point at the
+// user's text. A failed expression lowers to null and its name is "poisoned", so one mistake gives one
+// message instead of a cascade; independent mistakes are all reported.
+
+import type { FnDef, Node, Shape } from '../ir/node.js';
+import { showShape } from '../ir/node.js';
+import * as B from '../ir/build.js';
+import { broadcastShape } from '../ir/ops/common.js';
+import type { DiagnosticBag, SourceFile, Span } from '../source/diagnostics.js';
+import { nearest } from '../source/diagnostics.js';
+import type { Expr, Init, ShapeAst, SizeRef, Statement } from './ast.js';
+import { BUILTINS, CONSTANTS } from './builtins.js';
+import type { InputDecl, Model, ParamDecl, ValueDecl } from './model.js';
+
+type Binding =
+  | { kind: 'dim'; node: Node; span: Span }
+  | { kind: 'input' | 'param' | 'intermediate' | 'output' | 'loss'; node: Node; span: Span }
+  | { kind: 'fn'; fn: FnDef; span: Span }
+  | { kind: 'var'; node: Node; span: Span }
+  | { kind: 'poison'; span: Span };
+
+const ROLE_WORD: Record<string, string> = {
+  dim: 'a dim', input: 'an input', param: 'a parameter', intermediate: 'an intermediate', output: 'an output',
+  loss: 'the loss', fn: 'a function', var: 'a function argument', poison: 'a name',
+};
+
+export interface LowerOptions { dimOverrides?: ReadonlyMap<string, number> }
+
+let nextFnId = 1;
+export function newFnId(): number { return nextFnId++; }
+
+export function lower(file: SourceFile, statements: Statement[], diags: DiagnosticBag, opts: LowerOptions = {}): Model | undefined {
+  const scope = new Map<string, Binding>();
+  const dims = new Map<string, { value: number; span: Span }>();
+  const inputs: InputDecl[] = [];
+  const params: ParamDecl[] = [];
+  const fns = new Map<string, FnDef>();
+  const values: ValueDecl[] = [];
+  const spans = new Map<Node, Span>();
+  let modelName = file.path.replace(/^.*[\\/]/, '').replace(/\.nn$/, '');
+  let loss: ValueDecl | undefined;
+  let lossSeen = false;
+
+  const text = (e: Expr): string => {
+    const s = file.slice(e.span).replace(/\s+/g, ' ');
+    return s.length <= 24 ? s : 'the expression';
+  };
+  const line = (s: Span) => file.position(s.start).line;
+
+  const define = (name: string, nameSpan: Span, b: Binding): void => {
+    if (name in BUILTINS || name in CONSTANTS) {
+      diags.error(nameSpan, `'${name}' is a built-in ${name in BUILTINS ? 'function' : 'constant'}; choose another name`);
+      return;
+    }
+    const prev = scope.get(name);
+    if (prev) {
+      diags.error(nameSpan, `'${name}' is already defined (as ${ROLE_WORD[prev.kind]} on line ${line(prev.span)}); each name is defined once`);
+      return;
+    }
+    scope.set(name, b);
+  };
+
+  const size = (ref: SizeRef, what: string): number | undefined => {
+    if (ref.literal !== undefined) {
+      if (!Number.isInteger(ref.literal) || ref.literal <= 0) { diags.error(ref.span, `${what} must be a positive integer, found ${ref.text}`); return undefined; }
+      return ref.literal;
+    }
+    const b = scope.get(ref.text);
+    if (b?.kind === 'dim') return b.node.attr.value as number;
+    if (b?.kind === 'poison') return undefined;
+    if (b) { diags.error(ref.span, `'${ref.text}' is ${ROLE_WORD[b.kind]}, not a dim: a size must be a dim or a positive integer`); return undefined; }
+    const guess = nearest(ref.text, [...scope].filter(([, v]) => v.kind === 'dim').map(([k]) => k));
+    diags.error(ref.span, `unknown dim '${ref.text}'${guess ? `: did you mean ${guess}?` : `: declare it first (dim ${ref.text} = 10)`}`);
+    return undefined;
+  };
+
+  const shapeOf = (s: ShapeAst): { shape: Shape; classes?: number; classDim?: string } | undefined => {
+    if (s.kind === 'class') {
+      const k = size(s.k, 'the number of classes');
+      if (k === undefined) return undefined;
+      if (k < 2) { diags.error(s.k.span, `class(${s.k.text}) needs at least 2 classes, found ${k}`); return undefined; }
+      return { shape: [], classes: k, classDim: s.k.literal === undefined ? s.k.text : undefined };
+    }
+    const sizes = s.sizes.map((r) => size(r, 'a size'));
+    if (sizes.some((x) => x === undefined)) return undefined;
+    if (sizes.length > 2) { diags.error(s.span, `tensors of rank ${sizes.length} are not supported: use scalars, vectors [n] or matrices [m, n]`); return undefined; }
+    return { shape: sizes as number[] };
+  };
+
+  // ---- expressions -------------------------------------------------------------------------------
+  interface ExprScope { fnName?: string; fnParams?: ReadonlySet<string> }
+
+  const expr = (e: Expr, es: ExprScope): Node | null => {
+    const r = exprInner(e, es);
+    if (r && !spans.has(r)) spans.set(r, e.span);
+    return r;
+  };
+
+  const exprInner = (e: Expr, es: ExprScope): Node | null => {
+    switch (e.kind) {
+      case 'num': return B.constant(e.value);
+      case 'name': return nameRef(e.name, e.span, es);
+      case 'unary': {
+        const a = expr(e.arg, es);
+        return a && (e.op === '-' ? B.neg(a) : a);
+      }
+      case 'transpose': {
+        const a = expr(e.arg, es);
+        return a && B.transpose(a); // a scalar or a vector is unchanged, as in mathjs
+      }
+      case 'call': return callExpr(e, es);
+      case 'binary': {
+        const l = expr(e.left, es), r = expr(e.right, es);
+        if (!l || !r) return null;
+        return binary(e, l, r);
+      }
+    }
+  };
+
+  const nameRef = (name: string, sp: Span, es: ExprScope): Node | null => {
+    if (es.fnParams) {
+      if (es.fnParams.has(name)) return B.variable(name);
+      if (name === es.fnName) { diags.error(sp, `fn ${name} refers to itself: recursion is not allowed`); return null; }
+    }
+    if (name in CONSTANTS && !scope.has(name)) return B.constant(CONSTANTS[name]);
+    const b = scope.get(name);
+    if (!b) {
+      if (name in BUILTINS) { diags.error(sp, `'${name}' is a built-in function: call it as ${BUILTINS[name].signature}`); return null; }
+      const visible = [...scope].filter(([, v]) => v.kind !== 'fn' && (!es.fnParams || v.kind === 'dim')).map(([k]) => k);
+      const guess = nearest(name, [...visible, ...(es.fnParams ?? [])]);
+      diags.error(sp, `unknown name '${name}'${guess ? `: did you mean ${guess}?` : ': a name must be defined before it is used'}`);
+      return null;
+    }
+    switch (b.kind) {
+      case 'poison': return null;
+      case 'fn': diags.error(sp, `'${name}' is a function: call it as ${name}(…)`); return null;
+      case 'dim': return b.node;
+      default:
+        if (es.fnParams) {
+          diags.error(sp, `fn ${es.fnName} cannot use ${ROLE_WORD[b.kind]} '${name}': a fn sees only its arguments (${[...es.fnParams].join(', ')}), dims and constants; pass ${name} as an argument`);
+          return null;
+        }
+        return b.node;
+    }
+  };
+
+  const callExpr = (e: Extract<Expr, { kind: 'call' }>, es: ExprScope): Node | null => {
+    if (es.fnParams && e.name === es.fnName) { diags.error(e.nameSpan, `fn ${e.name} calls itself: recursion is not allowed`); return null; }
+    const user = scope.get(e.name);
+    const builtin = BUILTINS[e.name];
+    if (!builtin && user?.kind !== 'fn') {
+      if (user?.kind === 'poison') { e.args.forEach((a) => expr(a, es)); return null; }
+      if (user) { diags.error(e.nameSpan, `'${e.name}' is ${ROLE_WORD[user.kind]}, not a function: write ${e.name} * (…) for a product`); return null; }
+      const guess = nearest(e.name, [...Object.keys(BUILTINS), ...[...scope].filter(([, v]) => v.kind === 'fn').map(([k]) => k)]);
+      diags.error(e.nameSpan, `unknown function '${e.name}'${guess ? `: did you mean ${guess}?` : ''}`);
+      e.args.forEach((a) => expr(a, es));
+      return null;
+    }
+    const arity = builtin ? builtin.arity : (user as { fn: FnDef }).fn.params.length;
+    const signature = builtin ? builtin.signature : `${e.name}(${(user as { fn: FnDef }).fn.params.join(', ')})`;
+    if (e.args.length !== arity) {
+      diags.error(e.span, `${e.name} takes ${arity} argument${arity === 1 ? '' : 's'}, found ${e.args.length}: ${signature}`);
+      e.args.forEach((a) => expr(a, es));
+      return null;
+    }
+    if (e.name === 'onehot') return onehotExpr(e, es);
+    const args = e.args.map((a) => expr(a, es));
+    if (args.some((a) => !a)) return null;
+    const nodes = args as Node[];
+    if (e.name === 'cross_entropy') return crossEntropyExpr(e, nodes);
+    if (!builtin) {
+      const fn = (user as { fn: FnDef }).fn;
+      let shape: Shape = [];
+      for (let i = 0; i < nodes.length; i++) {
+        const s = broadcastShape(shape, nodes[i].shape);
+        if (!s) { diags.error(e.args[i].span, `the arguments of ${e.name} must have matching shapes (or be scalars): ${text(e.args[i])} is ${showShape(nodes[i].shape)}, the others give ${showShape(shape)}`); return null; }
+        shape = s;
+      }
+      return B.call(fn, nodes);
+    }
+    const r = builtin.build({ nodes, texts: e.args.map(text) });
+    if ('error' in r) { diags.error(r.arg === undefined ? e.span : e.args[r.arg].span, r.error); return null; }
+    return r;
+  };
+
+  const classLabel = (node: Node, argExpr: Expr, fnName: string): number | undefined => {
+    if (node.op === 'input' && node.attr.classes !== undefined) return node.attr.classes as number;
+    diags.error(argExpr.span, `${fnName} needs a class label (an input declared as class(K)), but ${text(argExpr)} is ${node.op === 'input' ? `an input of shape ${showShape(node.shape)}` : `an expression of shape ${showShape(node.shape)}`}`);
+    return undefined;
+  };
+
+  const onehotExpr = (e: Extract<Expr, { kind: 'call' }>, es: ExprScope): Node | null => {
+    const y = expr(e.args[0], es);
+    const kArg = e.args[1];
+    let k: number | undefined, kName: string | undefined;
+    if (kArg.kind === 'num') {
+      if (Number.isInteger(kArg.value) && kArg.value > 0) k = kArg.value;
+      else diags.error(kArg.span, `the size of onehot must be a positive integer, found ${file.slice(kArg.span)}`);
+    } else if (kArg.kind === 'name') {
+      const b = scope.get(kArg.name);
+      if (b?.kind === 'dim') { k = b.node.attr.value as number; kName = kArg.name; }
+      else if (b?.kind !== 'poison') diags.error(kArg.span, `the size of onehot must be a dim or an integer, but '${kArg.name}' is ${b ? ROLE_WORD[b.kind] : 'not defined'}`);
+    } else diags.error(kArg.span, 'the size of onehot must be a dim or an integer literal');
+    if (!y || k === undefined) return null;
+    const classes = classLabel(y, e.args[0], 'onehot');
+    if (classes === undefined) return null;
+    if (classes !== k) { diags.error(kArg.span, `${text(e.args[0])} is class(${classes}) but onehot has size ${k}: they must agree`); return null; }
+    return B.onehot(y, k, kName ?? (y.attr.classDim as string | undefined));
+  };
+
+  const crossEntropyExpr = (e: Extract<Expr, { kind: 'call' }>, [z, y]: Node[]): Node | null => {
+    if (z.rank !== 1) { diags.error(e.args[0].span, `cross_entropy needs a vector of logits, but ${text(e.args[0])} is ${showShape(z.shape)}`); return null; }
+    const classes = classLabel(y, e.args[1], 'cross_entropy');
+    if (classes === undefined) return null;
+    if (classes !== z.shape[0]) {
+      diags.error(e.span, `${text(e.args[0])} has ${z.shape[0]} logits but ${text(e.args[1])} is class(${classes}): they must agree`);
+      return null;
+    }
+    return B.crossEntropy(z, y);
+  };
+
+  const binary = (e: Extract<Expr, { kind: 'binary' }>, l: Node, r: Node): Node | null => {
+    const L = `${text(e.left)} is ${showShape(l.shape)}`, R = `${text(e.right)} is ${showShape(r.shape)}`;
+    const elementwise = (build: (a: Node, b: Node) => Node, verb: string): Node | null => {
+      if (broadcastShape(l.shape, r.shape)) return build(l, r);
+      let hint = '';
+      if (l.rank === 2 && r.rank === 2 && l.shape[0] === r.shape[1] && l.shape[1] === r.shape[0]) hint = `: did you mean ${text(e.left)} ${e.op} ${text(e.right)}'?`;
+      else if (l.rank === 2 && r.rank === 1 && r.shape[0] === l.shape[0]) hint = `: a vector broadcasts along the rows of a matrix of its last size; did you mean ${text(e.left)}' ${e.op} ${text(e.right)}?`;
+      else if (r.rank === 2 && l.rank === 1 && l.shape[0] === r.shape[0]) hint = `: a vector broadcasts along the rows of a matrix of its last size; did you mean ${text(e.left)} ${e.op} ${text(e.right)}'?`;
+      else hint = ': shapes must be equal, or one a scalar, or a matrix and a vector of its last size';
+      diags.error(e.opSpan, `cannot ${verb}: ${L} and ${R}${hint}`);
+      return null;
+    };
+    switch (e.op) {
+      case '+': return elementwise(B.add, 'add');
+      case '-': return elementwise(B.sub, 'subtract');
+      case '.*': return elementwise(B.mul, 'multiply elementwise');
+      case './': return elementwise(B.div, 'divide elementwise');
+      case '.^': return elementwise(B.pow, 'raise elementwise to a power');
+      case '/':
+        if (r.isScalar) return B.div(l, r);
+        diags.error(e.opSpan, `a / b divides by a scalar, but ${R}: write ${text(e.left)} ./ ${text(e.right)} for elementwise division`);
+        return null;
+      case '^':
+        if (l.isScalar && r.isScalar) return B.pow(l, r);
+        diags.error(e.opSpan, `^ is the power of a scalar, but ${l.isScalar ? R : L}: write ${text(e.left)} .^ ${text(e.right)} for an elementwise power`);
+        return null;
+      case '*': return product(e, l, r, L, R);
+    }
+  };
+
+  const product = (e: Extract<Expr, { kind: 'binary' }>, l: Node, r: Node, L: string, R: string): Node | null => {
+    if (l.isScalar || r.isScalar) return B.mul(l, r);
+    if (l.rank === 1 && r.rank === 1) {
+      if (l.shape[0] === r.shape[0]) return B.dot(l, r);
+      diags.error(e.opSpan, `the product of two vectors is their dot product, which needs one length: ${L} and ${R}; for an outer product write outer(${text(e.left)}, ${text(e.right)})`);
+      return null;
+    }
+    const inner = (a: Shape, b: Shape) => (a.length === 2 ? a[1] : a[0]) === b[0];
+    if (inner(l.shape, r.shape)) return B.matmul(l, r);
+    const lt = l.rank === 2 ? [l.shape[1], l.shape[0]] : l.shape;
+    const rt = r.rank === 2 ? [r.shape[1], r.shape[0]] : r.shape;
+    const [a, b] = [text(e.left), text(e.right)];
+    let hint: string;
+    if (l.rank === 2 && inner(lt, r.shape)) hint = `did you mean ${a}' * ${b}?`;
+    else if (r.rank === 2 && inner(l.shape, rt)) hint = `did you mean ${a} * ${b}'?`;
+    else if (inner(r.shape, l.shape)) hint = `did you mean ${b} * ${a}? (the arguments are swapped)`;
+    else hint = `the inner sizes ${l.rank === 2 ? l.shape[1] : l.shape[0]} and ${r.shape[0]} must agree`;
+    diags.error(e.opSpan, `cannot multiply: ${L} and ${R}: ${hint}`);
+    return null;
+  };
+
+  // ---- statements --------------------------------------------------------------------------------
+  statements.forEach((st, index) => {
+    switch (st.kind) {
+      case 'model':
+        if (index !== 0) diags.error(st.span, '`model NAME` must be the first statement');
+        modelName = st.name.name;
+        return;
+      case 'dim':
+        for (const d of st.entries) {
+          const override = opts.dimOverrides?.get(d.name.name);
+          const value = override ?? d.value;
+          if (override === undefined && (!Number.isInteger(d.value) || d.value <= 0)) {
+            diags.error(d.valueSpan, `dim ${d.name.name} must be a positive integer, found ${file.slice(d.valueSpan)}`);
+            define(d.name.name, d.name.span, { kind: 'poison', span: d.name.span });
+            continue;
+          }
+          dims.set(d.name.name, { value, span: d.name.span });
+          define(d.name.name, d.name.span, { kind: 'dim', node: B.dim(d.name.name, value), span: d.name.span });
+        }
+        return;
+      case 'input': {
+        const s = shapeOf(st.shape);
+        if (!s) { define(st.name.name, st.name.span, { kind: 'poison', span: st.name.span }); return; }
+        const node = B.input(st.name.name, s.shape, s.classes, s.classDim);
+        if (!scope.has(st.name.name)) inputs.push({ name: st.name.name, node, shape: s.shape, classes: s.classes, span: st.name.span });
+        define(st.name.name, st.name.span, { kind: 'input', node, span: st.name.span });
+        return;
+      }
+      case 'param': {
+        const s = shapeOf(st.shape);
+        if (s?.classes !== undefined) { diags.error(st.shape.span, 'a parameter cannot be a class label: give it a shape like [n] or [n, d]'); }
+        if (!s || s.classes !== undefined) { define(st.name.name, st.name.span, { kind: 'poison', span: st.name.span }); return; }
+        const node = B.param(st.name.name, s.shape);
+        const init: Init = st.init ?? (s.shape.length >= 2 ? { kind: 'xavier' } : { kind: 'const', value: 0 });
+        if (!scope.has(st.name.name)) params.push({ name: st.name.name, node, shape: s.shape, init, span: st.name.span });
+        define(st.name.name, st.name.span, { kind: 'param', node, span: st.name.span });
+        return;
+      }
+      case 'fn': {
+        const names = new Set<string>();
+        for (const p of st.params) {
+          if (names.has(p.name)) diags.error(p.span, `fn ${st.name.name} has two arguments named '${p.name}'`);
+          names.add(p.name);
+        }
+        const body = expr(st.body, { fnName: st.name.name, fnParams: names });
+        if (body && !body.isScalar) {
+          diags.error(st.body.span, `the body of fn ${st.name.name} has shape ${showShape(body.shape)}; a fn is a scalar function of scalars`);
+        }
+        if (!body || !body.isScalar) { define(st.name.name, st.name.span, { kind: 'poison', span: st.name.span }); return; }
+        const fn: FnDef = Object.freeze({ id: newFnId(), name: st.name.name, params: st.params.map((p) => p.name), body });
+        if (!scope.has(st.name.name)) fns.set(st.name.name, fn);
+        define(st.name.name, st.name.span, { kind: 'fn', fn, span: st.name.span });
+        return;
+      }
+      case 'let': {
+        const node = expr(st.expr, {});
+        if (st.role === 'loss') {
+          if (lossSeen) diags.error(st.name.span, `a second loss '${st.name.name}': a model has exactly one loss (use output for other values)`);
+          lossSeen = true;
+          if (node && !node.isScalar) {
+            diags.error(st.expr.span, `the loss ${st.name.name} has shape ${showShape(node.shape)}, but a loss must be a scalar per example: did you mean sum(…) or mean(…)?`);
+            define(st.name.name, st.name.span, { kind: 'poison', span: st.name.span });
+            return;
+          }
+        }
+        if (!node) { define(st.name.name, st.name.span, { kind: 'poison', span: st.name.span }); return; }
+        const decl: ValueDecl = { name: st.name.name, node, role: st.role, span: st.name.span };
+        if (!scope.has(st.name.name)) {
+          values.push(decl);
+          if (st.role === 'loss' && !loss) loss = decl;
+        }
+        define(st.name.name, st.name.span, { kind: st.role, node, span: st.name.span });
+        return;
+      }
+    }
+  });
+
+  if (!lossSeen) {
+    const trimmed = file.text.trimEnd();
+    const at = Math.max(0, trimmed.lastIndexOf('\n') + 1);
+    diags.error({ file, start: at, end: trimmed.length }, 'the model has no loss: add one line `loss L = …` with a scalar loss per example');
+  }
+  if (diags.hasErrors || !loss) return undefined;
+  return {
+    name: modelName, file, dims, inputs, params, fns, values, spans,
+    outputs: values.filter((v) => v.role === 'output'), loss,
+  };
+}

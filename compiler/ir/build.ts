@@ -1,0 +1,49 @@
+// Typed constructors over `make`: the vocabulary that the front end, the derivative rules and the
+// simplifier build IR with. They do no algebra; simplification is a separate stage.
+
+import { make, Node, Shape, FnDef } from './node.js';
+import './ops/index.js';
+
+/** An input; a class label `class(K)` is a scalar with `classes` = K (and the dim's name, for printing). */
+export const input = (name: string, shape: Shape, classes?: number, classDim?: string) =>
+  make('input', [], classes === undefined ? { name, shape: [...shape] }
+    : classDim === undefined ? { name, shape: [...shape], classes } : { name, shape: [...shape], classes, classDim });
+export const param = (name: string, shape: Shape) => make('param', [], { name, shape: [...shape] });
+export const variable = (name: string, shape: Shape = []) => make('var', [], shape.length ? { name, shape: [...shape] } : { name });
+export const dim = (name: string, value: number) => make('dim', [], { name, value });
+export const constant = (value: number, shape: Shape = []) => make('const', [], { value: Object.is(value, -0) ? 0 : value, shape: [...shape] });
+export const isConst = (n: Node, v?: number): boolean => n.op === 'const' && (v === undefined || n.attr.value === v);
+export const constValue = (n: Node): number | undefined => (n.op === 'const' ? (n.attr.value as number) : undefined);
+
+export const add = (a: Node, b: Node) => make('add', [a, b]);
+export const neg = (a: Node) => make('neg', [a]);
+export const sub = (a: Node, b: Node) => add(a, neg(b));
+export const mul = (a: Node, b: Node) => make('mul', [a, b]);
+export const div = (a: Node, b: Node) => make('div', [a, b]);
+export const pow = (a: Node, b: Node) => make('pow', [a, b]);
+export const unary = (op: string, a: Node) => make(op, [a]);
+export const exp = (a: Node) => make('exp', [a]);
+export const log = (a: Node) => make('log', [a]);
+export const sigmoid = (a: Node) => make('sigmoid', [a]);
+export const sign = (a: Node) => make('sign', [a]);
+export const step = (a: Node) => make('step', [a]);
+export const cos = (a: Node) => make('cos', [a]);
+export const sin = (a: Node) => make('sin', [a]);
+export const sqrt = (a: Node) => make('sqrt', [a]);
+
+export const matmul = (a: Node, b: Node) => make('matmul', [a, b]);
+export const transpose = (a: Node) => (a.rank < 2 ? a : make('transpose', [a]));
+export const dot = (a: Node, b: Node) => make('dot', [a, b]);
+export const outer = (a: Node, b: Node) => make('outer', [a, b]);
+
+export const sum = (a: Node) => make('sum', [a]);
+export const mean = (a: Node) => make('mean', [a]);
+export const sumRows = (a: Node) => make('sum_rows', [a]);
+export const fill = (a: Node, shape: Shape) => make('fill', [a], { shape: [...shape] });
+
+export const softmax = (a: Node) => make('softmax', [a]);
+export const logSoftmax = (a: Node) => make('log_softmax', [a]);
+export const logsumexp = (a: Node) => make('logsumexp', [a]);
+export const onehot = (y: Node, k: number, kName?: string) => make('onehot', [y], kName === undefined ? { k } : { k, kName });
+export const crossEntropy = (z: Node, y: Node) => make('cross_entropy', [z, y]);
+export const call = (fn: FnDef, args: readonly Node[]) => make('call', args, { fn });

@@ -1,0 +1,45 @@
+// What an operation is: one record with every concern as a required field — shape rule, float64 evaluation,
+// derivative rule (vector–Jacobian product), printing in every style, cost. A half-made op fails to type-check.
+
+import type { Attr, Node, Shape } from './node.js';
+import type { Tensor } from './tensor.js';
+
+export type Style = 'text' | 'mathjs' | 'latex';
+
+/** Printing precedence, loosest first; an argument looser than its slot gets parentheses. */
+export const PREC = { add: 1, mul: 2, unary: 3, pow: 4, postfix: 5, atom: 6 } as const;
+
+export interface Printed { readonly s: string; readonly prec: number }
+
+export interface PrintCtx {
+  readonly style: Style;
+  readonly node: Node;
+  /** Argument i printed, parenthesized if it binds looser than `min`. */
+  arg(i: number, min?: number): string;
+  /** Any node (a grandchild, say), parenthesized if it binds looser than `min`. */
+  print(n: Node, min: number): string;
+  /** Argument i as printed, with its precedence, for ops that decide themselves. */
+  raw(i: number): Printed;
+  /** A function call in the current style (`f(a, b)` or `\operatorname{f}\left(a, b\right)`). */
+  call(name: string, args: string[], latexName?: string): Printed;
+}
+
+export interface OpDef {
+  readonly name: string;
+  readonly arity: number | 'any';
+  /** Result shape from argument shapes; throws Error on a mismatch (the front end checks first, with located messages). */
+  shape(args: readonly Shape[], attr: Attr): Shape;
+  /** float64 reference semantics. Leaves are evaluated by the interpreter from its environment instead. */
+  eval(args: readonly Tensor[], node: Node): Tensor;
+  /**
+   * Vector–Jacobian product: given g = ∂L/∂node (same shape as the node), the contribution to ∂L/∂arg[i]
+   * for each argument, or null for a symbolic zero. Contributions may have a broadcast shape; the driver
+   * reduces them back to the argument's shape (autodiff/unbroadcast.ts).
+   */
+  vjp(g: Node, node: Node): readonly (Node | null)[];
+  print(p: PrintCtx): Printed;
+  /** Floating-point operations to compute the node once, per example. */
+  flops(node: Node): number;
+  /** Where the derivative jumps (relu, abs, step, sign at 0): gradient checks keep away from it. */
+  readonly kink?: boolean;
+}

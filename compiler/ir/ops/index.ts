@@ -1,0 +1,8 @@
+// The op table: importing this module registers every op. Adding an op is adding one record to one family.
+
+import './leaves.js';
+import './elementwise.js';
+import './linalg.js';
+import './reduce.js';
+import './nn.js';
+import './call.js';

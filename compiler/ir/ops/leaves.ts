@@ -1,0 +1,67 @@
+// Leaves of the graph: inputs, parameters, dims, constants, and the `var` placeholders of a fn body.
+
+import { registerOp, showShape, sizeOf } from '../node.js';
+import type { Node } from '../node.js';
+import type { OpDef, PrintCtx, Printed } from '../op.js';
+import { PREC } from '../op.js';
+import { tensor } from '../tensor.js';
+import { printed } from './common.js';
+
+/** `W1` → `W^{(1)}`, `z_out` → `z_{\mathrm{out}}`, `theta` → `\theta`: the lecture's notation for names. */
+export function latexName(name: string): string {
+  const greek = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'eta', 'theta', 'lambda', 'mu', 'sigma', 'tau', 'phi', 'omega'];
+  const m = /^([A-Za-z]+?)(\d+)$/.exec(name);
+  const base = (s: string) => (greek.includes(s) ? `\\${s}` : s.length === 1 ? s : `\\mathrm{${s.replace(/_/g, '\\_')}}`);
+  if (m) return `${base(m[1])}^{(${m[2]})}`;
+  const u = /^([A-Za-z]+)_([A-Za-z0-9]+)$/.exec(name);
+  if (u) return `${base(u[1])}_{${u[2].length > 1 ? `\\mathrm{${u[2]}}` : u[2]}}`;
+  return base(name);
+}
+
+export function formatNumber(v: number): string {
+  if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
+  const s = String(Number(v.toPrecision(15)));
+  return s.replace('e+', 'e');
+}
+
+const named = (p: PrintCtx): Printed => {
+  const name = p.node.attr.name as string;
+  return printed(p.style === 'latex' ? latexName(name) : name);
+};
+
+const leaf = (name: string, extra: Partial<OpDef> = {}): OpDef => ({
+  name,
+  arity: 0,
+  shape: (_, attr) => (attr.shape as number[] | undefined) ?? [],
+  eval: () => { throw new Error(`${name} leaves are read from the environment`); },
+  vjp: () => [],
+  print: named,
+  flops: () => 0,
+  ...extra,
+});
+
+export const leafOps: OpDef[] = [
+  leaf('input'),
+  leaf('param'),
+  leaf('var'),
+  leaf('dim', { shape: () => [], eval: (_, n: Node) => tensor([], [n.attr.value as number]) }),
+  leaf('const', {
+    eval: (_, n: Node) => tensor(n.shape, new Array<number>(sizeOf(n.shape)).fill(n.attr.value as number)),
+    print: (p) => {
+      const v = p.node.attr.value as number;
+      const shape = p.node.shape;
+      let s = Number.isFinite(v) ? formatNumber(v) : v > 0 ? 'Infinity' : v < 0 ? '-Infinity' : 'NaN';
+      if (p.style === 'latex') s = v === Math.PI ? '\\pi' : s.replace(/e(-?\d+)$/, ' \\cdot 10^{$1}');
+      else if (v === Math.PI) s = 'pi';
+      if (shape.length === 0) return printed(s, v < 0 ? PREC.unary : PREC.atom);
+      // A constant tensor: mathjs builds it as a constant times ones(…).
+      const ones = p.style === 'latex' ? '\\mathbf{1}' : `ones(${shape.join(', ')})`;
+      if (v === 1) return printed(ones);
+      if (v === 0 && p.style !== 'latex') return printed(`zeros(${shape.join(', ')})`);
+      return printed(p.style === 'latex' ? `${s} \\cdot ${ones}` : `${s} * ${ones}`, PREC.mul);
+    },
+  }),
+];
+
+for (const op of leafOps) registerOp(op);
+export { showShape };

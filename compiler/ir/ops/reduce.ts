@@ -1,0 +1,63 @@
+// Reductions and their adjoint, broadcasting: sum and mean over all elements, the column sums that undo
+// the row broadcast of a vector over a matrix, and `fill`, which repeats a value to a larger shape.
+
+import { registerOp, showShape, sizeOf } from '../node.js';
+import type { OpDef } from '../op.js';
+import { PREC } from '../op.js';
+import * as B from '../build.js';
+import { tensor } from '../tensor.js';
+import { broadcastShape, callOf, elementwise, printed, size } from './common.js';
+
+const sum: OpDef = {
+  name: 'sum', arity: 1,
+  shape: () => [],
+  eval: ([a]) => tensor([], [a.data.reduce((s, x) => s + x, 0)]),
+  vjp: (g, n) => [B.fill(g, n.args[0].shape)],
+  print: (p) => callOf(p, 'sum', '\\sum'),
+  flops: (n) => n.args[0].size,
+};
+
+const mean: OpDef = {
+  name: 'mean', arity: 1,
+  shape: () => [],
+  eval: ([a]) => tensor([], [a.data.reduce((s, x) => s + x, 0) / a.data.length]),
+  vjp: (g, n) => [B.fill(B.div(g, B.constant(n.args[0].size)), n.args[0].shape)],
+  print: (p) => callOf(p, 'mean', '\\operatorname{mean}'),
+  flops: (n) => n.args[0].size,
+};
+
+/** Σ over the first axis of a matrix: [m, n] → [n]. mathjs writes it sum(A, 1) (dimensions count from 1). */
+const sumRows: OpDef = {
+  name: 'sum_rows', arity: 1,
+  shape: ([a]) => { if (a.length !== 2) throw new Error(`sum_rows needs a matrix, got ${showShape(a)}`); return [a[1]]; },
+  eval: ([a]) => {
+    const [m, n] = a.shape;
+    const out = tensor([n]);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out.data[j] += a.data[i * n + j];
+    return out;
+  },
+  vjp: (g, n) => [B.fill(g, n.args[0].shape)],
+  print: (p) => p.style === 'latex' ? printed(`\\sum_{i} ${p.arg(0, PREC.mul)}`, PREC.mul) : p.call('sum', [p.arg(0, 0), '1']),
+  flops: (n) => n.args[0].size,
+};
+
+/** A scalar (or a row vector) repeated to `shape`; the adjoint of a reduction. */
+const fill: OpDef = {
+  name: 'fill', arity: 1,
+  shape: ([a], attr) => {
+    const shape = attr.shape as number[];
+    if (!broadcastShape(a, shape) || sizeOf(broadcastShape(a, shape)!) !== sizeOf(shape)) throw new Error(`cannot fill ${showShape(shape)} from ${showShape(a)}`);
+    return shape;
+  },
+  eval: ([a], n) => elementwise([a, tensor(n.shape)], (x) => x),
+  vjp: (g, n) => [n.args[0].isScalar ? B.sum(g) : B.sumRows(g)],
+  print: (p) => {
+    const shape = p.node.shape, a = p.node.args[0];
+    if (p.style === 'latex') return printed(`${p.arg(0, PREC.mul)} \\mathbf{1}`, PREC.mul);
+    if (a.isScalar) return printed(`${p.arg(0, PREC.mul)} * ones(${shape.join(', ')})`, PREC.mul);
+    return p.call('outer', [`ones(${shape[0]})`, p.arg(0, 0)]);
+  },
+  flops: () => 0,
+};
+
+for (const op of [sum, mean, sumRows, fill]) registerOp(op);

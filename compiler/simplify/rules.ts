@@ -1,0 +1,168 @@
+// The rewrite rules, one line of algebra each, grouped by the op at the root. Canonical forms first
+// (constants on the left of a product, negation pulled outward, a − b written as a + (−b)), so each rule
+// is written once. Patterns are kept shallow: ts-pattern matches the arguments of the root.
+
+import { match, P } from 'ts-pattern';
+import type { Node } from '../ir/node.js';
+import { sameShape } from '../ir/node.js';
+import * as B from '../ir/build.js';
+import { opOf } from '../ir/node.js';
+import type { Rule, StableInfo } from './engine.js';
+
+const rule = (name: string, op: string, apply: (n: Node) => Node | undefined, stable?: StableInfo): Rule => ({ name, op, apply, stable });
+
+// Shallow patterns over nodes.
+const cnst = (value?: number) => ({ op: 'const', attr: value === undefined ? {} : { value } }) as const;
+const anyConst = { op: 'const' } as const;
+const negOf = { op: 'neg' } as const;
+const isConstNode = (n: Node): boolean => n.op === 'const' || n.op === 'dim';
+const val = (n: Node): number => n.attr.value as number;
+/** `x` may stand in for a node of shape `shape` only if it already has that shape. */
+const fits = (x: Node, like: Node): Node | undefined => (sameShape(x.shape, like.shape) ? x : undefined);
+
+/** Evaluate an op whose arguments are all constants (scalars repeated over a shape). */
+function fold(n: Node): Node | undefined {
+  if (n.args.length === 0 || !n.args.every((a) => a.op === 'const')) return undefined;
+  if (!['neg', 'add', 'mul', 'div', 'pow', 'exp', 'log', 'sqrt', 'abs', 'sin', 'cos', 'tanh', 'sign', 'step', 'sigmoid', 'relu', 'softplus', 'log_sigmoid'].includes(n.op)) return undefined;
+  const scalarArgs = n.args.map((a) => B.constant(val(a)));
+  const v = opOf(n.op).eval(scalarArgs.map((a) => ({ shape: [], data: Float64Array.of(val(a)) })), B.constant(0)).data[0];
+  return Number.isFinite(v) ? B.constant(v, n.shape) : undefined;
+}
+
+export const algebraRules: Rule[] = [
+  // ---- add ----
+  rule('fold-add', 'add', fold),
+  rule('add-zero', 'add', (n) => match(n.args)
+    .with([P._, cnst(0)], ([x]) => fits(x, n))
+    .with([cnst(0), P._], ([, x]) => fits(x, n))
+    .otherwise(() => undefined)),
+  rule('add-neg-neg', 'add', (n) => match(n.args)                       // (−a) + (−b) → −(a + b)
+    .with([negOf, negOf], ([a, b]) => B.neg(B.add(a.args[0], b.args[0])))
+    .otherwise(() => undefined)),
+  rule('add-neg-first', 'add', (n) => match(n.args)                     // (−a) + b → b − a
+    .with([negOf, P.when((b: Node) => b.op !== 'neg')], ([a, b]) => B.sub(b, a.args[0]))
+    .otherwise(() => undefined)),
+  rule('add-cancel', 'add', (n) => match(n.args)                        // x − x → 0
+    .with([P._, negOf], ([x, y]) => (y.args[0] === x ? B.constant(0, n.shape) : undefined))
+    .otherwise(() => undefined)),
+  rule('sub-sub', 'add', (n) => match(n.args)                           // a − (a − b) → b
+    .with([P._, { op: 'neg', args: [{ op: 'add', args: [P._, negOf] }] }], ([a, nb]) => {
+      const [a2, negB] = nb.args[0].args;
+      return a2 === a ? fits(negB.args[0], n) : undefined;
+    })
+    .otherwise(() => undefined)),
+  rule('add-same', 'add', (n) => (n.args[0] === n.args[1] ? B.mul(B.constant(2), n.args[0]) : undefined)), // x + x → 2x
+
+  // ---- neg ----
+  rule('fold-neg', 'neg', fold),
+  rule('neg-neg', 'neg', (n) => match(n.args).with([negOf], ([a]) => a.args[0]).otherwise(() => undefined)), // −(−x) → x
+  rule('neg-zero', 'neg', (n) => match(n.args).with([cnst(0)], ([z]) => z).otherwise(() => undefined)),
+
+  // ---- mul ----
+  rule('fold-mul', 'mul', fold),
+  rule('mul-one', 'mul', (n) => match(n.args)
+    .with([cnst(1), P._], ([, x]) => fits(x, n))
+    .with([P._, cnst(1)], ([x]) => fits(x, n))
+    .otherwise(() => undefined)),
+  rule('mul-zero', 'mul', (n) => match(n.args)
+    .with(P.union([cnst(0), P._], [P._, cnst(0)]), () => B.constant(0, n.shape))
+    .otherwise(() => undefined)),
+  rule('mul-const-left', 'mul', (n) => match(n.args)                   // x·c → c·x
+    .with([P.when((x: Node) => !isConstNode(x)), anyConst], ([x, c]) => (c.isScalar ? B.mul(c, x) : undefined))
+    .otherwise(() => undefined)),
+  rule('mul-const-const', 'mul', (n) => match(n.args)                  // c₁·(c₂·x) → (c₁c₂)·x
+    .with([anyConst, { op: 'mul', args: [anyConst, P._] }], ([c1, m]) =>
+      c1.isScalar && m.args[0].isScalar ? B.mul(B.constant(val(c1) * val(m.args[0])), m.args[1]) : undefined)
+    .otherwise(() => undefined)),
+  rule('mul-neg-const', 'mul', (n) => match(n.args)                    // (−c)·x → −(c·x)
+    .with([P.when((c: Node) => c.op === 'const' && val(c) < 0 && c.isScalar), P._], ([c, x]) =>
+      val(c) === -1 ? fits(B.neg(x), n) ?? B.neg(B.mul(B.constant(1), x)) : B.neg(B.mul(B.constant(-val(c)), x)))
+    .otherwise(() => undefined)),
+  rule('mul-neg', 'mul', (n) => match(n.args)                          // (−a)·b → −(a·b), a·(−b) → −(a·b)
+    .with([negOf, P._], ([a, b]) => B.neg(B.mul(a.args[0], b)))
+    .with([P._, negOf], ([a, b]) => B.neg(B.mul(a, b.args[0])))
+    .otherwise(() => undefined)),
+  rule('mul-fill', 'mul', (n) => match(n.args)                          // (s·1)⊙x → s·x
+    .with([{ op: 'fill' }, P._], ([f, x]) => (sameShape(x.shape, n.shape) && f.args[0].isScalar ? B.mul(f.args[0], x) : undefined))
+    .with([P._, { op: 'fill' }], ([x, f]) => (sameShape(x.shape, n.shape) && f.args[0].isScalar ? B.mul(x, f.args[0]) : undefined))
+    .otherwise(() => undefined)),
+  rule('mul-reciprocal', 'mul', (n) => match(n.args)                   // a·(1/b) → a/b
+    .with([P._, { op: 'div', args: [cnst(1), P._] }], ([a, d]) => B.div(a, d.args[1]))
+    .otherwise(() => undefined)),
+
+  // ---- div ----
+  rule('fold-div', 'div', fold),
+  rule('div-one', 'div', (n) => match(n.args).with([P._, cnst(1)], ([x]) => fits(x, n)).otherwise(() => undefined)),
+  rule('div-zero', 'div', (n) => match(n.args).with([cnst(0), P._], () => B.constant(0, n.shape)).otherwise(() => undefined)),
+  rule('div-neg', 'div', (n) => match(n.args).with([negOf, P._], ([a, b]) => B.neg(B.div(a.args[0], b))).otherwise(() => undefined)),
+  rule('div-self', 'div', (n) => (n.args[0] === n.args[1] ? B.constant(1, n.shape) : undefined)),
+
+  // ---- pow ----
+  rule('fold-pow', 'pow', fold),
+  rule('pow-one', 'pow', (n) => match(n.args).with([P._, cnst(1)], ([x]) => fits(x, n)).otherwise(() => undefined)),
+  rule('pow-zero', 'pow', (n) => match(n.args).with([P._, cnst(0)], () => B.constant(1, n.shape)).otherwise(() => undefined)),
+
+  // ---- elementwise functions ----
+  ...['exp', 'log', 'sqrt', 'abs', 'sin', 'cos', 'tanh', 'sign', 'step', 'sigmoid', 'relu', 'softplus', 'log_sigmoid'].map((op) => rule(`fold-${op}`, op, fold)),
+  rule('log-exp', 'log', (n) => match(n.args).with([{ op: 'exp' }], ([e]) => e.args[0]).otherwise(() => undefined)), // log eˣ → x
+  rule('exp-log', 'exp', (n) => match(n.args).with([{ op: 'log' }], ([l]) => l.args[0]).otherwise(() => undefined)), // e^{log x} → x
+  rule('sigmoid-neg', 'sigmoid', (n) => match(n.args)                   // σ(−t) → 1 − σ(t)
+    .with([negOf], ([t]) => B.sub(B.constant(1), B.sigmoid(t.args[0])))
+    .otherwise(() => undefined)),
+  rule('neg-log-sigmoid', 'neg', (n) => match(n.args)                    // −log σ(t) → softplus(−t)
+    .with([{ op: 'log_sigmoid' }], ([l]) => B.unary('softplus', B.neg(l.args[0])))
+    .otherwise(() => undefined), { witness: 'scalar:-800' }),
+
+  // ---- linear algebra and reductions ----
+  rule('transpose-transpose', 'transpose', (n) => match(n.args).with([{ op: 'transpose' }], ([t]) => t.args[0]).otherwise(() => undefined)),
+  rule('sum-fill', 'sum', (n) => match(n.args)                           // Σ (s·1ₙ) → n·s
+    .with([{ op: 'fill' }], ([f]) => (f.args[0].isScalar ? B.mul(B.constant(f.size), f.args[0]) : undefined))
+    .otherwise(() => undefined)),
+  rule('sum-rows-fill', 'sum_rows', (n) => match(n.args)
+    .with([{ op: 'fill' }], ([f]) => (sameShape(f.args[0].shape, n.shape) ? B.mul(B.constant(f.shape[0]), f.args[0]) : undefined))
+    .otherwise(() => undefined)),
+  rule('dot-neg', 'dot', (n) => match(n.args)
+    .with([negOf, P._], ([a, b]) => B.neg(B.dot(a.args[0], b)))
+    .with([P._, negOf], ([a, b]) => B.neg(B.dot(a, b.args[0])))
+    .otherwise(() => undefined)),
+  rule('matmul-neg', 'matmul', (n) => match(n.args)
+    .with([negOf, P._], ([a, b]) => B.neg(B.matmul(a.args[0], b)))
+    .with([P._, negOf], ([a, b]) => B.neg(B.matmul(a, b.args[0])))
+    .otherwise(() => undefined)),
+  rule('outer-neg', 'outer', (n) => match(n.args)
+    .with([negOf, P._], ([a, b]) => B.neg(B.outer(a.args[0], b)))
+    .with([P._, negOf], ([a, b]) => B.neg(B.outer(a, b.args[0])))
+    .otherwise(() => undefined)),
+];
+
+/**
+ * Numerically stable forms. Each names the naive form and an input where it overflows, which
+ * `gradc check` evaluates and reports.
+ */
+export const stableRules: Rule[] = [
+  rule('stable-log-sigmoid', 'log', (n) => match(n.args)                 // log σ(t) → log_sigmoid(t)
+    .with([{ op: 'sigmoid' }], ([s]) => B.unary('log_sigmoid', s.args[0]))
+    .otherwise(() => undefined), { witness: 'scalar:-800' }),
+  rule('stable-log-one-minus-sigmoid', 'log', (n) => match(n.args)       // log(1 − σ(t)) → log_sigmoid(−t)
+    .with([{ op: 'add', args: [cnst(1), { op: 'neg', args: [{ op: 'sigmoid' }] }] }], ([a]) => B.unary('log_sigmoid', B.neg(a.args[1].args[0].args[0])))
+    .otherwise(() => undefined), { witness: 'scalar:800' }),
+  rule('stable-softplus', 'log', (n) => match(n.args)                    // log(1 + eᵗ) → softplus(t)
+    .with([{ op: 'add', args: [cnst(1), { op: 'exp' }] }], ([a]) => B.unary('softplus', a.args[1].args[0]))
+    .with([{ op: 'add', args: [{ op: 'exp' }, cnst(1)] }], ([a]) => B.unary('softplus', a.args[0].args[0]))
+    .otherwise(() => undefined), { witness: 'scalar:800' }),
+  rule('stable-log-softmax', 'log', (n) => match(n.args)                 // log softmax(z) → log_softmax(z)
+    .with([{ op: 'softmax' }], ([s]) => B.logSoftmax(s.args[0]))
+    .otherwise(() => undefined), { witness: 'vector:1000,0' }),
+  rule('stable-logsumexp', 'log', (n) => match(n.args)                   // log Σ eᶻ → logsumexp(z)
+    .with([{ op: 'sum', args: [{ op: 'exp' }] }], ([s]) => (s.args[0].args[0].rank === 1 ? B.logsumexp(s.args[0].args[0]) : undefined))
+    .otherwise(() => undefined), { witness: 'vector:1000,0' }),
+  rule('stable-softmax', 'div', (n) => match(n.args)                     // eᶻ / Σ eᶻ → softmax(z)
+    .with([{ op: 'exp' }, { op: 'sum', args: [{ op: 'exp' }] }], ([e, s]) => (s.args[0] === e && e.rank === 1 ? B.softmax(e.args[0]) : undefined))
+    .otherwise(() => undefined), { witness: 'vector:1000,0' }),
+  rule('cross-entropy', 'neg', (n) => match(n.args)                      // −onehot(y)ᵀ log_softmax(z) → CE(z, y)
+    .with([{ op: 'dot', args: [{ op: 'onehot' }, { op: 'log_softmax' }] }], ([d]) => B.crossEntropy(d.args[1].args[0], d.args[0].args[0]))
+    .with([{ op: 'dot', args: [{ op: 'log_softmax' }, { op: 'onehot' }] }], ([d]) => B.crossEntropy(d.args[0].args[0], d.args[1].args[0]))
+    .otherwise(() => undefined)),
+];
+
+export const allRules: Rule[] = [...stableRules, ...algebraRules];
