@@ -33,4 +33,6 @@ export type Statement =
   | { kind: 'input'; name: Ident; shape: ShapeAst; span: Span }
   | { kind: 'param'; name: Ident; shape: ShapeAst; init?: Init; initSpan?: Span; span: Span }
   | { kind: 'fn'; name: Ident; params: Ident[]; body: Expr; span: Span }
+  /** A statement with a syntax error: the names it meant to define, so later uses do not cascade. */
+  | { kind: 'broken'; names: Ident[]; role?: string; span: Span }
   | { kind: 'let'; role: 'intermediate' | 'output' | 'loss'; name: Ident; expr: Expr; span: Span };

@@ -47,6 +47,7 @@ export function lex(file: SourceFile, diags: DiagnosticBag): Token[] {
       if (/[A-Za-z_]/.test(text[i] ?? '')) {
         const end = i; while (/[A-Za-z0-9_]/.test(text[i] ?? '')) i++;
         diags.error(span(file, start, i), `'${text.slice(start, i)}' is not a number or a name: write ${text.slice(start, end)} * ${text.slice(end, i)} for a product, or start a name with a letter`);
+        push('number', start, i, NaN); // keeps the parse going without a second, confusing error
         continue;
       }
       push('number', start, i, Number(text.slice(start, i)));

@@ -117,6 +117,8 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
     }
   };
 
+  let laterDefinition: (name: string) => Span | undefined = () => undefined;
+
   const nameRef = (name: string, sp: Span, es: ExprScope): Node | null => {
     if (es.fnParams) {
       if (es.fnParams.has(name)) return B.variable(name);
@@ -126,6 +128,8 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
     const b = scope.get(name);
     if (!b) {
       if (name in BUILTINS) { diags.error(sp, `'${name}' is a built-in function: call it as ${BUILTINS[name].signature}`); return null; }
+      const later = laterDefinition(name);
+      if (later && !es.fnParams) { diags.error(sp, `'${name}' is used before it is defined (on line ${line(later)}): statements are read in order; move its definition up`); return null; }
       const visible = [...scope].filter(([, v]) => v.kind !== 'fn' && (!es.fnParams || v.kind === 'dim')).map(([k]) => k);
       const guess = nearest(name, [...visible, ...(es.fnParams ?? [])]);
       diags.error(sp, `unknown name '${name}'${guess ? `: did you mean ${guess}?` : ': a name must be defined before it is used'}`);
@@ -271,8 +275,20 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
   };
 
   // ---- statements --------------------------------------------------------------------------------
+  // Every name the file defines anywhere, to tell "defined later" from "not defined".
+  const definedAt = new Map<string, Span>();
+  for (const st of statements) {
+    const names = st.kind === 'dim' ? st.entries.map((e) => e.name) : st.kind === 'broken' ? st.names : st.kind === 'model' ? [] : [st.name];
+    for (const n of names) if (!definedAt.has(n.name)) definedAt.set(n.name, n.span);
+  }
+  laterDefinition = (name) => definedAt.get(name);
+
   statements.forEach((st, index) => {
     switch (st.kind) {
+      case 'broken':
+        if (st.role === 'loss') lossSeen = true;
+        for (const n of st.names) if (!scope.has(n.name)) scope.set(n.name, { kind: 'poison', span: n.span });
+        return;
       case 'model':
         if (index !== 0) diags.error(st.span, '`model NAME` must be the first statement');
         modelName = st.name.name;

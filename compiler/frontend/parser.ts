@@ -13,11 +13,13 @@ export function parse(tokens: Token[], diags: DiagnosticBag): Statement[] {
   const out: Statement[] = [];
   while (!p.at('eof')) {
     if (p.at('newline')) { p.next(); continue; }
+    const start = p.mark();
     try {
       out.push(p.statement());
     } catch (e) {
       if (!(e instanceof SyntaxError_)) throw e;
       diags.error(e.span, e.message);
+      out.push(p.broken(start));
       p.skipLine();
     }
   }
@@ -37,7 +39,31 @@ class Parser {
   }
   next(): Token { const t = this.peek(); if (this.i < this.tokens.length - 1) this.i++; return t; }
   skipLine(): void { while (!this.at('eof') && !this.at('newline')) this.next(); }
-  fail(t: Token, message: string): never { throw new SyntaxError_(t.span, message); }
+  mark(): number { return this.i; }
+  /** What a statement that failed to parse meant to define: `param W: …` → W, `z = …` → z. */
+  broken(start: number): Statement {
+    const [a, b, c] = [this.tokens[start], this.tokens[start + 1], this.tokens[start + 2]];
+    const names: Ident[] = [];
+    let role: string | undefined;
+    if (a.kind === 'ident' && KEYWORDS.has(a.text) && b?.kind === 'ident') {
+      role = a.text;
+      if (a.text === 'dim') {
+        for (let k = start + 1; k < this.tokens.length && this.tokens[k].kind !== 'newline' && this.tokens[k].kind !== 'eof'; k++) {
+          if (this.tokens[k].kind === 'ident' && this.tokens[k + 1]?.text === '=') names.push({ name: this.tokens[k].text, span: this.tokens[k].span });
+        }
+      } else if (a.text !== 'model') names.push({ name: b.text, span: b.span });
+    } else if (a.kind === 'ident' && b?.kind === 'op' && b.text === '=') names.push({ name: a.text, span: a.span });
+    else if (a.kind === 'ident' && b?.kind === 'ident' && (c?.text === ':' || c?.text === '=')) names.push({ name: b.text, span: b.span });
+    return { kind: 'broken', names, role, span: a.span };
+  }
+  fail(t: Token, message: string): never {
+    // At the end of a line or file, point just after the last token, where something is missing.
+    if ((t.kind === 'newline' || t.kind === 'eof') && this.i > 0) {
+      const prev = this.tokens[this.tokens.indexOf(t) - 1];
+      if (prev && prev.kind !== 'newline') throw new SyntaxError_({ file: prev.span.file, start: prev.span.end, end: prev.span.end + 1 }, message);
+    }
+    throw new SyntaxError_(t.span, message);
+  }
   describe(t: Token): string {
     return t.kind === 'newline' ? 'the end of the line' : t.kind === 'eof' ? 'the end of the file' : `'${t.text}'`;
   }

@@ -9,10 +9,13 @@ import * as B from '../ir/build.js';
 import { opOf } from '../ir/node.js';
 import type { Rule, StableInfo } from './engine.js';
 
+/** The arguments as a tuple, the shape ts-pattern matches best. */
+const args = (n: Node): Node[] => n.args as Node[];
+
 const rule = (name: string, op: string, apply: (n: Node) => Node | undefined, stable?: StableInfo): Rule => ({ name, op, apply, stable });
 
 // Shallow patterns over nodes.
-const cnst = (value?: number) => ({ op: 'const', attr: value === undefined ? {} : { value } }) as const;
+const cnst = (value?: number) => P.when((n: Node): n is Node => n.op === 'const' && (value === undefined || n.attr.value === value));
 const anyConst = { op: 'const' } as const;
 const negOf = { op: 'neg' } as const;
 const isConstNode = (n: Node): boolean => n.op === 'const' || n.op === 'dim';
@@ -32,20 +35,20 @@ function fold(n: Node): Node | undefined {
 export const algebraRules: Rule[] = [
   // ---- add ----
   rule('fold-add', 'add', fold),
-  rule('add-zero', 'add', (n) => match(n.args)
+  rule('add-zero', 'add', (n) => match(args(n))
     .with([P._, cnst(0)], ([x]) => fits(x, n))
     .with([cnst(0), P._], ([, x]) => fits(x, n))
     .otherwise(() => undefined)),
-  rule('add-neg-neg', 'add', (n) => match(n.args)                       // (−a) + (−b) → −(a + b)
+  rule('add-neg-neg', 'add', (n) => match(args(n))                       // (−a) + (−b) → −(a + b)
     .with([negOf, negOf], ([a, b]) => B.neg(B.add(a.args[0], b.args[0])))
     .otherwise(() => undefined)),
-  rule('add-neg-first', 'add', (n) => match(n.args)                     // (−a) + b → b − a
+  rule('add-neg-first', 'add', (n) => match(args(n))                     // (−a) + b → b − a
     .with([negOf, P.when((b: Node) => b.op !== 'neg')], ([a, b]) => B.sub(b, a.args[0]))
     .otherwise(() => undefined)),
-  rule('add-cancel', 'add', (n) => match(n.args)                        // x − x → 0
+  rule('add-cancel', 'add', (n) => match(args(n))                        // x − x → 0
     .with([P._, negOf], ([x, y]) => (y.args[0] === x ? B.constant(0, n.shape) : undefined))
     .otherwise(() => undefined)),
-  rule('sub-sub', 'add', (n) => match(n.args)                           // a − (a − b) → b
+  rule('sub-sub', 'add', (n) => match(args(n))                           // a − (a − b) → b
     .with([P._, { op: 'neg', args: [{ op: 'add', args: [P._, negOf] }] }], ([a, nb]) => {
       const [a2, negB] = nb.args[0].args;
       return a2 === a ? fits(negB.args[0], n) : undefined;
@@ -55,81 +58,81 @@ export const algebraRules: Rule[] = [
 
   // ---- neg ----
   rule('fold-neg', 'neg', fold),
-  rule('neg-neg', 'neg', (n) => match(n.args).with([negOf], ([a]) => a.args[0]).otherwise(() => undefined)), // −(−x) → x
-  rule('neg-zero', 'neg', (n) => match(n.args).with([cnst(0)], ([z]) => z).otherwise(() => undefined)),
+  rule('neg-neg', 'neg', (n) => match(args(n)).with([negOf], ([a]) => a.args[0]).otherwise(() => undefined)), // −(−x) → x
+  rule('neg-zero', 'neg', (n) => match(args(n)).with([cnst(0)], ([z]) => z).otherwise(() => undefined)),
 
   // ---- mul ----
   rule('fold-mul', 'mul', fold),
-  rule('mul-one', 'mul', (n) => match(n.args)
+  rule('mul-one', 'mul', (n) => match(args(n))
     .with([cnst(1), P._], ([, x]) => fits(x, n))
     .with([P._, cnst(1)], ([x]) => fits(x, n))
     .otherwise(() => undefined)),
-  rule('mul-zero', 'mul', (n) => match(n.args)
+  rule('mul-zero', 'mul', (n) => match(args(n))
     .with(P.union([cnst(0), P._], [P._, cnst(0)]), () => B.constant(0, n.shape))
     .otherwise(() => undefined)),
-  rule('mul-const-left', 'mul', (n) => match(n.args)                   // x·c → c·x
+  rule('mul-const-left', 'mul', (n) => match(args(n))                   // x·c → c·x
     .with([P.when((x: Node) => !isConstNode(x)), anyConst], ([x, c]) => (c.isScalar ? B.mul(c, x) : undefined))
     .otherwise(() => undefined)),
-  rule('mul-const-const', 'mul', (n) => match(n.args)                  // c₁·(c₂·x) → (c₁c₂)·x
+  rule('mul-const-const', 'mul', (n) => match(args(n))                  // c₁·(c₂·x) → (c₁c₂)·x
     .with([anyConst, { op: 'mul', args: [anyConst, P._] }], ([c1, m]) =>
       c1.isScalar && m.args[0].isScalar ? B.mul(B.constant(val(c1) * val(m.args[0])), m.args[1]) : undefined)
     .otherwise(() => undefined)),
-  rule('mul-neg-const', 'mul', (n) => match(n.args)                    // (−c)·x → −(c·x)
+  rule('mul-neg-const', 'mul', (n) => match(args(n))                    // (−c)·x → −(c·x)
     .with([P.when((c: Node) => c.op === 'const' && val(c) < 0 && c.isScalar), P._], ([c, x]) =>
       val(c) === -1 ? fits(B.neg(x), n) ?? B.neg(B.mul(B.constant(1), x)) : B.neg(B.mul(B.constant(-val(c)), x)))
     .otherwise(() => undefined)),
-  rule('mul-neg', 'mul', (n) => match(n.args)                          // (−a)·b → −(a·b), a·(−b) → −(a·b)
+  rule('mul-neg', 'mul', (n) => match(args(n))                          // (−a)·b → −(a·b), a·(−b) → −(a·b)
     .with([negOf, P._], ([a, b]) => B.neg(B.mul(a.args[0], b)))
     .with([P._, negOf], ([a, b]) => B.neg(B.mul(a, b.args[0])))
     .otherwise(() => undefined)),
-  rule('mul-fill', 'mul', (n) => match(n.args)                          // (s·1)⊙x → s·x
+  rule('mul-fill', 'mul', (n) => match(args(n))                          // (s·1)⊙x → s·x
     .with([{ op: 'fill' }, P._], ([f, x]) => (sameShape(x.shape, n.shape) && f.args[0].isScalar ? B.mul(f.args[0], x) : undefined))
     .with([P._, { op: 'fill' }], ([x, f]) => (sameShape(x.shape, n.shape) && f.args[0].isScalar ? B.mul(x, f.args[0]) : undefined))
     .otherwise(() => undefined)),
-  rule('mul-reciprocal', 'mul', (n) => match(n.args)                   // a·(1/b) → a/b
+  rule('mul-reciprocal', 'mul', (n) => match(args(n))                   // a·(1/b) → a/b
     .with([P._, { op: 'div', args: [cnst(1), P._] }], ([a, d]) => B.div(a, d.args[1]))
     .otherwise(() => undefined)),
 
   // ---- div ----
   rule('fold-div', 'div', fold),
-  rule('div-one', 'div', (n) => match(n.args).with([P._, cnst(1)], ([x]) => fits(x, n)).otherwise(() => undefined)),
-  rule('div-zero', 'div', (n) => match(n.args).with([cnst(0), P._], () => B.constant(0, n.shape)).otherwise(() => undefined)),
-  rule('div-neg', 'div', (n) => match(n.args).with([negOf, P._], ([a, b]) => B.neg(B.div(a.args[0], b))).otherwise(() => undefined)),
+  rule('div-one', 'div', (n) => match(args(n)).with([P._, cnst(1)], ([x]) => fits(x, n)).otherwise(() => undefined)),
+  rule('div-zero', 'div', (n) => match(args(n)).with([cnst(0), P._], () => B.constant(0, n.shape)).otherwise(() => undefined)),
+  rule('div-neg', 'div', (n) => match(args(n)).with([negOf, P._], ([a, b]) => B.neg(B.div(a.args[0], b))).otherwise(() => undefined)),
   rule('div-self', 'div', (n) => (n.args[0] === n.args[1] ? B.constant(1, n.shape) : undefined)),
 
   // ---- pow ----
   rule('fold-pow', 'pow', fold),
-  rule('pow-one', 'pow', (n) => match(n.args).with([P._, cnst(1)], ([x]) => fits(x, n)).otherwise(() => undefined)),
-  rule('pow-zero', 'pow', (n) => match(n.args).with([P._, cnst(0)], () => B.constant(1, n.shape)).otherwise(() => undefined)),
+  rule('pow-one', 'pow', (n) => match(args(n)).with([P._, cnst(1)], ([x]) => fits(x, n)).otherwise(() => undefined)),
+  rule('pow-zero', 'pow', (n) => match(args(n)).with([P._, cnst(0)], () => B.constant(1, n.shape)).otherwise(() => undefined)),
 
   // ---- elementwise functions ----
   ...['exp', 'log', 'sqrt', 'abs', 'sin', 'cos', 'tanh', 'sign', 'step', 'sigmoid', 'relu', 'softplus', 'log_sigmoid'].map((op) => rule(`fold-${op}`, op, fold)),
-  rule('log-exp', 'log', (n) => match(n.args).with([{ op: 'exp' }], ([e]) => e.args[0]).otherwise(() => undefined)), // log eˣ → x
-  rule('exp-log', 'exp', (n) => match(n.args).with([{ op: 'log' }], ([l]) => l.args[0]).otherwise(() => undefined)), // e^{log x} → x
-  rule('sigmoid-neg', 'sigmoid', (n) => match(n.args)                   // σ(−t) → 1 − σ(t)
+  rule('log-exp', 'log', (n) => match(args(n)).with([{ op: 'exp' }], ([e]) => e.args[0]).otherwise(() => undefined)), // log eˣ → x
+  rule('exp-log', 'exp', (n) => match(args(n)).with([{ op: 'log' }], ([l]) => l.args[0]).otherwise(() => undefined)), // e^{log x} → x
+  rule('sigmoid-neg', 'sigmoid', (n) => match(args(n))                   // σ(−t) → 1 − σ(t)
     .with([negOf], ([t]) => B.sub(B.constant(1), B.sigmoid(t.args[0])))
     .otherwise(() => undefined)),
-  rule('neg-log-sigmoid', 'neg', (n) => match(n.args)                    // −log σ(t) → softplus(−t)
+  rule('neg-log-sigmoid', 'neg', (n) => match(args(n))                    // −log σ(t) → softplus(−t)
     .with([{ op: 'log_sigmoid' }], ([l]) => B.unary('softplus', B.neg(l.args[0])))
     .otherwise(() => undefined), { witness: 'scalar:-800' }),
 
   // ---- linear algebra and reductions ----
-  rule('transpose-transpose', 'transpose', (n) => match(n.args).with([{ op: 'transpose' }], ([t]) => t.args[0]).otherwise(() => undefined)),
-  rule('sum-fill', 'sum', (n) => match(n.args)                           // Σ (s·1ₙ) → n·s
+  rule('transpose-transpose', 'transpose', (n) => match(args(n)).with([{ op: 'transpose' }], ([t]) => t.args[0]).otherwise(() => undefined)),
+  rule('sum-fill', 'sum', (n) => match(args(n))                           // Σ (s·1ₙ) → n·s
     .with([{ op: 'fill' }], ([f]) => (f.args[0].isScalar ? B.mul(B.constant(f.size), f.args[0]) : undefined))
     .otherwise(() => undefined)),
-  rule('sum-rows-fill', 'sum_rows', (n) => match(n.args)
+  rule('sum-rows-fill', 'sum_rows', (n) => match(args(n))
     .with([{ op: 'fill' }], ([f]) => (sameShape(f.args[0].shape, n.shape) ? B.mul(B.constant(f.shape[0]), f.args[0]) : undefined))
     .otherwise(() => undefined)),
-  rule('dot-neg', 'dot', (n) => match(n.args)
+  rule('dot-neg', 'dot', (n) => match(args(n))
     .with([negOf, P._], ([a, b]) => B.neg(B.dot(a.args[0], b)))
     .with([P._, negOf], ([a, b]) => B.neg(B.dot(a, b.args[0])))
     .otherwise(() => undefined)),
-  rule('matmul-neg', 'matmul', (n) => match(n.args)
+  rule('matmul-neg', 'matmul', (n) => match(args(n))
     .with([negOf, P._], ([a, b]) => B.neg(B.matmul(a.args[0], b)))
     .with([P._, negOf], ([a, b]) => B.neg(B.matmul(a, b.args[0])))
     .otherwise(() => undefined)),
-  rule('outer-neg', 'outer', (n) => match(n.args)
+  rule('outer-neg', 'outer', (n) => match(args(n))
     .with([negOf, P._], ([a, b]) => B.neg(B.outer(a.args[0], b)))
     .with([P._, negOf], ([a, b]) => B.neg(B.outer(a, b.args[0])))
     .otherwise(() => undefined)),
@@ -140,26 +143,26 @@ export const algebraRules: Rule[] = [
  * `gradc check` evaluates and reports.
  */
 export const stableRules: Rule[] = [
-  rule('stable-log-sigmoid', 'log', (n) => match(n.args)                 // log σ(t) → log_sigmoid(t)
+  rule('stable-log-sigmoid', 'log', (n) => match(args(n))                 // log σ(t) → log_sigmoid(t)
     .with([{ op: 'sigmoid' }], ([s]) => B.unary('log_sigmoid', s.args[0]))
     .otherwise(() => undefined), { witness: 'scalar:-800' }),
-  rule('stable-log-one-minus-sigmoid', 'log', (n) => match(n.args)       // log(1 − σ(t)) → log_sigmoid(−t)
+  rule('stable-log-one-minus-sigmoid', 'log', (n) => match(args(n))       // log(1 − σ(t)) → log_sigmoid(−t)
     .with([{ op: 'add', args: [cnst(1), { op: 'neg', args: [{ op: 'sigmoid' }] }] }], ([a]) => B.unary('log_sigmoid', B.neg(a.args[1].args[0].args[0])))
     .otherwise(() => undefined), { witness: 'scalar:800' }),
-  rule('stable-softplus', 'log', (n) => match(n.args)                    // log(1 + eᵗ) → softplus(t)
+  rule('stable-softplus', 'log', (n) => match(args(n))                    // log(1 + eᵗ) → softplus(t)
     .with([{ op: 'add', args: [cnst(1), { op: 'exp' }] }], ([a]) => B.unary('softplus', a.args[1].args[0]))
     .with([{ op: 'add', args: [{ op: 'exp' }, cnst(1)] }], ([a]) => B.unary('softplus', a.args[0].args[0]))
     .otherwise(() => undefined), { witness: 'scalar:800' }),
-  rule('stable-log-softmax', 'log', (n) => match(n.args)                 // log softmax(z) → log_softmax(z)
+  rule('stable-log-softmax', 'log', (n) => match(args(n))                 // log softmax(z) → log_softmax(z)
     .with([{ op: 'softmax' }], ([s]) => B.logSoftmax(s.args[0]))
     .otherwise(() => undefined), { witness: 'vector:1000,0' }),
-  rule('stable-logsumexp', 'log', (n) => match(n.args)                   // log Σ eᶻ → logsumexp(z)
+  rule('stable-logsumexp', 'log', (n) => match(args(n))                   // log Σ eᶻ → logsumexp(z)
     .with([{ op: 'sum', args: [{ op: 'exp' }] }], ([s]) => (s.args[0].args[0].rank === 1 ? B.logsumexp(s.args[0].args[0]) : undefined))
     .otherwise(() => undefined), { witness: 'vector:1000,0' }),
-  rule('stable-softmax', 'div', (n) => match(n.args)                     // eᶻ / Σ eᶻ → softmax(z)
+  rule('stable-softmax', 'div', (n) => match(args(n))                     // eᶻ / Σ eᶻ → softmax(z)
     .with([{ op: 'exp' }, { op: 'sum', args: [{ op: 'exp' }] }], ([e, s]) => (s.args[0] === e && e.rank === 1 ? B.softmax(e.args[0]) : undefined))
     .otherwise(() => undefined), { witness: 'vector:1000,0' }),
-  rule('cross-entropy', 'neg', (n) => match(n.args)                      // −onehot(y)ᵀ log_softmax(z) → CE(z, y)
+  rule('cross-entropy', 'neg', (n) => match(args(n))                      // −onehot(y)ᵀ log_softmax(z) → CE(z, y)
     .with([{ op: 'dot', args: [{ op: 'onehot' }, { op: 'log_softmax' }] }], ([d]) => B.crossEntropy(d.args[1].args[0], d.args[0].args[0]))
     .with([{ op: 'dot', args: [{ op: 'log_softmax' }, { op: 'onehot' }] }], ([d]) => B.crossEntropy(d.args[0].args[0], d.args[1].args[0]))
     .otherwise(() => undefined)),
