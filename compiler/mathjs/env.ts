@@ -1,0 +1,48 @@
+// A mathjs instance with the functions of SPEC §1 defined elementwise, as SPEC §2 requires for evaluating
+// `grad --format mathjs`. It is deliberately independent of gradc's own interpreter: tests use it as a
+// second opinion, and users can paste the formulas into mathjs with the same definitions.
+
+import { all, create, MathJsInstance, Matrix } from 'mathjs';
+import type { FnDef } from '../ir/node.js';
+import { printExpr } from '../ir/print.js';
+
+type Value = number | Matrix;
+
+const sigmoid = (t: number) => (t >= 0 ? 1 / (1 + Math.exp(-t)) : Math.exp(t) / (1 + Math.exp(t)));
+const softplus = (t: number) => Math.max(t, 0) + Math.log1p(Math.exp(-Math.abs(t)));
+
+export function createMath(fns: readonly FnDef[] = []): MathJsInstance {
+  const math = create(all);
+  const toArr = (v: Value): number[] => (typeof v === 'number' ? [v] : (v.toArray() as number[]).flat(2) as number[]);
+  const elementwise = (f: (...xs: number[]) => number) => (...args: Value[]): Value => {
+    const m = args.find((a) => typeof a !== 'number') as Matrix | undefined;
+    if (!m) return f(...(args as number[]));
+    // Broadcast scalars and row vectors against the largest argument, as SPEC §1 does.
+    const big = args.reduce<Matrix>((acc, a) => (typeof a !== 'number' && a.size().length > acc.size().length ? a : acc), m);
+    return math.map(big, (_: number, index: number[]) =>
+      f(...args.map((a) => (typeof a === 'number' ? a : a.size().length === big.size().length ? (a.get(index) as number) : (a.get([index[index.length - 1]]) as number))))) as Matrix;
+  };
+  const lse = (z: number[]) => { const m = Math.max(...z); return m + Math.log(z.reduce((s, v) => s + Math.exp(v - m), 0)); };
+  const vec = (v: Value) => toArr(v);
+  const imports: Record<string, unknown> = {
+    exp: elementwise(Math.exp), log: elementwise(Math.log), sqrt: elementwise(Math.sqrt),
+    sin: elementwise(Math.sin), cos: elementwise(Math.cos), tanh: elementwise(Math.tanh),
+    abs: elementwise(Math.abs), sign: elementwise(Math.sign),
+    step: elementwise((t) => (t > 0 ? 1 : 0)), sigmoid: elementwise(sigmoid), relu: elementwise((t) => Math.max(t, 0)),
+    softplus: elementwise(softplus), log_sigmoid: elementwise((t) => -softplus(-t)),
+    softmax: (z: Value) => { const a = vec(z), l = lse(a); return math.matrix(a.map((v) => Math.exp(v - l))); },
+    log_softmax: (z: Value) => { const a = vec(z), l = lse(a); return math.matrix(a.map((v) => v - l)); },
+    logsumexp: (z: Value) => lse(vec(z)),
+    onehot: (y: number, k: number) => math.matrix(Array.from({ length: k }, (_, i) => (i === y ? 1 : 0))),
+    cross_entropy: (z: Value, y: number) => { const a = vec(z); return lse(a) - a[y]; },
+    outer: (u: Value, v: Value) => { const a = vec(u), b = vec(v); return math.matrix(a.map((x) => b.map((w) => x * w))); },
+  };
+  math.import(imports as Record<string, never>, { override: true });
+  // The model's own fns, defined from their bodies, elementwise.
+  for (const fn of fns) {
+    const body = math.compile(printExpr(fn.body, 'mathjs'));
+    const f = (...xs: number[]) => body.evaluate(Object.fromEntries(fn.params.map((p, i) => [p, xs[i]]))) as number;
+    math.import({ [fn.name]: elementwise(f) } as Record<string, never>, { override: true });
+  }
+  return math;
+}

@@ -1,0 +1,64 @@
+// One sample expression per op in the op table, over small random leaves. Tests iterate over allOps() and
+// fail for an op with no sample, so adding an op adds its interpreter, mathjs and derivative checks.
+
+import * as B from '../compiler/ir/build.js';
+import type { FnDef, Node } from '../compiler/ir/node.js';
+import { tensor, Tensor } from '../compiler/ir/tensor.js';
+import fc from 'fast-check';
+
+export const u = B.param('u', [3]);
+export const v = B.param('v', [3]);
+export const A = B.param('A', [2, 3]);
+export const M = B.param('M', [3, 2]);
+export const s = B.param('s', []);
+export const pos = B.param('p', [3]);      // kept positive by the generator: log, sqrt, pow
+export const y = B.input('y', [], 3, 'K');
+
+const t = B.variable('t');
+/** fn softsign(t) = t / (1 + abs(t)) — a user fn for the `call` op. */
+export const softsign: FnDef = Object.freeze({ id: 9_000_001, name: 'softsign', params: ['t'], body: B.div(t, B.add(B.constant(1), B.unary('abs', t))) });
+
+export const SAMPLES: Record<string, () => Node> = {
+  input: () => B.mul(y, u),
+  param: () => u,
+  var: () => B.call(softsign, [u]),
+  dim: () => B.mul(B.dim('K', 3), u),
+  const: () => B.add(B.constant(2.5), u),
+  neg: () => B.neg(A),
+  exp: () => B.exp(u), log: () => B.log(pos), sqrt: () => B.sqrt(pos), abs: () => B.unary('abs', u),
+  sin: () => B.sin(u), cos: () => B.cos(u), tanh: () => B.unary('tanh', u), sign: () => B.mul(B.sign(u), v),
+  step: () => B.mul(B.step(u), v), sigmoid: () => B.sigmoid(A), relu: () => B.unary('relu', u),
+  softplus: () => B.unary('softplus', u), log_sigmoid: () => B.unary('log_sigmoid', u),
+  add: () => B.add(A, u), mul: () => B.mul(s, A), div: () => B.div(u, pos), pow: () => B.pow(pos, v),
+  matmul: () => B.matmul(A, M), transpose: () => B.transpose(A), dot: () => B.dot(u, v), outer: () => B.outer(u, v),
+  sum: () => B.sum(A), mean: () => B.mean(u), sum_rows: () => B.sumRows(A), fill: () => B.fill(s, [2, 3]),
+  softmax: () => B.softmax(u), log_softmax: () => B.logSoftmax(u), logsumexp: () => B.logsumexp(u),
+  onehot: () => B.mul(B.onehot(y, 3, 'K'), u), cross_entropy: () => B.crossEntropy(u, y),
+  call: () => B.call(softsign, [u]),
+};
+
+export const PARAMS = [u, v, A, M, s, pos];
+
+/** Random leaf values; `pos` stays in [0.5, 2], other values in [−2, 2] and away from kinks at 0. */
+export const envArb = fc.record({
+  u: fc.array(awayFromZero(), { minLength: 3, maxLength: 3 }),
+  v: fc.array(awayFromZero(), { minLength: 3, maxLength: 3 }),
+  A: fc.array(awayFromZero(), { minLength: 6, maxLength: 6 }),
+  M: fc.array(awayFromZero(), { minLength: 6, maxLength: 6 }),
+  s: awayFromZero(),
+  p: fc.array(fc.double({ min: 0.5, max: 2, noNaN: true }), { minLength: 3, maxLength: 3 }),
+  y: fc.integer({ min: 0, max: 2 }),
+});
+
+function awayFromZero() {
+  return fc.tuple(fc.double({ min: 0.1, max: 2, noNaN: true }), fc.boolean()).map(([x, neg]) => (neg ? -x : x));
+}
+
+export type EnvValues = fc.RecordValue<{ u: number[]; v: number[]; A: number[]; M: number[]; s: number; p: number[]; y: number }>;
+
+export function toEnv(e: { u: number[]; v: number[]; A: number[]; M: number[]; s: number; p: number[]; y: number }): Map<string, Tensor> {
+  return new Map<string, Tensor>([
+    ['u', tensor([3], e.u)], ['v', tensor([3], e.v)], ['A', tensor([2, 3], e.A)], ['M', tensor([3, 2], e.M)],
+    ['s', tensor([], [e.s])], ['p', tensor([3], e.p)], ['y', tensor([], [e.y])],
+  ]);
+}
