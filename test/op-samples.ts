@@ -54,7 +54,6 @@ function awayFromZero() {
   return fc.tuple(fc.double({ min: 0.1, max: 2, noNaN: true }), fc.boolean()).map(([x, neg]) => (neg ? -x : x));
 }
 
-export type EnvValues = fc.RecordValue<{ u: number[]; v: number[]; A: number[]; M: number[]; s: number; p: number[]; y: number }>;
 
 export function toEnv(e: { u: number[]; v: number[]; A: number[]; M: number[]; s: number; p: number[]; y: number }): Map<string, Tensor> {
   return new Map<string, Tensor>([

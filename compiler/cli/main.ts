@@ -8,6 +8,8 @@ import { formatDiagnostic, PlainError, UserError } from '../source/diagnostics.j
 import { choice, dimOverrides, OptionSpec, ParsedArgs, parseArgs, UsageError } from './args.js';
 import { checkReport } from './check.js';
 import { formatGradients } from './grad.js';
+import { toDot, toSvg } from './graph.js';
+import { renameSync, writeFileSync } from 'node:fs';
 
 const COMMON: Record<string, OptionSpec> = { '--dim': { flag: false, repeat: true } };
 
@@ -34,7 +36,31 @@ const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  graph: {
+    summary: 'the computational graph (--format dot|svg, -o FILE, --backward)',
+    options: { '--format': { flag: false }, '-o': { flag: false }, '--backward': { flag: true } },
+    run: async (args, model) => {
+      const format = choice(args, '--format', ['dot', 'svg'] as const, 'dot');
+      const dot = toDot(deriveGradients(model), args.options.has('--backward'));
+      const out = format === 'svg' ? await toSvg(dot) : dot;
+      const file = args.options.get('-o')?.[0];
+      if (file) writeOutput(file, out + '\n');
+      else console.log(out);
+      return 0;
+    },
+  },
 };
+
+/** Write a file atomically (temporary file, then rename), with a plain error if that fails. */
+export function writeOutput(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (e) {
+    throw new PlainError(`${file}: cannot write (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+}
 
 export function wrtOption(args: ParsedArgs, model: Model): string[] {
   const wrt = args.options.get('--wrt') ?? model.params.map((p) => p.name);

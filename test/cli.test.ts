@@ -1,0 +1,60 @@
+// The command line end to end: exit statuses (0, 1 for bad input, 2 for wrong usage), no stack traces.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './helpers.js';
+
+test('check succeeds on an example and prints the summary', () => {
+  const r = runCli(['check', 'examples/param-growth.nn']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /W1\s+\[300, 10000\]\s+3,000,000/);
+});
+
+test('a broken model exits 1 with located errors and no stack trace', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gradc-'));
+  const f = join(dir, 'bad.nn');
+  writeFileSync(f, 'input x: [3]\nparam w: [4]\nloss L = dot(w, x)\n');
+  const r = runCli(['check', f]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /bad\.nn:3:10: error: dot needs vectors of one length: w is \[4\] and x is \[3\]/);
+  assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
+});
+
+test('wrong usage exits 2', () => {
+  assert.equal(runCli(['frobnicate', 'examples/logreg.nn']).status, 2);
+  assert.equal(runCli(['grad', 'examples/logreg.nn', '--format', 'pdf']).status, 2);
+  assert.equal(runCli(['check']).status, 2);
+  assert.equal(runCli(['check', 'examples/logreg.nn', '--dim', 'd=zero']).status, 2);
+});
+
+test('a missing file and an unknown --dim or --wrt exit 1 with a message', () => {
+  const missing = runCli(['check', 'nope.nn']);
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /nope\.nn: cannot read the model file/);
+  assert.match(runCli(['check', 'examples/logreg.nn', '--dim', 'q=3']).stderr, /no dim 'q'/);
+  assert.match(runCli(['grad', 'examples/logreg.nn', '--wrt', 'W']).stderr, /'W' is not a parameter/);
+});
+
+test('grad prints the backward program; --format json parses', () => {
+  const r = runCli(['grad', 'examples/mlp.nn']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^dL\/dz2 = softmax\(z2\) - onehot\(y, K\)$/m);
+  assert.match(r.stdout, /^dL\/dz1 = dL\/da1 \.\* a1 \.\* \(1 - a1\)$/m);
+  const j = JSON.parse(runCli(['grad', 'examples/softmax-regression.nn', '--format', 'json']).stdout);
+  assert.equal(j.wrt.W.formula, 'outer(softmax(W * x + b) - onehot(y, K), x)');
+  assert.equal(j.wrt.b.formula, 'softmax(W * x + b) - onehot(y, K)');
+  assert.deepEqual(j.wrt.W.shape, [3, 4]);
+});
+
+test('graph writes DOT and SVG with the lecture colours', () => {
+  const dot = runCli(['graph', 'examples/logreg.nn']).stdout;
+  assert.match(dot, /label="x\\n\[4\]", fillcolor="#b7e4a7"/); // input: green
+  assert.match(dot, /label="L\\nsoftplus \[\]", fillcolor="#ffb86b"/); // loss: orange
+  const dir = mkdtempSync(join(tmpdir(), 'gradc-'));
+  const r = runCli(['graph', 'examples/mlp.nn', '--backward', '--format', 'svg', '-o', join(dir, 'g.svg')]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(readFileSync(join(dir, 'g.svg'), 'utf8'), /<svg[\s\S]*dL\/dz2/);
+});
