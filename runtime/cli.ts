@@ -1,0 +1,136 @@
+// The trainer's command line, shared by the standalone trainer (`node trainer.js --data …`) and by
+// `gradc train`: flags, data loading, training, the final report, predictions and --selftest.
+
+import { writeFileSync, renameSync } from 'node:fs';
+import type { Dataset } from './data.js';
+import { DataError, loadSource, split } from './data.js';
+import { gradcheck } from './gradcheck.js';
+import { argmaxRow } from './kernels.js';
+import type { CompiledModel } from './model.js';
+import { elementsOf } from './model.js';
+import type { OptimizerName } from './optim.js';
+import { TRAIN_DEFAULTS, train, TrainResult } from './train.js';
+
+export interface TrainerFlags {
+  data?: string; test?: string; split?: number; epochs: number; batch: number; lr: number; optimizer: OptimizerName;
+  seed: number; l2: number; save?: string; resume?: string; predict?: string; selftest: boolean;
+}
+
+export class UsageProblem extends Error {}
+
+const FLAG_HELP = '--data SOURCE --test SOURCE --split F --epochs N --batch N --lr X --optimizer sgd|momentum|adam --seed N --l2 X --save FILE --resume FILE --predict FILE --selftest';
+
+export function parseTrainerFlags(argv: readonly string[]): TrainerFlags {
+  const f: TrainerFlags = { ...TRAIN_DEFAULTS, selftest: false };
+  const num = (name: string, v: string | undefined, integer: boolean, min: number): number => {
+    const x = Number(v);
+    if (v === undefined || !Number.isFinite(x) || (integer && !Number.isInteger(x)) || x < min) throw new UsageProblem(`${name} needs ${integer ? 'an integer' : 'a number'} ≥ ${min}, got '${v ?? ''}'`);
+    return x;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = () => { const x = argv[++i]; if (x === undefined) throw new UsageProblem(`${a} needs a value`); return x; };
+    switch (a) {
+      case '--data': f.data = v(); break;
+      case '--test': f.test = v(); break;
+      case '--split': { const s = num(a, v(), false, 0); if (!(s > 0 && s < 1)) throw new UsageProblem('--split needs a fraction between 0 and 1, e.g. 0.8'); f.split = s; break; }
+      case '--epochs': f.epochs = num(a, v(), true, 0); break;
+      case '--batch': f.batch = num(a, v(), true, 1); break;
+      case '--lr': f.lr = num(a, v(), false, 0); break;
+      case '--l2': f.l2 = num(a, v(), false, 0); break;
+      case '--seed': f.seed = num(a, v(), true, 0); break;
+      case '--optimizer': { const o = v(); if (o !== 'sgd' && o !== 'momentum' && o !== 'adam') throw new UsageProblem(`--optimizer must be sgd, momentum or adam, got '${o}'`); f.optimizer = o; break; }
+      case '--save': f.save = v(); break;
+      case '--resume': f.resume = v(); break;
+      case '--predict': f.predict = v(); break;
+      case '--selftest': f.selftest = true; break;
+      default: throw new UsageProblem(`unknown option '${a}'; options: ${FLAG_HELP}`);
+    }
+  }
+  return f;
+}
+
+export interface RunIo { out: (line: string) => void; err: (line: string) => void; progress?: (text: string) => void }
+
+/** Runs what the flags ask for; returns the exit status. */
+export function runTrainer(model: CompiledModel, flags: TrainerFlags, io: RunIo): number {
+  try {
+    if (flags.selftest) {
+      const r = gradcheck(model, { seed: flags.seed, points: 3 });
+      io.out(`selftest: generated gradients vs central differences (float64, ${r.points} points)`);
+      for (const p of r.params) io.out(`  ${p.name.padEnd(12)} max abs ${p.maxAbs.toExponential(2)}  max rel ${p.maxRel.toExponential(2)}  ${p.ok ? 'ok' : 'MISMATCH'}`);
+      io.out(r.ok ? 'selftest passed' : 'selftest FAILED');
+      return r.ok ? 0 : 1;
+    }
+    if (!flags.data) throw new UsageProblem('--data SOURCE is required (a CSV file, mnist or iris)');
+    const specs = model.spec.inputs;
+    let trainSet: Dataset = loadSource(flags.data, specs, 'train');
+    let testSet: Dataset | undefined;
+    if (flags.test) testSet = loadSource(flags.test, specs, 'test');
+    else if (flags.split !== undefined) [trainSet, testSet] = split(trainSet, flags.split, flags.seed);
+    else if (flags.data === 'mnist') testSet = loadSource('mnist', specs, 'test');
+    io.out(`training ${model.spec.name} on ${trainSet.source} (${trainSet.n} examples${testSet ? `, testing on ${testSet.n}` : ''}): ${flags.optimizer}, lr ${flags.lr}, batch ${flags.batch}, ${flags.epochs} epochs${flags.l2 ? `, L2 ${flags.l2}` : ''}, seed ${flags.seed}`);
+    const result = train(model, {
+      train: trainSet, test: testSet, epochs: flags.epochs, batch: flags.batch, lr: flags.lr, optimizer: flags.optimizer,
+      seed: flags.seed, l2: flags.l2, save: flags.save, resume: flags.resume, log: io.out, progress: io.progress,
+    });
+    report(result, testSet, io);
+    if (flags.predict) writePredictions(model, result, testSet ?? trainSet, flags.predict, flags.batch);
+    return 0;
+  } catch (e) {
+    if (e instanceof DataError || e instanceof UsageProblem) { io.err(e.message); return e instanceof UsageProblem ? 2 : 1; }
+    throw e;
+  }
+}
+
+function report(result: TrainResult, testSet: Dataset | undefined, io: RunIo): void {
+  const last = result.history[result.history.length - 1];
+  if (!last) { io.out('nothing to train: the checkpoint already covers every epoch'); return; }
+  const parts = [`final loss ${last.loss.toFixed(4)}`];
+  if (last.accuracy !== null) parts.push(`train accuracy ${(100 * last.accuracy).toFixed(2)}%`);
+  if (last.testAccuracy !== null && testSet) parts.push(`test accuracy ${(100 * last.testAccuracy).toFixed(2)}% (${testSet.n} examples)`);
+  else if (last.testLoss !== null) parts.push(`test loss ${last.testLoss.toFixed(4)}`);
+  parts.push(`${result.seconds.toFixed(1)} s`);
+  io.out(parts.join(', '));
+}
+
+/** One CSV row per example: every output flattened, and the predicted class when accuracy applies. */
+function writePredictions(model: CompiledModel, result: TrainResult, data: Dataset, file: string, batch: number): void {
+  const spec = model.spec;
+  const k = model.create(batch, Float32Array);
+  const inputs = data.inputs.map((a) => new Float32Array(batch * (a.length / data.n)));
+  const header = spec.outputs.flatMap((o) => (elementsOf(o.shape) === 1 ? [o.name] : Array.from({ length: elementsOf(o.shape) }, (_, i) => `${o.name}_${i}`)));
+  if (spec.accuracyLabel !== null) header.push('predicted');
+  const lines = [header.join(',')];
+  for (let start = 0; start < data.n; start += batch) {
+    const n = Math.min(batch, data.n - start);
+    data.inputs.forEach((a, i) => { const w = a.length / data.n; for (let j = 0; j < n * w; j++) inputs[i][j] = a[start * w + j]; });
+    const r = k.forward(result.params, inputs, n);
+    for (let b = 0; b < n; b++) {
+      const row: string[] = [];
+      spec.outputs.forEach((o, oi) => { const w = elementsOf(o.shape); for (let j = 0; j < w; j++) row.push(String(Number(r.outputs[oi][b * w + j].toPrecision(6)))); });
+      if (spec.accuracyLabel !== null && r.logits) { const kk = r.logits.length / batch; row.push(String(argmaxRow(r.logits, b * kk, kk))); }
+      lines.push(row.join(','));
+    }
+  }
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, lines.join('\n') + '\n');
+  renameSync(tmp, file);
+}
+
+/** The standalone trainer's entry point. */
+export function trainerMain(model: CompiledModel): void {
+  let code: number;
+  try {
+    const flags = parseTrainerFlags(process.argv.slice(2));
+    const tty = process.stderr.isTTY === true;
+    code = runTrainer(model, flags, {
+      out: (l) => { if (tty) process.stderr.write('\r\x1b[K'); console.log(l); },
+      err: (l) => console.error(l),
+      progress: tty ? (t) => process.stderr.write(`\r\x1b[K${t}`) : undefined,
+    });
+  } catch (e) {
+    if (e instanceof UsageProblem) { console.error(`usage: node trainer.js ${FLAG_HELP}\n${e.message}`); code = 2; } else throw e;
+  }
+  process.exitCode = code;
+}

@@ -1,0 +1,128 @@
+// Dense kernels over a minibatch, row-major, for float32 or float64 buffers. The matrix products are
+// 4×4 register-tiled with the reduction in the innermost loop over contiguous memory where possible.
+
+export type Buf = Float32Array | Float64Array;
+
+/** out[b, i] = Σ_p X[b, p] · W[i, p]   (X: n×k, W: m×k, out: n×m) — a layer's forward product. */
+export function gemmNT(n: number, m: number, k: number, X: Buf, W: Buf, out: Buf): void {
+  let b = 0;
+  for (; b + 4 <= n; b += 4) {
+    const x0 = b * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
+    let i = 0;
+    for (; i + 4 <= m; i += 4) {
+      const w0 = i * k, w1 = w0 + k, w2 = w1 + k, w3 = w2 + k;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let p = 0; p < k; p++) {
+        const a0 = X[x0 + p], a1 = X[x1 + p], a2 = X[x2 + p], a3 = X[x3 + p];
+        const v0 = W[w0 + p], v1 = W[w1 + p], v2 = W[w2 + p], v3 = W[w3 + p];
+        c00 += a0 * v0; c01 += a0 * v1; c02 += a0 * v2; c03 += a0 * v3;
+        c10 += a1 * v0; c11 += a1 * v1; c12 += a1 * v2; c13 += a1 * v3;
+        c20 += a2 * v0; c21 += a2 * v1; c22 += a2 * v2; c23 += a2 * v3;
+        c30 += a3 * v0; c31 += a3 * v1; c32 += a3 * v2; c33 += a3 * v3;
+      }
+      const o0 = b * m + i, o1 = o0 + m, o2 = o1 + m, o3 = o2 + m;
+      out[o0] = c00; out[o0 + 1] = c01; out[o0 + 2] = c02; out[o0 + 3] = c03;
+      out[o1] = c10; out[o1 + 1] = c11; out[o1 + 2] = c12; out[o1 + 3] = c13;
+      out[o2] = c20; out[o2 + 1] = c21; out[o2 + 2] = c22; out[o2 + 3] = c23;
+      out[o3] = c30; out[o3 + 1] = c31; out[o3 + 2] = c32; out[o3 + 3] = c33;
+    }
+    for (; i < m; i++) for (let r = 0; r < 4; r++) out[(b + r) * m + i] = dotRow(X, (b + r) * k, W, i * k, k);
+  }
+  for (; b < n; b++) for (let i = 0; i < m; i++) out[b * m + i] = dotRow(X, b * k, W, i * k, k);
+}
+
+function dotRow(A: Buf, a: number, B: Buf, c: number, k: number): number {
+  let s = 0;
+  for (let p = 0; p < k; p++) s += A[a + p] * B[c + p];
+  return s;
+}
+
+/** out[b, j] = Σ_i G[b, i] · W[i, j]   (G: n×m, W: m×k, out: n×k) — Wᵀg for every example. */
+export function gemmNN(n: number, m: number, k: number, G: Buf, W: Buf, out: Buf): void {
+  out.fill(0, 0, n * k);
+  let b = 0;
+  for (; b + 4 <= n; b += 4) {
+    const g0 = b * m, g1 = g0 + m, g2 = g1 + m, g3 = g2 + m;
+    const o0 = b * k, o1 = o0 + k, o2 = o1 + k, o3 = o2 + k;
+    for (let i = 0; i < m; i++) {
+      const a0 = G[g0 + i], a1 = G[g1 + i], a2 = G[g2 + i], a3 = G[g3 + i];
+      const w = i * k;
+      for (let j = 0; j < k; j++) {
+        const v = W[w + j];
+        out[o0 + j] += a0 * v; out[o1 + j] += a1 * v; out[o2 + j] += a2 * v; out[o3 + j] += a3 * v;
+      }
+    }
+  }
+  for (; b < n; b++) {
+    const o = b * k;
+    for (let i = 0; i < m; i++) {
+      const a = G[b * m + i], w = i * k;
+      for (let j = 0; j < k; j++) out[o + j] += a * W[w + j];
+    }
+  }
+}
+
+/** acc[i, j] += Σ_b U[b, i] · V[b, j]   (U: n×m, V: n×k, acc: m×k) — Σ over the batch of outer(u, v). */
+export function gemmTN(n: number, m: number, k: number, U: Buf, V: Buf, acc: Buf): void {
+  let i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const r0 = i * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
+    for (let b = 0; b < n; b++) {
+      const u = b * m + i, v = b * k;
+      const a0 = U[u], a1 = U[u + 1], a2 = U[u + 2], a3 = U[u + 3];
+      if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0) continue; // ReLU gradients are often all zero
+      for (let j = 0; j < k; j++) {
+        const x = V[v + j];
+        acc[r0 + j] += a0 * x; acc[r1 + j] += a1 * x; acc[r2 + j] += a2 * x; acc[r3 + j] += a3 * x;
+      }
+    }
+  }
+  for (; i < m; i++) {
+    const r = i * k;
+    for (let b = 0; b < n; b++) {
+      const a = U[b * m + i], v = b * k;
+      if (a === 0) continue;
+      for (let j = 0; j < k; j++) acc[r + j] += a * V[v + j];
+    }
+  }
+}
+
+/** Stable row-wise softmax, log-softmax, logsumexp and cross-entropy over n rows of length k. */
+export function logsumexpRow(Z: Buf, o: number, k: number): number {
+  let mx = -Infinity;
+  for (let j = 0; j < k; j++) if (Z[o + j] > mx) mx = Z[o + j];
+  if (mx === -Infinity || mx === Infinity || mx !== mx) return mx;
+  let s = 0;
+  for (let j = 0; j < k; j++) s += Math.exp(Z[o + j] - mx);
+  return mx + Math.log(s);
+}
+
+export function softmaxRows(n: number, k: number, Z: Buf, out: Buf): void {
+  for (let b = 0; b < n; b++) {
+    const o = b * k, l = logsumexpRow(Z, o, k);
+    for (let j = 0; j < k; j++) out[o + j] = Math.exp(Z[o + j] - l);
+  }
+}
+
+export function logSoftmaxRows(n: number, k: number, Z: Buf, out: Buf): void {
+  for (let b = 0; b < n; b++) {
+    const o = b * k, l = logsumexpRow(Z, o, k);
+    for (let j = 0; j < k; j++) out[o + j] = Z[o + j] - l;
+  }
+}
+
+export function logsumexpRows(n: number, k: number, Z: Buf, out: Buf): void {
+  for (let b = 0; b < n; b++) out[b] = logsumexpRow(Z, b * k, k);
+}
+
+/** CE(z, y) = logsumexp(z) − z_y for each row; Y holds the labels. */
+export function crossEntropyRows(n: number, k: number, Z: Buf, Y: Buf, out: Buf): void {
+  for (let b = 0; b < n; b++) out[b] = logsumexpRow(Z, b * k, k) - Z[b * k + Y[b]];
+}
+
+export function argmaxRow(Z: Buf, o: number, k: number): number {
+  let best = 0;
+  for (let j = 1; j < k; j++) if (Z[o + j] > Z[o + best]) best = j;
+  return best;
+}
