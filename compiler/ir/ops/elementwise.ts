@@ -4,7 +4,7 @@
 
 import type { Node } from '../node.js';
 import { registerOp } from '../node.js';
-import type { OpDef, PrintCtx, Printed } from '../op.js';
+import type { OpDef, PrintCtx, Printed, ScalarEmitter } from '../op.js';
 import { PREC } from '../op.js';
 import * as B from '../build.js';
 import { broadcastAll, elementwise, paren, printed, size, callOf } from './common.js';
@@ -12,8 +12,8 @@ import { broadcastAll, elementwise, paren, printed, size, callOf } from './commo
 export interface ElementwiseOp extends OpDef {
   /** The scalar function, also the JavaScript expression code generation emits (see `js`). */
   readonly fn: (...xs: number[]) => number;
-  /** JavaScript source of the scalar function applied to argument expressions. */
-  readonly js: (...xs: string[]) => string;
+  /** How code generation writes the scalar function, in any target (see ScalarEmitter). */
+  readonly emit: <E>(e: ScalarEmitter<E>, ...xs: E[]) => E;
 }
 
 export const sigmoid = (t: number): number => (t >= 0 ? 1 / (1 + Math.exp(-t)) : Math.exp(t) / (1 + Math.exp(t)));
@@ -21,7 +21,7 @@ export const softplus = (t: number): number => (t > 0 ? t + Math.log1p(Math.exp(
 
 interface UnarySpec {
   fn: (x: number) => number;
-  js: (x: string) => string;
+  emit: <E>(e: ScalarEmitter<E>, x: E) => E;
   vjp: (g: Node, n: Node, x: Node) => Node | null;
   latex?: (x: string) => string;
   flops?: number;
@@ -30,7 +30,7 @@ interface UnarySpec {
 
 function unary(name: string, spec: UnarySpec): ElementwiseOp {
   return {
-    name, arity: 1, fn: spec.fn, js: spec.js, kink: spec.kink,
+    name, arity: 1, fn: spec.fn, emit: spec.emit, kink: spec.kink,
     shape: ([a]) => a,
     eval: (args) => elementwise(args, spec.fn),
     vjp: (g, n) => [spec.vjp(g, n, n.args[0])],
@@ -44,7 +44,7 @@ const latexFn = (cmd: string) => (x: string) => `${cmd}\\left(${x}\\right)`;
 
 export const unaryOps: ElementwiseOp[] = [
   {
-    name: 'neg', arity: 1, fn: (x) => -x, js: (x) => `-${x}`,
+    name: 'neg', arity: 1, fn: (x) => -x, emit: (e, x) => e.neg(x),
     shape: ([a]) => a,
     eval: (args) => elementwise(args, (x) => -x),
     vjp: (g) => [B.neg(g)],
@@ -56,24 +56,24 @@ export const unaryOps: ElementwiseOp[] = [
     },
     flops: size,
   },
-  unary('exp', { fn: Math.exp, js: (x) => `Math.exp(${x})`, vjp: (g, n) => B.mul(g, n), latex: latexFn('\\exp') }),
-  unary('log', { fn: Math.log, js: (x) => `Math.log(${x})`, vjp: (g, _, x) => B.div(g, x), latex: latexFn('\\log') }),
-  unary('sqrt', { fn: Math.sqrt, js: (x) => `Math.sqrt(${x})`, vjp: (g, n) => B.div(g, B.mul(B.constant(2), n)), latex: (x) => `\\sqrt{${x}}` }),
-  unary('abs', { fn: Math.abs, js: (x) => `Math.abs(${x})`, vjp: (g, _, x) => B.mul(g, B.sign(x)), latex: (x) => `\\left|${x}\\right|`, kink: true }),
-  unary('sin', { fn: Math.sin, js: (x) => `Math.sin(${x})`, vjp: (g, _, x) => B.mul(g, B.cos(x)), latex: latexFn('\\sin') }),
-  unary('cos', { fn: Math.cos, js: (x) => `Math.cos(${x})`, vjp: (g, _, x) => B.neg(B.mul(g, B.sin(x))), latex: latexFn('\\cos') }),
-  unary('tanh', { fn: Math.tanh, js: (x) => `Math.tanh(${x})`, vjp: (g, n) => B.mul(g, B.sub(B.constant(1), B.pow(n, B.constant(2)))), latex: latexFn('\\tanh') }),
-  unary('sign', { fn: Math.sign, js: (x) => `Math.sign(${x})`, vjp: () => null, kink: true }),
-  unary('step', { fn: (x) => (x > 0 ? 1 : 0), js: (x) => `(${x} > 0 ? 1 : 0)`, vjp: () => null, kink: true }),
+  unary('exp', { fn: Math.exp, emit: (e, x) => e.math('exp', [x]), vjp: (g, n) => B.mul(g, n), latex: latexFn('\\exp') }),
+  unary('log', { fn: Math.log, emit: (e, x) => e.math('log', [x]), vjp: (g, _, x) => B.div(g, x), latex: latexFn('\\log') }),
+  unary('sqrt', { fn: Math.sqrt, emit: (e, x) => e.math('sqrt', [x]), vjp: (g, n) => B.div(g, B.mul(B.constant(2), n)), latex: (x) => `\\sqrt{${x}}` }),
+  unary('abs', { fn: Math.abs, emit: (e, x) => e.math('abs', [x]), vjp: (g, _, x) => B.mul(g, B.sign(x)), latex: (x) => `\\left|${x}\\right|`, kink: true }),
+  unary('sin', { fn: Math.sin, emit: (e, x) => e.math('sin', [x]), vjp: (g, _, x) => B.mul(g, B.cos(x)), latex: latexFn('\\sin') }),
+  unary('cos', { fn: Math.cos, emit: (e, x) => e.math('cos', [x]), vjp: (g, _, x) => B.neg(B.mul(g, B.sin(x))), latex: latexFn('\\cos') }),
+  unary('tanh', { fn: Math.tanh, emit: (e, x) => e.math('tanh', [x]), vjp: (g, n) => B.mul(g, B.sub(B.constant(1), B.pow(n, B.constant(2)))), latex: latexFn('\\tanh') }),
+  unary('sign', { fn: Math.sign, emit: (e, x) => e.math('sign', [x]), vjp: () => null, kink: true }),
+  unary('step', { fn: (x) => (x > 0 ? 1 : 0), emit: (e, x) => e.ifPositive(x, e.num(1), e.num(0)), vjp: () => null, kink: true }),
   unary('sigmoid', {
-    fn: sigmoid, js: (x) => `sigmoid(${x})`, flops: 4,
+    fn: sigmoid, emit: (e, x) => e.helper('sigmoid', [x]), flops: 4,
     vjp: (g, n) => B.mul(B.mul(g, n), B.sub(B.constant(1), n)), // σ′ = a ⊙ (1 − a)
     latex: latexFn('\\sigma'),
   }),
-  unary('relu', { fn: (x) => (x > 0 ? x : 0), js: (x) => `Math.max(${x}, 0)`, vjp: (g, _, x) => B.mul(g, B.step(x)), kink: true }),
-  unary('softplus', { fn: softplus, js: (x) => `softplus(${x})`, flops: 4, vjp: (g, _, x) => B.mul(g, B.sigmoid(x)) }),
+  unary('relu', { fn: (x) => (x > 0 ? x : 0), emit: (e, x) => e.math('max', [x, e.num(0)]), vjp: (g, _, x) => B.mul(g, B.step(x)), kink: true }),
+  unary('softplus', { fn: softplus, emit: (e, x) => e.helper('softplus', [x]), flops: 4, vjp: (g, _, x) => B.mul(g, B.sigmoid(x)) }),
   unary('log_sigmoid', {
-    fn: (t) => -softplus(-t), js: (x) => `-softplus(-(${x}))`, flops: 4,
+    fn: (t) => -softplus(-t), emit: (e, x) => e.neg(e.helper('softplus', [e.neg(x)])), flops: 4,
     vjp: (g, _, x) => B.mul(g, B.sigmoid(B.neg(x))), // d log σ(t) = σ(−t) = 1 − σ(t)
     latex: (x) => `\\log\\sigma\\left(${x}\\right)`,
   }),
@@ -85,14 +85,14 @@ const elementwiseSymbol = (n: Node, plain: string, dotted: string) =>
 
 interface BinarySpec {
   fn: (a: number, b: number) => number;
-  js: (a: string, b: string) => string;
+  emit: <E>(e: ScalarEmitter<E>, a: E, b: E) => E;
   vjp: (g: Node, n: Node, a: Node, b: Node) => (Node | null)[];
   print: (p: PrintCtx) => Printed;
 }
 
 function binary(name: string, spec: BinarySpec): ElementwiseOp {
   return {
-    name, arity: 2, fn: spec.fn, js: spec.js,
+    name, arity: 2, fn: spec.fn, emit: spec.emit,
     shape: (shapes) => broadcastAll(shapes, name),
     eval: (args) => elementwise(args, spec.fn),
     vjp: (g, n) => spec.vjp(g, n, n.args[0], n.args[1]),
@@ -103,7 +103,7 @@ function binary(name: string, spec: BinarySpec): ElementwiseOp {
 
 export const binaryOps: ElementwiseOp[] = [
   binary('add', {
-    fn: (a, b) => a + b, js: (a, b) => `${a} + ${b}`,
+    fn: (a, b) => a + b, emit: (e, a, b) => e.bin('+', a, b),
     vjp: (g) => [g, g],
     print: (p) => {
       const [a, b] = p.node.args;
@@ -119,7 +119,7 @@ export const binaryOps: ElementwiseOp[] = [
     },
   }),
   binary('mul', {
-    fn: (a, b) => a * b, js: (a, b) => `${a} * ${b}`,
+    fn: (a, b) => a * b, emit: (e, a, b) => e.bin('*', a, b),
     vjp: (g, _, a, b) => [B.mul(g, b), B.mul(a, g)],
     print: (p) => {
       const right = p.node.args[1];
@@ -133,14 +133,14 @@ export const binaryOps: ElementwiseOp[] = [
     },
   }),
   binary('div', {
-    fn: (a, b) => a / b, js: (a, b) => `${a} / ${b}`,
+    fn: (a, b) => a / b, emit: (e, a, b) => e.bin('/', a, b),
     vjp: (g, n, _, b) => [B.div(g, b), B.neg(B.div(B.mul(g, n), b))], // ∂(a/b)/∂b = −(a/b)/b
     print: (p) => p.style === 'latex'
       ? printed(`\\frac{${p.arg(0, 0)}}{${p.arg(1, 0)}}`)
       : printed(`${p.arg(0, PREC.mul)} ${p.node.args[1].isScalar ? '/' : './'} ${p.arg(1, PREC.unary)}`, PREC.mul),
   }),
   binary('pow', {
-    fn: (a, b) => a ** b, js: (a, b) => `${a} ** ${b}`,
+    fn: (a, b) => a ** b, emit: (e, a, b) => e.pow(a, b),
     vjp: (g, n, a, b) => [
       B.mul(g, B.mul(b, B.pow(a, B.add(b, B.constant(-1))))), // ∂ aᵇ/∂a = b aᵇ⁻¹
       B.mul(g, B.mul(B.log(a), n)),                             // ∂ aᵇ/∂b = log(a) aᵇ

@@ -1,0 +1,68 @@
+// `eval --point FILE.json` (SPEC §3): reading a point, computing loss, outputs and gradients with the
+// generated code in float64, and printing them as JSON.
+
+import { readFileSync } from 'node:fs';
+import type { Model } from '../frontend/model.js';
+import { PlainError } from '../source/diagnostics.js';
+import type { CompiledModel } from '../../runtime/model.js';
+import { elementsOf } from '../../runtime/model.js';
+import { fromNested, toNested } from '../ir/tensor.js';
+
+export interface Point { dims?: Record<string, number>; params: Record<string, unknown>; inputs?: Record<string, unknown>; examples?: Record<string, unknown>[] }
+
+export function readPoint(file: string): Point {
+  let raw: unknown;
+  try { raw = JSON.parse(readFileSync(file, 'utf8')); } catch (e) {
+    throw new PlainError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(e as Error).message})`}`);
+  }
+  const p = raw as Point;
+  if (typeof p !== 'object' || p === null || typeof p.params !== 'object' || p.params === null) throw new PlainError(`${file}: expected { "params": {…}, "inputs": {…} } (SPEC §3)`);
+  if (!p.inputs === !p.examples) throw new PlainError(`${file}: give either "inputs" (one example) or "examples" (a minibatch)`);
+  if (p.dims !== undefined) {
+    for (const [k, v] of Object.entries(p.dims)) if (!Number.isInteger(v) || v <= 0) throw new PlainError(`${file}: dims.${k} must be a positive integer`);
+  }
+  return p;
+}
+
+const own = (o: Record<string, unknown>, k: string): unknown => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
+
+/** Evaluates a point with compiled kernels (float64): the mean loss, outputs and mean gradients. */
+export function evalPoint(file: string, model: Model, compiled: CompiledModel, p: Point): unknown {
+  const examples = p.examples ?? [p.inputs!];
+  if (examples.length === 0) throw new PlainError(`${file}: "examples" is empty`);
+  const n = examples.length;
+  const params = model.params.map((q) => {
+    const v = own(p.params, q.name);
+    if (v === undefined) throw new PlainError(`${file}: params.${q.name} is missing (shape [${q.shape.join(', ')}])`);
+    try { return Float64Array.from(fromNested(v, q.shape, `params.${q.name}`).data); } catch (e) { throw new PlainError(`${file}: ${(e as Error).message}`); }
+  });
+  const inputs = model.inputs.map((inp) => {
+    const size = inp.classes !== undefined ? 1 : elementsOf(inp.shape);
+    const buf = new Float64Array(n * size);
+    examples.forEach((ex, b) => {
+      const where = p.examples ? `examples[${b}].${inp.name}` : `inputs.${inp.name}`;
+      const v = typeof ex === 'object' && ex !== null ? own(ex as Record<string, unknown>, inp.name) : undefined;
+      if (v === undefined) throw new PlainError(`${file}: ${where} is missing`);
+      if (inp.classes !== undefined) {
+        if (!Number.isInteger(v) || (v as number) < 0 || (v as number) >= inp.classes) throw new PlainError(`${file}: ${where} must be a class label 0..${inp.classes - 1}, got ${JSON.stringify(v)}`);
+        buf[b] = v as number;
+      } else {
+        try { buf.set(fromNested(v, inp.shape, where).data, b * size); } catch (e) { throw new PlainError(`${file}: ${(e as Error).message}`); }
+      }
+    });
+    return buf;
+  });
+  const k = compiled.create(n, Float64Array);
+  const grads = model.params.map((q) => new Float64Array(elementsOf(q.shape)));
+  const lossSum = k.lossAndGrad(params, inputs, n, grads);
+  const fwd = k.forward(params, inputs, n);
+  const outputs: Record<string, unknown> = {};
+  model.outputs.forEach((o, oi) => {
+    const size = o.node.size;
+    const per = Array.from({ length: n }, (_, b) => toNested({ shape: o.node.shape, data: Float64Array.from(fwd.outputs[oi].subarray(b * size, b * size + size)) }));
+    outputs[o.name] = p.examples ? per : per[0];
+  });
+  const grad: Record<string, unknown> = {};
+  model.params.forEach((q, i) => { grad[q.name] = toNested({ shape: q.shape, data: grads[i].map((x) => x / n) }); });
+  return { loss: lossSum / n, outputs, grad };
+}

@@ -1,0 +1,72 @@
+// The commands that run generated code: eval, gradcheck, compile and train.
+
+import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { deriveGradients } from '../autodiff/gradients.js';
+import { loadModelKernels, trainerJs, trainerSource } from '../codegen/index.js';
+import type { Model } from '../frontend/model.js';
+import { PlainError } from '../source/diagnostics.js';
+import { gradcheck } from '../../runtime/gradcheck.js';
+import { parseTrainerFlags, runTrainer, UsageProblem } from '../../runtime/cli.js';
+import { UsageError, type ParsedArgs, numberOption, choice } from './args.js';
+import { evalPoint, type Point } from './point.js';
+
+export function requireTsTarget(args: ParsedArgs): void {
+  const target = choice(args, '--target', ['ts', 'gpu'] as const, 'ts');
+  if (target === 'gpu') throw new PlainError('--target gpu: the gpu.js back end is not part of this build yet; use --target ts (the default)');
+}
+
+export function runEval(args: ParsedArgs, model: Model, file: string, point: Point): number {
+  requireTsTarget(args);
+  const compiled = loadModelKernels(deriveGradients(model));
+  console.log(JSON.stringify(evalPoint(file, model, compiled, point)));
+  return 0;
+}
+
+export function runGradcheck(args: ParsedArgs, model: Model): number {
+  const seed = numberOption(args, '--seed', 1, { integer: true, min: 0 });
+  const points = numberOption(args, '--points', 5, { integer: true, min: 1 });
+  const r = gradcheck(loadModelKernels(deriveGradients(model)), { seed, points });
+  console.log(`gradcheck ${model.name}: generated gradients vs central differences, float64, ${points} random points (seed ${seed})`);
+  console.log(`  ${'param'.padEnd(12)} ${'max abs error'.padStart(14)} ${'max rel error'.padStart(14)}`);
+  for (const p of r.params) console.log(`  ${p.name.padEnd(12)} ${p.maxAbs.toExponential(2).padStart(14)} ${p.maxRel.toExponential(2).padStart(14)}  ${p.ok ? 'ok' : 'MISMATCH'}`);
+  console.log(r.ok ? 'PASS' : 'FAIL: a gradient differs from finite differences by more than 1e-6 (relative)');
+  return r.ok ? 0 : 1;
+}
+
+export function runCompile(args: ParsedArgs, model: Model): number {
+  requireTsTarget(args);
+  const dir = args.options.get('-o')?.[0];
+  if (!dir) throw new UsageError('compile needs -o DIR');
+  const ts = trainerSource(deriveGradients(model));
+  const js = trainerJs(ts);
+  try {
+    mkdirSync(dir, { recursive: true });
+    for (const [name, text] of [['trainer.ts', ts], ['trainer.js', js]] as const) {
+      const tmp = join(dir, `.${name}.tmp-${process.pid}`);
+      writeFileSync(tmp, text);
+      renameSync(tmp, join(dir, name));
+    }
+  } catch (e) {
+    throw new PlainError(`${dir}: cannot write the trainer (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  console.log(`wrote ${join(dir, 'trainer.ts')} and ${join(dir, 'trainer.js')} (run: node ${join(dir, 'trainer.js')} --data FILE.csv)`);
+  return 0;
+}
+
+export const TRAIN_OPTIONS = ['--data', '--test', '--split', '--epochs', '--batch', '--lr', '--optimizer', '--seed', '--save', '--resume', '--predict', '--l2'];
+
+export function runTrain(args: ParsedArgs, model: Model): number {
+  const argv: string[] = [];
+  for (const o of TRAIN_OPTIONS) for (const v of args.options.get(o) ?? []) argv.push(o, v);
+  if (args.options.has('--selftest')) argv.push('--selftest');
+  let flags;
+  try { flags = parseTrainerFlags(argv); } catch (e) { if (e instanceof UsageProblem) throw new UsageError(e.message); throw e; }
+  const compiled = loadModelKernels(deriveGradients(model));
+  const tty = process.stderr.isTTY === true;
+  return runTrainer(compiled, flags, {
+    out: (l) => { if (tty) process.stderr.write('\r\x1b[K'); console.log(l); },
+    err: (l) => console.error(l),
+    progress: tty ? (t) => process.stderr.write(`\r\x1b[K${t}`) : undefined,
+  });
+}

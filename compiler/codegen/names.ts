@@ -1,0 +1,25 @@
+// Identifiers for the emitted code. Model names are identifiers already (the lexer sees to that); a name
+// that means something to JavaScript or collides with the runtime or the emitter's own locals gets a
+// trailing underscore, so `constructor`, `Math` or `process` work as ordinary model names.
+
+const RESERVED = new Set(`break case catch class const continue debugger default delete do else enum export extends false finally
+for function if import in instanceof new null return super switch this throw true try typeof var void while with yield let static
+implements interface package private protected public await async of arguments eval undefined NaN Infinity globalThis window
+Math Object Array Number String Boolean Symbol Error JSON Date Promise Reflect Proxy Function RegExp Map Set WeakMap BigInt
+process require module exports console __dirname __filename Buffer setTimeout constructor prototype __proto__ toString valueOf
+hasOwnProperty isPrototypeOf propertyIsEnumerable toLocaleString Float32Array Float64Array Int32Array
+params inputs grads n b i j kk sum_ loss batch Arr model spec create lossAndGrad forward result
+sigmoid softplus gemmNT gemmNN gemmTN softmaxRows logSoftmaxRows logsumexpRows crossEntropyRows argmaxRow logsumexpRow
+trainerMain runTrainer gradcheck train evaluate`.split(/\s+/));
+
+export class NameTable {
+  private readonly used = new Set<string>();
+  /** A fresh, safe identifier based on `wanted`. */
+  fresh(wanted: string): string {
+    let name = wanted.replace(/[^A-Za-z0-9_$]/g, '_');
+    if (!/^[A-Za-z_$]/.test(name)) name = `_${name}`;
+    while (RESERVED.has(name) || this.used.has(name)) name = `${name}_`;
+    this.used.add(name);
+    return name;
+  }
+}

@@ -1,0 +1,125 @@
+// The plan: *how* the model's forward and backward graphs run on a minibatch, decided before any code is
+// written (what is computed is the IR's business; Halide keeps the two apart the same way).
+//  - Every node that depends on an input is batched: it holds [B, …shape]; parameter-only nodes are not.
+//  - Matrix–vector products become matrix–matrix products over the batch (gemmNT: X Wᵀ, gemmNN: G W), so
+//    the inner loop is always the plain untransposed form over contiguous rows.
+//  - Chains of elementwise ops are fused into one loop; a loop whose argument has no other use writes in
+//    place into that argument's buffer (the bias and activation become the product's epilogue).
+//  - ∂L/∂param is summed over the batch: outer(g, x) terms become one gemmTN (Gᵀ X), others a column sum.
+
+import type { Gradients } from '../autodiff/gradients.js';
+import type { Node } from '../ir/node.js';
+import { opOf, sameShape, topo } from '../ir/node.js';
+import { isElementwise } from './elementwise.js';
+
+export type Step =
+  | { kind: 'loop'; node: Node }                                            // fused elementwise loop
+  | { kind: 'gemm'; node: Node; variant: 'NT' | 'NN'; x: Node; w: Node; m: number; k: number }
+  | { kind: 'rows'; node: Node; fn: 'softmaxRows' | 'logSoftmaxRows' | 'logsumexpRows' | 'crossEntropyRows' }
+  | { kind: 'generic'; node: Node };                                        // a small per-example loop nest
+
+export type Term =
+  | { kind: 'outer'; u: Node; v: Node; sign: 1 | -1 }   // Σ_b u_b v_bᵀ
+  | { kind: 'batched'; node: Node; sign: 1 | -1 }       // Σ_b x_b
+  | { kind: 'invariant'; node: Node; sign: 1 | -1 };    // n · x
+
+export interface Program { readonly steps: readonly Step[] }
+
+export interface Plan {
+  readonly g: Gradients;
+  readonly batched: ReadonlySet<Node>;
+  /** Nodes computed in a buffer of their own (or shared in place); the rest are inlined into loops. */
+  readonly materialized: ReadonlySet<Node>;
+  /** In-place loops: the node writes into the buffer of this argument. */
+  readonly alias: ReadonlyMap<Node, Node>;
+  readonly train: Program;
+  readonly forward: Program;
+  readonly terms: ReadonlyMap<string, readonly Term[]>;
+  readonly logits: Node | null;
+}
+
+export function makePlan(g: Gradients): Plan {
+  const lossNode = g.loss;
+  const logits = topo([lossNode]).find((n) => n.op === 'cross_entropy' && n.args[1].op === 'input')?.args[0] ?? null;
+
+  // Decompose each gradient into batch-summable terms.
+  const terms = new Map<string, Term[]>();
+  const batchedOf = (n: Node) => topo([n]).some((m) => m.op === 'input');
+  const decompose = (n: Node, sign: 1 | -1, out: Term[]): void => {
+    if (!batchedOf(n)) { out.push({ kind: 'invariant', node: n, sign }); return; }
+    if (n.op === 'add') { decompose(n.args[0], sign, out); decompose(n.args[1], sign, out); return; }
+    if (n.op === 'neg') { decompose(n.args[0], sign === 1 ? -1 : 1, out); return; }
+    if (n.op === 'outer' && batchedOf(n.args[0]) && batchedOf(n.args[1])) { out.push({ kind: 'outer', u: n.args[0], v: n.args[1], sign }); return; }
+    out.push({ kind: 'batched', node: n, sign });
+  };
+  for (const [name, grad] of g.grads) {
+    const t: Term[] = [];
+    if (grad) decompose(grad, 1, t);
+    // Splitting a sum only pays when it exposes an outer product (one gemm) or a batch-independent part.
+    const useful = t.some((x) => x.kind !== 'batched');
+    terms.set(name, grad && !useful ? [{ kind: 'batched', node: grad, sign: 1 }] : t);
+  }
+  const termRoots = [...terms.values()].flat().flatMap((t) => (t.kind === 'outer' ? [t.u, t.v] : [t.node]));
+
+  const trainRoots = [lossNode, ...termRoots];
+  const forwardRoots = [lossNode, ...g.outputs.values(), ...(logits ? [logits] : [])];
+  const all = topo([...trainRoots, ...forwardRoots]);
+  const roots = new Set([...trainRoots, ...forwardRoots]);
+
+  const batched = new Set<Node>();
+  for (const n of all) if (n.op === 'input' || n.args.some((a) => batched.has(a))) batched.add(n);
+
+  const consumers = new Map<Node, Node[]>();
+  for (const n of all) for (const a of n.args) consumers.set(a, [...(consumers.get(a) ?? []), n]);
+
+  // A transpose feeding only gemms is never built: the gemm reads the matrix in the right order.
+  const gemmOf = (n: Node): { variant: 'NT' | 'NN'; x: Node; w: Node; m: number; k: number } | undefined => {
+    if (n.op !== 'matmul' || !batched.has(n)) return undefined;
+    const [a, b] = n.args;
+    const inv = (x: Node) => !batched.has(x);
+    if (a.rank === 2 && b.rank === 1 && inv(a) && batched.has(b)) {
+      if (a.op === 'transpose') return { variant: 'NN', x: b, w: a.args[0], m: a.args[0].shape[0], k: a.args[0].shape[1] }; // Wᵀg = G W
+      return { variant: 'NT', x: b, w: a, m: a.shape[0], k: a.shape[1] };                                                     // W x = X Wᵀ
+    }
+    if (a.rank === 1 && b.rank === 2 && batched.has(a) && inv(b)) {
+      if (b.op === 'transpose') return { variant: 'NT', x: a, w: b.args[0], m: b.args[0].shape[0], k: b.args[0].shape[1] }; // v Wᵀ
+      return { variant: 'NN', x: a, w: b, m: b.shape[0], k: b.shape[1] };                                                     // vᵀA = V A
+    }
+    return undefined;
+  };
+  const virtual = new Set<Node>();
+  for (const n of all) {
+    if (n.op === 'transpose' && !roots.has(n) && (consumers.get(n) ?? []).every((c) => gemmOf(c)?.w === n.args[0] && c.args.includes(n))) virtual.add(n);
+  }
+
+  const materialized = new Set<Node>();
+  for (const n of all) {
+    if (n.args.length === 0 || virtual.has(n)) continue;
+    const uses = consumers.get(n) ?? [];
+    const inlinable = isElementwise(n) && !roots.has(n) && uses.length === 1 && isElementwise(uses[0])
+      && batched.has(uses[0]) === batched.has(n) && sameShape(uses[0].shape, n.shape) && uses[0].op !== 'onehot';
+    if (!inlinable) materialized.add(n);
+  }
+
+  // In place: a fused loop may overwrite an argument that nobody else reads (z = Wx + b writes over Wx).
+  const alias = new Map<Node, Node>();
+  const aliased = new Set<Node>();
+  for (const n of all) {
+    if (!materialized.has(n) || !isElementwise(n) || n.op === 'onehot') continue;
+    const cand = n.args.find((a) => materialized.has(a) && !roots.has(a) && !aliased.has(a) && (consumers.get(a) ?? []).length === 1
+      && sameShape(a.shape, n.shape) && batched.has(a) === batched.has(n) && !alias.has(a));
+    if (cand) { alias.set(n, cand); aliased.add(cand); }
+  }
+
+  const stepFor = (n: Node): Step => {
+    const gm = gemmOf(n);
+    if (gm) return { kind: 'gemm', node: n, ...gm };
+    if (isElementwise(n)) return { kind: 'loop', node: n };
+    const rows: Record<string, Extract<Step, { kind: 'rows' }>['fn']> = { softmax: 'softmaxRows', log_softmax: 'logSoftmaxRows', logsumexp: 'logsumexpRows', cross_entropy: 'crossEntropyRows' };
+    if (n.op in rows && batched.has(n.args[0])) return { kind: 'rows', node: n, fn: rows[n.op] };
+    return { kind: 'generic', node: n };
+  };
+  const program = (rs: Node[]): Program => ({ steps: topo(rs).filter((n) => materialized.has(n)).map(stepFor) });
+  void opOf;
+  return { g, batched, materialized, alias, train: program(trainRoots), forward: program(forwardRoots), terms, logits };
+}

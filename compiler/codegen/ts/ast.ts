@@ -1,0 +1,93 @@
+// A small vocabulary over ts.factory for the emitter: identifiers are validated before they become AST
+// nodes, strings only ever become string-literal nodes, and comments are single-line and sanitized, so no
+// text from a model file or a file name can change the meaning of the emitted program.
+
+import { ts } from 'ts-morph';
+import type { ScalarEmitter } from '../../ir/op.js';
+
+const f = ts.factory;
+export type Expr = ts.Expression;
+export type Stmt = ts.Statement;
+
+const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+export function ident(name: string): ts.Identifier {
+  if (!IDENT.test(name)) throw new Error(`internal error: '${name}' is not a valid identifier`);
+  return f.createIdentifier(name);
+}
+export const str = (s: string): ts.StringLiteral => f.createStringLiteral(s);
+export function num(v: number): Expr {
+  if (Number.isNaN(v)) return ident('NaN');
+  if (!Number.isFinite(v)) return v > 0 ? ident('Infinity') : f.createPrefixUnaryExpression(ts.SyntaxKind.MinusToken, ident('Infinity'));
+  const lit = f.createNumericLiteral(Math.abs(v));
+  return v < 0 || Object.is(v, -0) ? f.createParenthesizedExpression(f.createPrefixUnaryExpression(ts.SyntaxKind.MinusToken, lit)) : lit;
+}
+export const paren = (e: Expr): Expr => f.createParenthesizedExpression(e);
+const BIN: Record<string, ts.BinaryOperator> = {
+  '+': ts.SyntaxKind.PlusToken, '-': ts.SyntaxKind.MinusToken, '*': ts.SyntaxKind.AsteriskToken, '/': ts.SyntaxKind.SlashToken,
+  '%': ts.SyntaxKind.PercentToken, '<': ts.SyntaxKind.LessThanToken, '>': ts.SyntaxKind.GreaterThanToken, '===': ts.SyntaxKind.EqualsEqualsEqualsToken,
+  '**': ts.SyntaxKind.AsteriskAsteriskToken, '+=': ts.SyntaxKind.PlusEqualsToken, '=': ts.SyntaxKind.EqualsToken,
+};
+export const bin = (op: keyof typeof BIN, a: Expr, b: Expr): Expr => f.createBinaryExpression(a, BIN[op], b);
+export const call = (fn: Expr | string, args: Expr[]): Expr => f.createCallExpression(typeof fn === 'string' ? dotted(fn) : fn, undefined, args);
+export const prop = (obj: Expr, name: string): Expr => f.createPropertyAccessExpression(obj, ident(name));
+export const index = (arr: Expr, i: Expr): Expr => f.createElementAccessExpression(arr, i);
+export const cond = (c: Expr, a: Expr, b: Expr): Expr => paren(f.createConditionalExpression(c, f.createToken(ts.SyntaxKind.QuestionToken), a, f.createToken(ts.SyntaxKind.ColonToken), b));
+export const arr = (items: Expr[]): Expr => f.createArrayLiteralExpression(items, false);
+export const obj = (entries: [string, Expr][], multiLine = false): Expr =>
+  f.createObjectLiteralExpression(entries.map(([k, v]) => f.createPropertyAssignment(IDENT.test(k) ? ident(k) : str(k), v)), multiLine);
+function dotted(path: string): Expr {
+  const [first, ...rest] = path.split('.');
+  return rest.reduce<Expr>((e, p) => prop(e, p), ident(first));
+}
+
+export const exprStmt = (e: Expr): Stmt => f.createExpressionStatement(e);
+export const assign = (target: Expr, value: Expr, op: '=' | '+=' = '='): Stmt => exprStmt(bin(op, target, value));
+export function constDecl(name: string, init: Expr, type?: ts.TypeNode): Stmt {
+  return f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(ident(name), undefined, type, init)], ts.NodeFlags.Const));
+}
+export function letDecl(name: string, init: Expr): Stmt {
+  return f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(ident(name), undefined, undefined, init)], ts.NodeFlags.Let));
+}
+export const block = (stmts: Stmt[]): ts.Block => f.createBlock(stmts, true);
+export const ret = (e?: Expr): Stmt => f.createReturnStatement(e);
+/** for (let v = from; v < to; v++) { body } */
+export function forRange(v: string, from: Expr, to: Expr, body: Stmt[]): Stmt {
+  return f.createForStatement(
+    f.createVariableDeclarationList([f.createVariableDeclaration(ident(v), undefined, undefined, from)], ts.NodeFlags.Let),
+    bin('<', ident(v), to),
+    f.createPostfixUnaryExpression(ident(v), ts.SyntaxKind.PlusPlusToken),
+    block(body));
+}
+export const typeRef = (name: string, args?: ts.TypeNode[]): ts.TypeNode => f.createTypeReferenceNode(ident(name), args);
+
+/** Attach `// text` above a statement; newlines and control characters are removed first. */
+export function comment<T extends ts.Node>(node: T, text: string): T {
+  for (const line of text.split('\n')) {
+    ts.addSyntheticLeadingComment(node, ts.SyntaxKind.SingleLineCommentTrivia, ` ${line.replace(/[\u0000-\u001f\u2028\u2029]/g, ' ')}`, true);
+  }
+  return node;
+}
+
+/** Scalar expressions as TypeScript AST, for the op table's `emit` rules. */
+export const tsScalar: ScalarEmitter<Expr> = {
+  num,
+  // ts.factory parenthesizes operands by precedence itself, so the output has only the parentheses it needs.
+  neg: (x) => f.createPrefixUnaryExpression(ts.SyntaxKind.MinusToken, x),
+  bin: (op, a, b) => {
+    // a + (−c) is written a − c.
+    if (op === '+' && ts.isPrefixUnaryExpression(b) && b.operator === ts.SyntaxKind.MinusToken) return bin('-', a, b.operand);
+    return bin(op, a, b);
+  },
+  pow: (a, b) => call('Math.pow', [a, b]),
+  math: (fn, args) => call(`Math.${fn}`, args),
+  helper: (fn, args) => call(fn, args),
+  ifPositive: (x, a, b) => cond(bin('>', x, num(0)), a, b),
+};
+
+export function printStatements(stmts: Stmt[]): string {
+  const sf = ts.createSourceFile('out.ts', '', ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
+  const printer = ts.createPrinter({ newLine: ts.NewLineKind.LineFeed });
+  return stmts.map((s) => printer.printNode(ts.EmitHint.Unspecified, s, sf)).join('\n');
+}
+
+export { f as factory, ts };

@@ -1,0 +1,233 @@
+// The TypeScript emitter: follows the plan and builds the model's kernels as a TypeScript AST (ts.factory),
+// one loop nest per step, each with a comment giving the formula it computes in the model's own names.
+
+import type { Node } from '../../ir/node.js';
+import { opOf, topo } from '../../ir/node.js';
+import type { ElementwiseOp } from '../../ir/ops/elementwise.js';
+import { fnOf } from '../../ir/ops/call.js';
+import { printExpr } from '../../ir/print.js';
+import { gradName } from '../../cli/naming.js';
+import type { Plan, Step, Term } from '../plan.js';
+import { NameTable } from '../names.js';
+import * as A from './ast.js';
+import type { Expr, Stmt } from './ast.js';
+import { ts } from './ast.js';
+
+const f = ts.factory;
+
+export function emitModel(plan: Plan): Stmt {
+  const { g } = plan;
+  const model = g.model;
+  const names = new NameTable();
+  const bufName = new Map<Node, string>();
+  const display = new Map<Node, string>(); // for comments: dL/dz2, z1, …
+
+  for (const p of model.params) bufName.set(p.node, names.fresh(p.name));
+  for (const i of model.inputs) bufName.set(i.node, names.fresh(i.name));
+  for (const v of model.values) { const n = g.forward.get(v.name)!; if (!display.has(n)) display.set(n, v.name); }
+  for (const s of g.steps) if (!display.has(s.node)) display.set(s.node, gradName(model.loss.name, s.of, 'text'));
+  const root = (n: Node): Node => { let r = n; while (plan.alias.has(r)) r = plan.alias.get(r)!; return r; };
+  const allNodes = topo([...plan.train.steps, ...plan.forward.steps].map((s) => s.node));
+  // A buffer shared in place is named after the last value written into it (z2 rather than W2 * a1).
+  const occupant = new Map<Node, Node>();
+  for (const n of allNodes) if (plan.materialized.has(n)) occupant.set(root(n), display.has(n) || !occupant.has(root(n)) ? n : occupant.get(root(n))!);
+  for (const n of allNodes) {
+    if (!plan.materialized.has(n) || bufName.has(n)) continue;
+    const r = root(n);
+    if (r !== n) continue;
+    const shown = display.get(occupant.get(n) ?? n);
+    bufName.set(n, names.fresh(shown ? shown.replace('/', '_') : `t_${n.op}`));
+  }
+  for (const n of allNodes) if (plan.materialized.has(n) && !bufName.has(n)) bufName.set(n, bufName.get(root(n)) ?? names.fresh(`t_${n.op}`));
+  const gradLocal = new Map(model.params.map((p) => [p.name, names.fresh(`grad_${p.name}`)]));
+
+  const batched = (n: Node) => plan.batched.has(n);
+  const id = A.ident;
+  const B = () => id('b');
+  const size = (n: Node) => n.size;
+
+  /** Where element `offset` of node `n` lives, for the current example b. */
+  const at = (n: Node, offset: Expr): Expr => {
+    if (n.op === 'const' || n.op === 'dim') return A.num(n.attr.value as number);
+    const buf = bufName.get(n);
+    if (!buf) throw new Error(`internal error: no buffer for ${n.op}`);
+    const base = batched(n) ? (size(n) === 1 ? B() : A.bin('*', B(), A.num(size(n)))) : undefined;
+    const idx = base ? (isZero(offset) ? base : A.bin('+', base, offset)) : offset;
+    return A.index(id(buf), idx);
+  };
+  /** The index within `n` of element i of a broadcast result of shape `out`. */
+  const within = (n: Node, outShape: readonly number[], i: Expr): Expr => {
+    if (n.rank === 0) return A.num(0);
+    if (n.shape.length === outShape.length) return i;
+    return A.bin('%', i, A.num(n.shape[0])); // a row vector repeated over the rows of a matrix
+  };
+
+  /** The scalar expression of element i of `n`, inlining fused nodes. */
+  const scalar = (n: Node, outShape: readonly number[], i: Expr, isRoot = false): Expr => {
+    if (!isRoot && (plan.materialized.has(n) || n.args.length === 0)) return at(n, within(n, outShape, i));
+    const idx = within(n, outShape, i);
+    if (n.op === 'onehot') return A.cond(A.bin('===', idx, scalar(n.args[0], [], A.num(0))), A.num(1), A.num(0));
+    const args = n.args.map((a) => scalar(a, n.shape, idx));
+    if (n.op === 'call') return inlineFn(fnOf(n).body, new Map(fnOf(n).params.map((p, k) => [p, args[k]])));
+    return (opOf(n.op) as ElementwiseOp).emit(A.tsScalar, ...args);
+  };
+  const inlineFn = (body: Node, vars: Map<string, Expr>): Expr => {
+    if (body.op === 'var') return vars.get(body.attr.name as string)!;
+    if (body.op === 'const' || body.op === 'dim') return A.num(body.attr.value as number);
+    const args = body.args.map((a) => inlineFn(a, vars));
+    if (body.op === 'call') return inlineFn(fnOf(body).body, new Map(fnOf(body).params.map((p, k) => [p, args[k]])));
+    const op = opOf(body.op) as ElementwiseOp;
+    if (!op.emit) throw new Error(`${body.op} cannot appear in a fn body`);
+    return op.emit(A.tsScalar, ...args);
+  };
+
+  const formula = (n: Node): string => printExpr(n, 'text', (m) => display.get(m) ?? (plan.materialized.has(m) ? bufName.get(m) : undefined));
+  /** for (b < n) around `body` when the node is batched. */
+  const overBatch = (n: Node, body: Stmt[]): Stmt[] => (batched(n) ? [A.forRange('b', A.num(0), id('n'), body)] : body);
+  const loopElems = (count: number, v: string, body: (i: Expr) => Stmt[]): Stmt[] =>
+    count === 1 ? body(A.num(0)) : [A.forRange(v, A.num(0), A.num(count), body(id(v)))];
+
+  const stepStmts = (s: Step): Stmt[] => {
+    const n = s.node;
+    const out = (offset: Expr) => at(n, offset);
+    const label = `${display.get(n) ?? bufName.get(n)} = ${formula(n)}`;
+    let body: Stmt[];
+    switch (s.kind) {
+      case 'loop':
+        body = overBatch(n, loopElems(size(n), 'i', (i) => [A.assign(out(i), scalar(n, n.shape, i, true))]));
+        break;
+      case 'gemm':
+        body = [A.exprStmt(A.call(s.variant === 'NT' ? 'gemmNT' : 'gemmNN', [id('n'), A.num(s.m), A.num(s.k), id(bufName.get(s.x)!), id(bufName.get(s.w)!), id(bufName.get(n)!)]))];
+        return [A.comment(body[0], `${label}   (${s.variant === 'NT' ? 'X Wᵀ' : 'G W'} over the batch)`)];
+      case 'rows': {
+        const z = n.args[0];
+        const count = batched(n) ? id('n') : A.num(1);
+        const args = [count, A.num(z.shape[0]), id(bufName.get(z)!), ...(s.fn === 'crossEntropyRows' ? [id(bufName.get(n.args[1])!)] : []), id(bufName.get(n)!)];
+        body = [A.exprStmt(A.call(s.fn, args))];
+        break;
+      }
+      case 'generic':
+        body = overBatch(n, genericBody(n, out));
+        break;
+    }
+    return body.length ? [A.comment(body[0], label), ...body.slice(1)] : body;
+  };
+
+  const genericBody = (n: Node, out: (o: Expr) => Expr): Stmt[] => {
+    const [a, c] = n.args;
+    const acc = (count: number, term: (i: Expr) => Expr, finish: (s: Expr) => Expr): Stmt[] => [
+      A.letDecl('sum_', A.num(0)),
+      ...loopElems(count, 'i', (i) => [A.assign(id('sum_'), term(i), '+=')]),
+      A.assign(out(A.num(0)), finish(id('sum_'))),
+    ];
+    switch (n.op) {
+      case 'dot': return acc(a.size, (i) => A.bin('*', at(a, i), at(c, i)), (s) => s);
+      case 'sum': return acc(a.size, (i) => at(a, i), (s) => s);
+      case 'mean': return acc(a.size, (i) => at(a, i), (s) => A.bin('/', s, A.num(a.size)));
+      case 'outer': return loopElems(a.size, 'i', (i) => loopElems(c.size, 'j', (j) => [A.assign(out(A.bin('+', A.bin('*', i, A.num(c.size)), j)), A.bin('*', at(a, i), at(c, j)))]));
+      case 'sum_rows': {
+        const [m, k] = a.shape;
+        return loopElems(k, 'j', (j) => [A.letDecl('sum_', A.num(0)), ...loopElems(m, 'i', (i) => [A.assign(id('sum_'), at(a, A.bin('+', A.bin('*', i, A.num(k)), j)), '+=')]), A.assign(out(j), id('sum_'))]);
+      }
+      case 'fill': return loopElems(n.size, 'i', (i) => [A.assign(out(i), at(a, within(a, n.shape, i)))]);
+      case 'transpose': {
+        const [m, k] = a.shape;
+        return loopElems(m, 'i', (i) => loopElems(k, 'j', (j) => [A.assign(out(A.bin('+', A.bin('*', j, A.num(m)), i)), at(a, A.bin('+', A.bin('*', i, A.num(k)), j)))]));
+      }
+      case 'matmul': {
+        // General product, per example: [m, k] × [k, q] with vectors as a row or a column.
+        const m = a.rank === 2 ? a.shape[0] : 1, k = c.shape[0], q = c.rank === 2 ? c.shape[1] : 1;
+        const aAt = (i: Expr, p: Expr) => at(a, a.rank === 2 ? A.bin('+', A.bin('*', i, A.num(k)), p) : p);
+        const cAt = (p: Expr, j: Expr) => at(c, c.rank === 2 ? A.bin('+', A.bin('*', p, A.num(q)), j) : p);
+        return loopElems(m, 'i', (i) => loopElems(q, 'j', (j) => [
+          A.letDecl('sum_', A.num(0)),
+          ...loopElems(k, 'kk', (p) => [A.assign(id('sum_'), A.bin('*', aAt(i, p), cAt(p, j)), '+=')]),
+          A.assign(out(A.bin('+', A.bin('*', i, A.num(q)), j)), id('sum_')),
+        ]));
+      }
+      case 'softmax': case 'log_softmax': case 'logsumexp': case 'cross_entropy': {
+        const fn = { softmax: 'softmaxRows', log_softmax: 'logSoftmaxRows', logsumexp: 'logsumexpRows', cross_entropy: 'crossEntropyRows' }[n.op]!;
+        return [A.exprStmt(A.call(fn, [A.num(1), A.num(a.shape[0]), id(bufName.get(a)!), ...(n.op === 'cross_entropy' ? [id(bufName.get(c)!)] : []), id(bufName.get(n)!)]))];
+      }
+      default: throw new Error(`internal error: no code for ${n.op}`);
+    }
+  };
+
+  const termStmts = (pname: string, t: Term): Stmt[] => {
+    const acc = id(gradLocal.get(pname)!);
+    const signed = (e: Expr) => (t.sign === 1 ? e : A.tsScalar.neg(e));
+    if (t.kind === 'outer') {
+      if (t.sign === 1) return [A.exprStmt(A.call('gemmTN', [id('n'), A.num(t.u.size), A.num(t.v.size), id(bufName.get(t.u)!), id(bufName.get(t.v)!), acc]))];
+      return overBatch(t.u, loopElems(t.u.size, 'i', (i) => loopElems(t.v.size, 'j', (j) => [A.assign(A.index(acc, A.bin('+', A.bin('*', i, A.num(t.v.size)), j)), signed(A.bin('*', at(t.u, i), at(t.v, j))), '+=')])));
+    }
+    if (t.kind === 'batched') return overBatch(t.node, loopElems(t.node.size, 'j', (j) => [A.assign(A.index(acc, j), signed(at(t.node, j)), '+=')]));
+    return loopElems(t.node.size, 'j', (j) => [A.assign(A.index(acc, j), signed(A.bin('*', id('n'), t.node.op === 'const' || t.node.op === 'dim' ? A.num(t.node.attr.value as number) : at(t.node, j))), '+=')]);
+  };
+
+  // ---- assemble -----------------------------------------------------------------------------------
+  const bufType = A.typeRef('Buf');
+  const unpack = (withGrads: boolean): Stmt[] => [
+    ...model.params.map((p, k) => A.constDecl(bufName.get(p.node)!, A.index(id('params'), A.num(k)))),
+    ...model.inputs.map((inp, k) => A.constDecl(bufName.get(inp.node)!, A.index(id('inputs'), A.num(k)))),
+    ...(withGrads ? model.params.map((p, k) => A.constDecl(gradLocal.get(p.name)!, A.index(id('grads'), A.num(k)))) : []),
+  ];
+  const lossBuf = id(bufName.get(g.loss)!);
+  const trainBody: Stmt[] = [...unpack(true), ...plan.train.steps.flatMap(stepStmts)];
+  for (const p of model.params) {
+    const terms = plan.terms.get(p.name) ?? [];
+    const stmts = terms.flatMap((t) => termStmts(p.name, t));
+    const gnode = g.grads.get(p.name);
+    if (stmts.length) trainBody.push(A.comment(stmts[0], `dL/d${p.name} = ${gnode ? printExpr(gnode, 'text', (m) => display.get(m) ?? bufName.get(m)) : '0'}, summed over the batch`), ...stmts.slice(1));
+  }
+  trainBody.push(
+    A.comment(A.letDecl('loss', A.num(0)), `${model.loss.name}, summed over the batch`),
+    ...(batched(g.loss) ? [A.forRange('b', A.num(0), id('n'), [A.assign(id('loss'), A.index(lossBuf, id('b')), '+=')])] : [A.assign(id('loss'), A.bin('*', id('n'), A.index(lossBuf, A.num(0))))]),
+    A.ret(id('loss')));
+
+  const forwardBody: Stmt[] = [...unpack(false), ...plan.forward.steps.flatMap(stepStmts),
+    A.ret(A.obj([['loss', lossBuf], ['outputs', A.arr(model.outputs.map((o) => id(bufName.get(g.forward.get(o.name)!)!)))], ['logits', plan.logits ? id(bufName.get(plan.logits)!) : f.createNull()]]))];
+
+  const param = (name: string, type: ts.TypeNode) => f.createParameterDeclaration(undefined, undefined, A.ident(name), undefined, type);
+  const readonlyBufs = f.createTypeOperatorNode(ts.SyntaxKind.ReadonlyKeyword, f.createArrayTypeNode(bufType));
+  const numberType = f.createKeywordTypeNode(ts.SyntaxKind.NumberKeyword);
+  const method = (name: string, params: ts.ParameterDeclaration[], ret: ts.TypeNode, body: Stmt[]) =>
+    f.createMethodDeclaration(undefined, undefined, A.ident(name), undefined, undefined, params, ret, A.block(body));
+
+  const allocations = [...new Set([...bufName.entries()].filter(([n]) => plan.materialized.has(n) && root(n) === n).map(([n]) => n))]
+    .map((n) => A.comment(A.constDecl(bufName.get(n)!, f.createNewExpression(id('Arr'), undefined, [batched(n) ? A.bin('*', id('batch'), A.num(n.size)) : A.num(n.size)])), `${display.get(n) ?? formula(n)}: [${[...(batched(n) ? ['batch'] : []), ...n.shape].join(', ')}]`));
+
+  const kernels = A.obj([], true) as ts.ObjectLiteralExpression;
+  const kernelsObj = f.updateObjectLiteralExpression(kernels, [
+    method('lossAndGrad', [param('params', readonlyBufs), param('inputs', readonlyBufs), param('n', numberType), param('grads', readonlyBufs)], numberType, trainBody),
+    method('forward', [param('params', readonlyBufs), param('inputs', readonlyBufs), param('n', numberType)], A.typeRef('ForwardResult'), forwardBody),
+  ]);
+  const create = method('create', [param('batch', numberType), param('Arr', A.typeRef('ArrayCtor'))], A.typeRef('Kernels'), [
+    ...allocations,
+    A.comment(A.ret(kernelsObj), 'nothing below allocates: every buffer above is reused by every step'),
+  ]);
+  const modelObj = f.createObjectLiteralExpression([f.createPropertyAssignment('spec', specLiteral(plan)), create], true);
+  return A.comment(A.constDecl('model', modelObj, A.typeRef('CompiledModel')), `model ${model.name}: its forward pass, backward pass and batched kernels`);
+}
+
+function specLiteral(plan: Plan): Expr {
+  const m = plan.g.model;
+  const shape = (s: readonly number[]) => A.arr(s.map(A.num));
+  const initObj = (i: (typeof m.params)[number]['init']): Expr => A.obj(Object.entries(i).map(([k, v]) => [k, typeof v === 'number' ? A.num(v) : A.str(String(v))]));
+  const label = m.inputs.findIndex((i) => i.node === plan.logits && false);
+  void label;
+  const ce = topo([plan.g.loss]).find((n) => n.op === 'cross_entropy' && n.args[1].op === 'input');
+  const accuracyLabel = ce ? m.inputs.findIndex((i) => i.node === ce.args[1]) : -1;
+  const kinked = topo([plan.g.loss, ...[...plan.g.grads.values()].filter((x): x is Node => !!x)]).some((n) => opOf(n.op).kink);
+  return A.obj([
+    ['name', A.str(m.name)],
+    ['source', A.str(m.file.path)],
+    ['inputs', A.arr(m.inputs.map((i) => A.obj([['name', A.str(i.name)], ['shape', shape(i.shape)], ...(i.classes !== undefined ? [['classes', A.num(i.classes)] as [string, Expr]] : [])])))],
+    ['params', A.arr(m.params.map((p) => A.obj([['name', A.str(p.name)], ['shape', shape(p.shape)], ['init', initObj(p.init)], ['isWeight', p.shape.length >= 2 ? f.createTrue() : f.createFalse()]])))],
+    ['outputs', A.arr(m.outputs.map((o) => A.obj([['name', A.str(o.name)], ['shape', shape(o.node.shape)]])))],
+    ['loss', A.str(m.loss.name)],
+    ['accuracyLabel', accuracyLabel >= 0 ? A.num(accuracyLabel) : f.createNull()],
+    ['kinked', kinked ? f.createTrue() : f.createFalse()],
+  ], true);
+}
+
+function isZero(e: Expr): boolean { return ts.isNumericLiteral(e) && e.text === '0'; }
