@@ -40,52 +40,71 @@ function dotRow(A: Buf, a: number, B: Buf, c: number, k: number): number {
 
 /** out[b, j] = Σ_i G[b, i] · W[i, j]   (G: n×m, W: m×k, out: n×k) — Wᵀg for every example. */
 export function gemmNN(n: number, m: number, k: number, G: Buf, W: Buf, out: Buf): void {
-  out.fill(0, 0, n * k);
   let b = 0;
   for (; b + 4 <= n; b += 4) {
     const g0 = b * m, g1 = g0 + m, g2 = g1 + m, g3 = g2 + m;
-    const o0 = b * k, o1 = o0 + k, o2 = o1 + k, o3 = o2 + k;
-    for (let i = 0; i < m; i++) {
-      const a0 = G[g0 + i], a1 = G[g1 + i], a2 = G[g2 + i], a3 = G[g3 + i];
-      const w = i * k;
-      for (let j = 0; j < k; j++) {
-        const v = W[w + j];
-        out[o0 + j] += a0 * v; out[o1 + j] += a1 * v; out[o2 + j] += a2 * v; out[o3 + j] += a3 * v;
+    let j = 0;
+    for (; j + 4 <= k; j += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let i = 0, w = j; i < m; i++, w += k) {
+        const a0 = G[g0 + i], a1 = G[g1 + i], a2 = G[g2 + i], a3 = G[g3 + i];
+        const v0 = W[w], v1 = W[w + 1], v2 = W[w + 2], v3 = W[w + 3];
+        c00 += a0 * v0; c01 += a0 * v1; c02 += a0 * v2; c03 += a0 * v3;
+        c10 += a1 * v0; c11 += a1 * v1; c12 += a1 * v2; c13 += a1 * v3;
+        c20 += a2 * v0; c21 += a2 * v1; c22 += a2 * v2; c23 += a2 * v3;
+        c30 += a3 * v0; c31 += a3 * v1; c32 += a3 * v2; c33 += a3 * v3;
       }
+      const o0 = b * k + j, o1 = o0 + k, o2 = o1 + k, o3 = o2 + k;
+      out[o0] = c00; out[o0 + 1] = c01; out[o0 + 2] = c02; out[o0 + 3] = c03;
+      out[o1] = c10; out[o1 + 1] = c11; out[o1 + 2] = c12; out[o1 + 3] = c13;
+      out[o2] = c20; out[o2 + 1] = c21; out[o2 + 2] = c22; out[o2 + 3] = c23;
+      out[o3] = c30; out[o3 + 1] = c31; out[o3 + 2] = c32; out[o3 + 3] = c33;
     }
+    for (; j < k; j++) for (let r = 0; r < 4; r++) out[(b + r) * k + j] = columnDot(G, (b + r) * m, W, j, k, m);
   }
-  for (; b < n; b++) {
-    const o = b * k;
-    for (let i = 0; i < m; i++) {
-      const a = G[b * m + i], w = i * k;
-      for (let j = 0; j < k; j++) out[o + j] += a * W[w + j];
-    }
-  }
+  for (; b < n; b++) for (let j = 0; j < k; j++) out[b * k + j] = columnDot(G, b * m, W, j, k, m);
+}
+
+/** Σ_i A[a + i] · W[i·stride + j] */
+function columnDot(A: Buf, a: number, W: Buf, j: number, stride: number, m: number): number {
+  let s = 0;
+  for (let i = 0; i < m; i++) s += A[a + i] * W[i * stride + j];
+  return s;
 }
 
 /** acc[i, j] += Σ_b U[b, i] · V[b, j]   (U: n×m, V: n×k, acc: m×k) — Σ over the batch of outer(u, v). */
 export function gemmTN(n: number, m: number, k: number, U: Buf, V: Buf, acc: Buf): void {
   let i = 0;
   for (; i + 4 <= m; i += 4) {
-    const r0 = i * k, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
-    for (let b = 0; b < n; b++) {
-      const u = b * m + i, v = b * k;
-      const a0 = U[u], a1 = U[u + 1], a2 = U[u + 2], a3 = U[u + 3];
-      if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0) continue; // ReLU gradients are often all zero
-      for (let j = 0; j < k; j++) {
-        const x = V[v + j];
-        acc[r0 + j] += a0 * x; acc[r1 + j] += a1 * x; acc[r2 + j] += a2 * x; acc[r3 + j] += a3 * x;
+    let j = 0;
+    for (; j + 4 <= k; j += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let b = 0, u = i, v = j; b < n; b++, u += m, v += k) {
+        const a0 = U[u], a1 = U[u + 1], a2 = U[u + 2], a3 = U[u + 3];
+        const x0 = V[v], x1 = V[v + 1], x2 = V[v + 2], x3 = V[v + 3];
+        c00 += a0 * x0; c01 += a0 * x1; c02 += a0 * x2; c03 += a0 * x3;
+        c10 += a1 * x0; c11 += a1 * x1; c12 += a1 * x2; c13 += a1 * x3;
+        c20 += a2 * x0; c21 += a2 * x1; c22 += a2 * x2; c23 += a2 * x3;
+        c30 += a3 * x0; c31 += a3 * x1; c32 += a3 * x2; c33 += a3 * x3;
       }
+      const r0 = i * k + j, r1 = r0 + k, r2 = r1 + k, r3 = r2 + k;
+      acc[r0] += c00; acc[r0 + 1] += c01; acc[r0 + 2] += c02; acc[r0 + 3] += c03;
+      acc[r1] += c10; acc[r1 + 1] += c11; acc[r1 + 2] += c12; acc[r1 + 3] += c13;
+      acc[r2] += c20; acc[r2 + 1] += c21; acc[r2 + 2] += c22; acc[r2 + 3] += c23;
+      acc[r3] += c30; acc[r3 + 1] += c31; acc[r3 + 2] += c32; acc[r3 + 3] += c33;
     }
+    for (; j < k; j++) for (let r = 0; r < 4; r++) acc[(i + r) * k + j] += columnDot2(U, i + r, m, V, j, k, n);
   }
-  for (; i < m; i++) {
-    const r = i * k;
-    for (let b = 0; b < n; b++) {
-      const a = U[b * m + i], v = b * k;
-      if (a === 0) continue;
-      for (let j = 0; j < k; j++) acc[r + j] += a * V[v + j];
-    }
-  }
+  for (; i < m; i++) for (let j = 0; j < k; j++) acc[i * k + j] += columnDot2(U, i, m, V, j, k, n);
+}
+
+/** Σ_b U[b·m + i] · V[b·k + j] */
+function columnDot2(U: Buf, i: number, m: number, V: Buf, j: number, k: number, n: number): number {
+  let s = 0;
+  for (let b = 0; b < n; b++) s += U[b * m + i] * V[b * k + j];
+  return s;
 }
 
 /** Stable row-wise softmax, log-softmax, logsumexp and cross-entropy over n rows of length k. */

@@ -24,6 +24,8 @@ export interface ModelSpec {
 export interface ForwardResult { readonly loss: Buf; readonly outputs: readonly Buf[]; readonly logits: Buf | null }
 
 export interface Kernels {
+  /** The logits of the last batch lossAndGrad saw (for running accuracy), or null when accuracy does not apply. */
+  readonly logits: Buf | null;
   /** The loss summed over the first n examples of the batch; Σ over those examples of ∂L/∂param into grads. */
   lossAndGrad(params: readonly Buf[], inputs: readonly Buf[], n: number, grads: readonly Buf[]): number;
   /** The forward pass only: per-example losses, the outputs, and the logits when accuracy applies. */

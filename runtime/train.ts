@@ -90,7 +90,7 @@ export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
     const rng = new Rng(opts.seed * 1_000_003 + epoch); // the order of epoch e does not depend on earlier runs
     rng.shuffle(order);
     const te = Date.now();
-    let lossSum = 0, seen = 0;
+    let lossSum = 0, seen = 0, correct = 0;
     const batches = Math.ceil(data.n / opts.batch);
     for (let bi = 0; bi < batches; bi++) {
       const start = bi * opts.batch, n = Math.min(opts.batch, data.n - start);
@@ -103,6 +103,11 @@ export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
       if (!Number.isFinite(loss)) {
         throw new TrainingStopped(`the loss became ${loss} in epoch ${epoch}, batch ${bi + 1} of ${batches}: the learning rate ${opts.lr} is probably too large; try --lr ${opts.lr / 10}${opts.save ? `. ${opts.save} still holds the last good checkpoint` : ''}`);
       }
+      if (spec.accuracyLabel !== null && kernels.logits) {
+        // Running accuracy over the epoch, from the logits this step computed anyway (as PyTorch loops do).
+        const k = kernels.logits.length / opts.batch, labels = inputs[spec.accuracyLabel];
+        for (let b = 0; b < n; b++) if (argmaxRow(kernels.logits, b * k, k) === labels[b]) correct++;
+      }
       for (const g of grads) for (let j = 0; j < g.length; j++) g[j] /= n; // the loss is the mean over the minibatch
       optimizer.update(grads);
       lossSum += loss; seen += n;
@@ -112,10 +117,9 @@ export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
       }
     }
     const secs = (Date.now() - te) / 1000;
-    const trainEval = spec.accuracyLabel !== null ? evaluate(model, kernels, params, data, opts.batch, inputs) : null;
     const testEval = opts.test ? evaluate(model, kernels, params, opts.test, opts.batch, inputs) : null;
     const stats: EpochStats = {
-      epoch, loss: lossSum / seen, accuracy: trainEval?.accuracy ?? null,
+      epoch, loss: lossSum / seen, accuracy: spec.accuracyLabel !== null ? correct / seen : null,
       testLoss: testEval?.loss ?? null, testAccuracy: testEval?.accuracy ?? null, examplesPerSecond: seen / Math.max(secs, 1e-9),
     };
     history.push(stats);

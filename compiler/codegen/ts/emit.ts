@@ -198,6 +198,7 @@ export function emitModel(plan: Plan): Stmt {
 
   const kernels = A.obj([], true) as ts.ObjectLiteralExpression;
   const kernelsObj = f.updateObjectLiteralExpression(kernels, [
+    f.createPropertyAssignment('logits', plan.logits ? id(bufName.get(plan.logits)!) : f.createNull()),
     method('lossAndGrad', [param('params', readonlyBufs), param('inputs', readonlyBufs), param('n', numberType), param('grads', readonlyBufs)], numberType, trainBody),
     method('forward', [param('params', readonlyBufs), param('inputs', readonlyBufs), param('n', numberType)], A.typeRef('ForwardResult'), forwardBody),
   ]);
