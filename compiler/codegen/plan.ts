@@ -116,7 +116,7 @@ export function makePlan(g: Gradients): Plan {
     if (gm) return { kind: 'gemm', node: n, ...gm };
     if (isElementwise(n)) return { kind: 'loop', node: n };
     const rows: Record<string, Extract<Step, { kind: 'rows' }>['fn']> = { softmax: 'softmaxRows', log_softmax: 'logSoftmaxRows', logsumexp: 'logsumexpRows', cross_entropy: 'crossEntropyRows' };
-    if (n.op in rows && batched.has(n.args[0])) return { kind: 'rows', node: n, fn: rows[n.op] };
+    if (Object.hasOwn(rows, n.op) && batched.has(n.args[0])) return { kind: 'rows', node: n, fn: rows[n.op] };
     return { kind: 'generic', node: n };
   };
   const program = (rs: Node[]): Program => ({ steps: topo(rs).filter((n) => materialized.has(n)).map(stepFor) });

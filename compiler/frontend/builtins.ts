@@ -16,7 +16,8 @@ const ELEMENTWISE = ['exp', 'log', 'sqrt', 'abs', 'sin', 'cos', 'tanh', 'sign', 
 const vectorArg = (name: string, a: BuiltinArgs, i: number): string | undefined =>
   a.nodes[i].rank === 1 ? undefined : `${name} needs a vector, but ${a.texts[i]} is ${showShape(a.nodes[i].shape)}`;
 
-export const BUILTINS: Record<string, Builtin> = {
+// Maps, not object literals: a model may name a value `toString` or `__proto__` (see test/trainer.test.ts).
+const BUILTIN_TABLE: Record<string, Builtin> = {
   ...Object.fromEntries(ELEMENTWISE.map((name) => [name, { arity: 1, signature: `${name}(t)`, build: (a: BuiltinArgs) => B.unary(name, a.nodes[0]) }])),
   sum: { arity: 1, signature: 'sum(t)', build: (a) => B.sum(a.nodes[0]) },
   mean: { arity: 1, signature: 'mean(t)', build: (a) => B.mean(a.nodes[0]) },
@@ -44,4 +45,5 @@ export const BUILTINS: Record<string, Builtin> = {
   cross_entropy: { arity: 2, signature: 'cross_entropy(z, y)', build: () => { throw new Error('cross_entropy is lowered specially'); } },
 };
 
-export const CONSTANTS: Record<string, number> = { pi: Math.PI, e: Math.E };
+export const BUILTINS: ReadonlyMap<string, Builtin> = new Map(Object.entries(BUILTIN_TABLE));
+export const CONSTANTS: ReadonlyMap<string, number> = new Map([['pi', Math.PI], ['e', Math.E]]);

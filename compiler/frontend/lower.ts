@@ -48,8 +48,8 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
   const line = (s: Span) => file.position(s.start).line;
 
   const define = (name: string, nameSpan: Span, b: Binding): void => {
-    if (name in BUILTINS || name in CONSTANTS) {
-      diags.error(nameSpan, `'${name}' is a built-in ${name in BUILTINS ? 'function' : 'constant'}; choose another name`);
+    if (BUILTINS.has(name) || CONSTANTS.has(name)) {
+      diags.error(nameSpan, `'${name}' is a built-in ${BUILTINS.has(name) ? 'function' : 'constant'}; choose another name`);
       return;
     }
     const prev = scope.get(name);
@@ -124,10 +124,10 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
       if (es.fnParams.has(name)) return B.variable(name);
       if (name === es.fnName) { diags.error(sp, `fn ${name} refers to itself: recursion is not allowed`); return null; }
     }
-    if (name in CONSTANTS && !scope.has(name)) return B.constant(CONSTANTS[name]);
+    if (CONSTANTS.has(name) && !scope.has(name)) return B.constant(CONSTANTS.get(name)!);
     const b = scope.get(name);
     if (!b) {
-      if (name in BUILTINS) { diags.error(sp, `'${name}' is a built-in function: call it as ${BUILTINS[name].signature}`); return null; }
+      if (BUILTINS.has(name)) { diags.error(sp, `'${name}' is a built-in function: call it as ${BUILTINS.get(name)!.signature}`); return null; }
       const later = laterDefinition(name);
       if (later && !es.fnParams) { diags.error(sp, `'${name}' is used before it is defined (on line ${line(later)}): statements are read in order; move its definition up`); return null; }
       const visible = [...scope].filter(([, v]) => v.kind !== 'fn' && (!es.fnParams || v.kind === 'dim')).map(([k]) => k);
@@ -151,11 +151,11 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
   const callExpr = (e: Extract<Expr, { kind: 'call' }>, es: ExprScope): Node | null => {
     if (es.fnParams && e.name === es.fnName) { diags.error(e.nameSpan, `fn ${e.name} calls itself: recursion is not allowed`); return null; }
     const user = scope.get(e.name);
-    const builtin = BUILTINS[e.name];
+    const builtin = BUILTINS.get(e.name);
     if (!builtin && user?.kind !== 'fn') {
       if (user?.kind === 'poison') { e.args.forEach((a) => expr(a, es)); return null; }
       if (user) { diags.error(e.nameSpan, `'${e.name}' is ${ROLE_WORD[user.kind]}, not a function: write ${e.name} * (…) for a product`); return null; }
-      const guess = nearest(e.name, [...Object.keys(BUILTINS), ...[...scope].filter(([, v]) => v.kind === 'fn').map(([k]) => k)]);
+      const guess = nearest(e.name, [...BUILTINS.keys(), ...[...scope].filter(([, v]) => v.kind === 'fn').map(([k]) => k)]);
       diags.error(e.nameSpan, `unknown function '${e.name}'${guess ? `: did you mean ${guess}?` : ''}`);
       e.args.forEach((a) => expr(a, es));
       return null;
