@@ -40,7 +40,7 @@ export function checkReport(model: Model): CheckReport {
   lines.push(...table(model.inputs.map((i) => [i.name, i.classes !== undefined ? `class(${i.classes})` : i.shape.length ? showShape(i.shape) : 'scalar', i.classes !== undefined ? 'label' : fmt(i.node.size)])));
   lines.push('', 'parameters');
   const total = model.params.reduce((s, p) => s + p.node.size, 0);
-  lines.push(...table(model.params.map((p) => [p.name, showShape(p.shape), fmt(p.node.size), initText(p.init)])));
+  lines.push(...table(model.params.map((p) => [p.name, p.shape.length ? showShape(p.shape) : 'scalar', fmt(p.node.size), initText(p.init)])));
   lines.push(`total parameters: ${fmt(total)}`, '');
 
   const fwdRoots = [g.loss, ...g.outputs.values()];
