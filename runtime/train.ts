@@ -14,7 +14,7 @@ import { Rng } from './rng.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 
 /** Defaults chosen so LeNet-300-100 reaches ≥ 96 % on the built-in MNIST test digits (see docs/training.md). */
-export const TRAIN_DEFAULTS = { epochs: 15, batch: 64, lr: 0.05, optimizer: 'momentum' as OptimizerName, seed: 1, l2: 1e-4 };
+export const TRAIN_DEFAULTS = { epochs: 10, batch: 64, lr: 0.05, optimizer: 'momentum' as OptimizerName, seed: 1, l2: 1e-4 };
 
 export interface TrainOptions {
   train: Dataset;
