@@ -11,6 +11,7 @@ import { formatGradients } from './grad.js';
 import { toDot, toSvg } from './graph.js';
 import { runCompile, runEval, runGradcheck, runTrain, TRAIN_OPTIONS } from './run.js';
 import { readPoint } from './point.js';
+import { runVerify } from './verify.js';
 import { DataError } from '../../runtime/data.js';
 import { renameSync, writeFileSync } from 'node:fs';
 
@@ -56,6 +57,11 @@ const COMMANDS: Record<string, Command> = {
     summary: 'evaluate loss, outputs and gradients at a point (--point FILE.json, --target ts|gpu), printing JSON',
     options: { '--point': { flag: false }, '--target': { flag: false } },
     run: () => 0, // handled in main: the point's dims must be known before the model is loaded
+  },
+  verify: {
+    summary: 'check a hand-derived gradient: --wrt NAME --claim "EXPR" (or --claims FILE), --seed, --runs, --json',
+    options: { '--wrt': { flag: false }, '--claim': { flag: false }, '--claims': { flag: false }, '--seed': { flag: false }, '--runs': { flag: false }, '--json': { flag: true } },
+    run: () => 0, // handled in main: claims are parsed together with the model
   },
   gradcheck: {
     summary: 'compare generated gradients with central differences (--seed N, --points N); exit 1 on a mismatch',
@@ -122,6 +128,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       for (const [k, v] of Object.entries(point.dims ?? {})) if (!dims.has(k)) dims.set(k, v);
       return runEval(args, loadModel(args.positional[0], { dimOverrides: dims }), file, point);
     }
+    if (args.command === 'verify') return runVerify(args, args.positional[0], dims);
     const model = loadModel(args.positional[0], { dimOverrides: dims });
     return await cmd.run(args, model);
   } catch (e) {

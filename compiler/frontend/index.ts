@@ -5,7 +5,8 @@ import { DiagnosticBag, PlainError, SourceFile, UserError } from '../source/diag
 import { lex } from './lexer.js';
 import { lower, LowerOptions } from './lower.js';
 import type { Model } from './model.js';
-import { parse } from './parser.js';
+import { parse, parseExpression } from './parser.js';
+import type { Node } from '../ir/node.js';
 
 export function parseModel(path: string, text: string, opts: LowerOptions = {}): Model {
   const file = new SourceFile(path, text);
@@ -19,6 +20,28 @@ export function parseModel(path: string, text: string, opts: LowerOptions = {}):
     if (!model.dims.has(name)) throw new PlainError(`--dim ${name}: the model has no dim '${name}' (its dims: ${[...model.dims.keys()].join(', ') || 'none'})`);
   }
   return model;
+}
+
+/** A model plus extra expressions in its scope (the claims of `gradc verify`), each from its own source. */
+export function parseModelWithClaims(path: string, text: string, claims: readonly SourceFile[], opts: LowerOptions = {}): { model: Model; claims: Node[] } {
+  const file = new SourceFile(path, text);
+  const diags = new DiagnosticBag();
+  const statements = parse(lex(file, diags), diags);
+  const exprs = claims.map((c) => parseExpression(lex(c, diags), diags));
+  let nodes: (Node | null)[] = [];
+  const present = exprs.filter((e): e is NonNullable<typeof e> => e !== undefined);
+  const model = lower(file, statements, diags, { ...opts, extraExpressions: present, onExtra: (n) => { nodes = n; } });
+  diags.throwIfAny();
+  if (!model || nodes.some((n) => !n)) throw new UserError(diags.sorted());
+  return { model, claims: nodes as Node[] };
+}
+
+export function readSource(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new PlainError(`${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
 }
 
 export function loadModel(path: string, opts: LowerOptions = {}): Model {

@@ -24,7 +24,13 @@ const ROLE_WORD: Record<string, string> = {
   loss: 'the loss', fn: 'a function', var: 'a function argument', poison: 'a name',
 };
 
-export interface LowerOptions { dimOverrides?: ReadonlyMap<string, number> }
+export interface LowerOptions {
+  dimOverrides?: ReadonlyMap<string, number>;
+  /** Extra expressions lowered after the model, in its full scope (the claims of `gradc verify`). */
+  extraExpressions?: readonly Expr[];
+  /** Receives the nodes of extraExpressions (null where one had an error). */
+  onExtra?: (nodes: (Node | null)[]) => void;
+}
 
 let nextFnId = 1;
 export function newFnId(): number { return nextFnId++; }
@@ -362,6 +368,8 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
       }
     }
   });
+
+  if (opts.extraExpressions) opts.onExtra?.(opts.extraExpressions.map((e) => expr(e, {})));
 
   if (!lossSeen) {
     const trimmed = file.text.trimEnd();

@@ -4,6 +4,7 @@
 
 import { DiagnosticBag, join, nearest, Span } from '../source/diagnostics.js';
 import type { BinaryOp, Expr, Ident, Init, ShapeAst, SizeRef, Statement } from './ast.js';
+export type { Expr };
 import type { Token } from './lexer.js';
 
 class SyntaxError_ extends Error { constructor(readonly span: Span, message: string) { super(message); } }
@@ -24,6 +25,23 @@ export function parse(tokens: Token[], diags: DiagnosticBag): Statement[] {
     }
   }
   return out;
+}
+
+/** One expression filling the whole token list (a claim for `gradc verify`), or undefined after a diagnostic. */
+export function parseExpression(tokens: Token[], diags: DiagnosticBag): Expr | undefined {
+  const p = new Parser(tokens);
+  while (p.at('newline')) p.next();
+  try {
+    if (p.at('eof')) p.fail(p.peek(), 'expected an expression, found nothing');
+    const e = p.expr();
+    while (p.at('newline')) p.next();
+    if (!p.at('eof')) p.fail(p.peek(), `unexpected ${p.describe(p.peek())} after the expression`);
+    return e;
+  } catch (e) {
+    if (!(e instanceof SyntaxError_)) throw e;
+    diags.error(e.span, e.message);
+    return undefined;
+  }
 }
 
 const KEYWORDS = new Set(['model', 'dim', 'input', 'param', 'fn', 'output', 'loss']);

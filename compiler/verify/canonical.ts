@@ -1,0 +1,56 @@
+// A normal form for deciding "symbolically identical": sums and elementwise products are flattened, their
+// operands sorted by structure, and negations and constant factors collected in front. It is used only to
+// compare, so the order in which gradc prints formulas is left as the derivation produced it.
+
+import type { Node } from '../ir/node.js';
+import { make, topo } from '../ir/node.js';
+import * as B from '../ir/build.js';
+import { printExpr } from '../ir/print.js';
+import { simplify } from '../simplify/index.js';
+
+export function canonical(root: Node): Node {
+  const memo = new Map<Node, Node>();
+  for (const n of topo([simplify(root)])) {
+    const args = n.args.map((a) => memo.get(a)!);
+    let out = args.every((a, i) => a === n.args[i]) ? n : make(n.op, args, n.attr);
+    if (out.op === 'mul' || out.op === 'add') out = regroup(out);
+    memo.set(n, out);
+  }
+  return simplify(memo.get(simplify(root))!);
+}
+
+function regroup(n: Node): Node {
+  const op = n.op;
+  const items: Node[] = [];
+  let sign = 1, coef = op === 'mul' ? 1 : 0;
+  const walk = (m: Node, s: number) => {
+    if (m.op === op) { walk(m.args[0], s); walk(m.args[1], op === 'mul' ? 1 : s); if (op === 'mul') return; return; }
+    if (m.op === 'neg') {
+      if (op === 'mul') { sign = -sign; walk(m.args[0], 1); return; }
+      walk(m.args[0], -s); return;
+    }
+    if (m.op === 'const' && m.isScalar) { if (op === 'mul') coef *= m.attr.value as number; else coef += s * (m.attr.value as number); return; }
+    items.push(s < 0 ? B.neg(m) : m);
+  };
+  walk(n, 1);
+  items.sort((a, b) => key(a).localeCompare(key(b)));
+  if (op === 'mul') {
+    const factor = sign * coef;
+    let acc: Node | undefined;
+    for (const it of items) acc = acc ? B.mul(acc, it) : it;
+    if (!acc) return B.constant(factor, n.shape);
+    if (factor !== 1) acc = B.mul(B.constant(factor), acc);
+    return acc.shape.length === n.shape.length ? acc : n;
+  }
+  let acc: Node | undefined = coef !== 0 ? B.constant(coef) : undefined;
+  for (const it of items) acc = acc ? B.add(acc, it) : it;
+  if (!acc) return B.constant(0, n.shape);
+  return acc.shape.length === n.shape.length ? acc : n;
+}
+
+const keys = new Map<Node, string>();
+function key(n: Node): string {
+  let k = keys.get(n);
+  if (!k) { k = printExpr(n.op === 'neg' ? n.args[0] : n, 'text'); keys.set(n, k); }
+  return k;
+}

@@ -1,0 +1,113 @@
+// Naming the likely mistake in a wrong gradient: sign flipped, a constant factor, transposed, a missing
+// or extra factor of a scalar, a missing term for a parameter used twice, one term with the wrong factor,
+// or σ′ written as σ·σ. Each pattern is tested numerically at several points, so a coincidence at one
+// point does not produce a wrong diagnosis.
+
+import type { Node } from '../ir/node.js';
+import { topo, substitute, make } from '../ir/node.js';
+import * as B from '../ir/build.js';
+import { evaluate, type Env } from '../ir/interpret.js';
+import { printExpr } from '../ir/print.js';
+import { reverse } from '../autodiff/reverse.js';
+import { simplify } from '../simplify/index.js';
+import type { Model } from '../frontend/model.js';
+import type { Target } from './target.js';
+
+const norm = (a: ArrayLike<number>) => Math.sqrt(Array.from(a).reduce((s, x) => s + x * x, 0));
+export function close(a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-6): boolean {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d += (a[i] - b[i]) ** 2;
+  return Math.sqrt(d) <= tol * Math.max(1, norm(b));
+}
+
+function transposeOf(d: Float64Array, shape: readonly number[]): Float64Array {
+  const [m, n] = shape, out = new Float64Array(d.length);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[j * m + i] = d[i * n + j];
+  return out;
+}
+
+export function diagnose(model: Model, t: Target, claim: Node, envs: Env[]): string | undefined {
+  const D = t.derived, C = claim;
+  const names = forwardNames(t);
+  const evalAll = (roots: Node[], env: Env) => { const v = evaluate(roots, env); return roots.map((r) => v.get(r)!.data); };
+  const holds = (test: (c: Float64Array, d: Float64Array, env: Env) => boolean) =>
+    envs.every((env) => { const [c, d] = evalAll([C, D], env); return test(c, d, env); });
+  if (norm(evalAll([D], envs[0])[0]) > 0 && holds((c, d) => close(c, d.map((x) => -x)))) return 'sign flipped: the claim is −∂L/∂' + t.name;
+
+  // A constant factor c: the same c at every point.
+  const ratio = (c: Float64Array, d: Float64Array) => { let cd = 0, dd = 0; for (let i = 0; i < d.length; i++) { cd += c[i] * d[i]; dd += d[i] * d[i]; } return dd > 0 ? cd / dd : NaN; };
+  const [c0, d0] = evalAll([C, D], envs[0]);
+  const k = ratio(c0, d0);
+  if (Number.isFinite(k) && Math.abs(k - 1) > 1e-9 && Math.abs(k) > 1e-9 && holds((c, d) => close(c, d.map((x) => k * x)))) {
+    return `off by a constant factor: the claim is ${fmt(k)} × ∂L/∂${t.name}`;
+  }
+  if (D.rank === 2 && D.shape[0] === D.shape[1] && holds((c, d) => close(c, transposeOf(d, D.shape)))) return `transposed: the claim is (∂L/∂${t.name})ᵀ`;
+
+  // A missing or extra factor of one scalar input, param or dim.
+  const scalars = [...model.inputs.filter((i) => i.shape.length === 0 && i.classes === undefined).map((i) => i.node), ...model.params.filter((p) => p.shape.length === 0).map((p) => p.node), ...[...model.dims].map(([n, d]) => B.dim(n, d.value))];
+  for (const s of scalars) {
+    const name = printExpr(s, 'text');
+    if (holds((c, d, env) => { const sv = evalAll([s], env)[0][0]; return close(c.map((x) => x * sv), d); })) return `a factor ${name} is missing: the claim times ${name} is ∂L/∂${t.name}`;
+    if (holds((c, d, env) => { const sv = evalAll([s], env)[0][0]; return close(c, d.map((x) => x * sv)); })) return `an extra factor ${name}: the claim is ${name} × ∂L/∂${t.name}`;
+  }
+
+  // A parameter used more than once: the gradient with one use left out.
+  if (t.kind === 'param') {
+    const uses = topo([t.g.loss]).filter((n) => n.args.includes(t.node));
+    if (uses.length > 1) {
+      for (const use of uses) {
+        const frozen = B.variable(`__frozen_${t.name}`, t.node.shape);
+        const lossWithout = substitute(t.g.loss, (n) => (n === use ? make(n.op, n.args.map((a) => (a === t.node ? frozen : a)), n.attr) : undefined));
+        const adj = reverse(lossWithout, [t.node]).get(t.node);
+        const partial = adj ? simplify(substitute(adj, (n) => (n === frozen ? t.node : undefined))) : B.constant(0, t.node.shape);
+        if (holds((c, _d, env) => close(c, evalAll([partial], env)[0]))) {
+          // Show the use in context: W' alone says less than W' * a.
+          const shown = use.op === 'transpose' ? topo([t.g.loss]).find((n) => n.args.includes(use)) ?? use : use;
+          return `a missing term: ${t.name} is used ${uses.length} times, and the claim leaves out the term through its use in ${printExpr(shown, 'text', names)}`;
+        }
+      }
+    }
+  }
+
+  // One term of a sum with the wrong factor (a regularizer's 2λW written λW).
+  const terms: Node[] = [];
+  const collect = (n: Node) => { if (n.op === 'add') { collect(n.args[0]); collect(n.args[1]); } else terms.push(n); };
+  collect(D);
+  if (terms.length > 1) {
+    for (const term of terms) {
+      const [c, d, tv] = evalAll([C, D, term], envs[0]);
+      const diff = c.map((x, i) => x - d[i]);
+      const a = ratio(diff, tv);
+      if (!Number.isFinite(a) || Math.abs(a) < 1e-9) continue;
+      if (holds((cc, dd, env) => close(cc.map((x, i) => x - dd[i]), evalAll([term], env)[0].map((x) => a * x)))) {
+        return `one term has the wrong factor: the claim has ${fmt(1 + a)} × (${printExpr(term, 'text')}) where ∂L/∂${t.name} has 1 ×`;
+      }
+    }
+  }
+
+  // σ′ written as σ·σ: some product in the claim has the same sigmoid twice as a factor.
+  for (const n of topo([C])) {
+    if (n.op !== 'mul' && n.op !== 'pow') continue;
+    const factors: Node[] = [];
+    const flat = (m: Node) => { if (m.op === 'mul') { flat(m.args[0]); flat(m.args[1]); } else factors.push(m); };
+    if (n.op === 'pow' && n.args[0].op === 'sigmoid' && B.isConst(n.args[1], 2)) factors.push(n.args[0], n.args[0]); else flat(n);
+    const twice = factors.find((f, i) => f.op === 'sigmoid' && factors.indexOf(f) !== i);
+    if (twice) {
+      const t0 = names(twice.args[0]) ?? printExpr(twice.args[0], 'text', names);
+      return `σ′ written as σ·σ: the derivative of sigmoid(${t0}) is sigmoid(${t0}) .* (1 - sigmoid(${t0})), not sigmoid(${t0}) .* sigmoid(${t0})`;
+    }
+  }
+  return undefined;
+}
+
+export function fmt(x: number): string {
+  return Number.isInteger(x) ? String(x) : String(Number(x.toPrecision(6)));
+}
+
+/** Print forward values by the model's names (a1, z2), except the node being printed itself. */
+export function forwardNames(t: Target): (n: Node) => string | undefined {
+  const byNode = new Map<Node, string>();
+  const onPath = new Set(topo([t.g.loss]));
+  for (const v of t.g.model.values) { const n = t.g.forward.get(v.name)!; if (!byNode.has(n) && v.role !== 'loss' && onPath.has(n)) byNode.set(n, v.name); }
+  return (n) => byNode.get(n);
+}

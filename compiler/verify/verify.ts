@@ -1,0 +1,136 @@
+// `gradc verify`: is a hand-derived gradient right? Shape first; then symbolically (the simplifier reduces
+// claim and derivation to the same node); otherwise numerically, as a fast-check property over seeded
+// random points (params and real inputs in [−2, 2], labels uniform, away from kinks), with fast-check's
+// shrunk counterexample and a diagnosis when it fails.
+
+import fc from 'fast-check';
+import type { Model } from '../frontend/model.js';
+import type { Node } from '../ir/node.js';
+import { opOf, sameShape, showShape, topo } from '../ir/node.js';
+import { evaluate, type Env } from '../ir/interpret.js';
+import { tensor, toNested, type Tensor } from '../ir/tensor.js';
+import { printExpr } from '../ir/print.js';
+import * as B from '../ir/build.js';
+import { newSimplifier } from '../simplify/index.js';
+import { canonical } from './canonical.js';
+import { close, diagnose, forwardNames } from './diagnose.js';
+import { targetOf, WRT_VAR } from './target.js';
+
+export interface Verdict {
+  wrt: string;
+  claim: string;
+  verdict: 'PASS' | 'FAIL';
+  method: 'shape' | 'symbolic' | 'numeric';
+  message: string;
+  derived: string;
+  diagnosis?: string;
+  points?: number;
+  counterexample?: { point: Record<string, unknown>; claimed: unknown; derived: unknown; finiteDifference: unknown };
+}
+
+export interface VerifyOptions { seed: number; runs: number }
+
+/** Shape and symbolic checks, at the model's own sizes. Returns a verdict, or undefined to go on numerically. */
+export function quickVerdict(model: Model, wrt: string, claim: Node, claimText: string): Verdict | undefined {
+  const t = targetOf(model, wrt);
+  const derivedText = printExpr(t.derived, 'text', forwardNames(t));
+  const base = { wrt, claim: claimText, derived: derivedText };
+  if (!sameShape(claim.shape, t.node.shape)) {
+    return { ...base, verdict: 'FAIL', method: 'shape', message: shapeMessage(claim, t.node.shape, wrt) };
+  }
+  const simp = newSimplifier();
+  const c = simp.simplify(claim), d = simp.simplify(t.derived);
+  if (c === d || canonical(c) === canonical(d) || B.isConst(canonical(B.sub(claim, t.derived)), 0)) {
+    return { ...base, verdict: 'PASS', method: 'symbolic', message: `the claim is symbolically identical to ∂${model.loss.name}/∂${wrt}` };
+  }
+  return undefined;
+}
+
+function shapeMessage(claim: Node, want: readonly number[], wrt: string): string {
+  const s = `the claim has shape ${showShape(claim.shape)}, ∂L/∂${wrt} has shape ${showShape(want)}`;
+  if (claim.rank === 2 && want.length === 2 && claim.shape[0] === want[1] && claim.shape[1] === want[0]) {
+    return claim.op === 'outer' ? `${s}: transpose the outer product (swap its arguments)` : `${s}: transpose it`;
+  }
+  if (claim.rank === 0 && want.length > 0) return `${s}: the claim is a scalar; did you take a dot product where an elementwise product or outer product was meant?`;
+  return s;
+}
+
+/** The numeric property check, at (small) sizes where points can be printed. */
+export function numericVerdict(model: Model, wrt: string, claim: Node, claimText: string, opts: VerifyOptions): Verdict {
+  const t = targetOf(model, wrt);
+  const derivedText = printExpr(t.derived, 'text', forwardNames(t));
+  const roots = [claim, t.derived, t.g.loss];
+  const kinks = topo(roots).filter((n) => opOf(n.op).kink).map((n) => n.args[0]);
+
+  const arbs: Record<string, fc.Arbitrary<unknown>> = {};
+  for (const i of model.inputs) {
+    arbs[i.name] = i.classes !== undefined ? fc.integer({ min: 0, max: i.classes - 1 })
+      : i.shape.length === 0 ? fc.double({ min: -2, max: 2, noNaN: true, noDefaultInfinity: true })
+      : fc.array(fc.double({ min: -2, max: 2, noNaN: true, noDefaultInfinity: true }), { minLength: i.node.size, maxLength: i.node.size });
+  }
+  for (const p of model.params) arbs[p.name] = p.shape.length === 0 ? fc.double({ min: -2, max: 2, noNaN: true, noDefaultInfinity: true }) : fc.array(fc.double({ min: -2, max: 2, noNaN: true, noDefaultInfinity: true }), { minLength: p.node.size, maxLength: p.node.size });
+  const toEnv = (pt: Record<string, unknown>): Env => {
+    const env = new Map<string, Tensor>();
+    const value = (v: unknown) => (typeof v === 'number' ? [v] : (v as number[]));
+    for (const i of model.inputs) env.set(i.name, tensor(i.shape, value(pt[i.name])));
+    for (const p of model.params) env.set(p.name, tensor(p.shape, value(pt[p.name])));
+    return env;
+  };
+  const awayFromKinks = (vals: Map<Node, Tensor>) => kinks.every((k) => Array.from(vals.get(k)!.data).every((x) => Math.abs(x) > 1e-3));
+
+  const property = fc.property(fc.record(arbs), (pt) => {
+    const env = toEnv(pt);
+    const vals = evaluate(roots, env);
+    fc.pre(awayFromKinks(vals));
+    const c = vals.get(claim)!.data, d = vals.get(t.derived)!.data;
+    fc.pre(d.every(Number.isFinite) && c.every(Number.isFinite));
+    return close(c, d);
+  });
+  const result = fc.check(property, { seed: opts.seed, numRuns: opts.runs });
+  const base = { wrt, claim: claimText, derived: derivedText, method: 'numeric' as const };
+  if (!result.failed) {
+    const agreed = result.numRuns;
+    return { ...base, verdict: 'PASS', points: agreed, message: `the claim agrees with ∂${model.loss.name}/∂${wrt} at ${agreed} random points (seed ${opts.seed}, relative tolerance 1e-6)` };
+  }
+  const pt = (result.counterexample as [Record<string, unknown>])[0];
+  const env = toEnv(pt);
+  const vals = evaluate(roots, env);
+  // More points for the diagnosis, so one coincidence does not decide it.
+  const more: Env[] = [env];
+  fc.sample(fc.record(arbs), { seed: opts.seed + 1, numRuns: 40 }).map(toEnv).forEach((e) => {
+    if (more.length < 5 && awayFromKinks(evaluate(roots, e))) more.push(e);
+  });
+  const diagnosis = diagnose(model, t, claim, more);
+  return {
+    ...base, verdict: 'FAIL', diagnosis, points: result.numRuns,
+    message: `the claim differs from ∂${model.loss.name}/∂${wrt}`,
+    counterexample: {
+      point: pt,
+      claimed: round(toNested(vals.get(claim)!)),
+      derived: round(toNested(vals.get(t.derived)!)),
+      finiteDifference: round(toNested(finiteDifferences(t.lossOfX, vals.get(t.node)!, env))),
+    },
+  };
+}
+
+/** Central differences of the loss in X, element by element (float64). */
+function finiteDifferences(lossOfX: Node, x: Tensor, env: Env): Tensor {
+  const out = tensor(x.shape);
+  const e = new Map(env);
+  for (let i = 0; i < x.data.length; i++) {
+    const h = 1e-6 * Math.max(1, Math.abs(x.data[i]));
+    const at = (delta: number) => {
+      const d = Float64Array.from(x.data);
+      d[i] += delta;
+      e.set(WRT_VAR, { shape: x.shape, data: d });
+      return evaluate([lossOfX], e).get(lossOfX)!.data[0];
+    };
+    out.data[i] = (at(h) - at(-h)) / (2 * h);
+  }
+  return out;
+}
+
+function round(v: unknown): unknown {
+  if (typeof v === 'number') return Number(v.toPrecision(7));
+  return Array.isArray(v) ? v.map(round) : v;
+}
