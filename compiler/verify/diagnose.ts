@@ -17,7 +17,7 @@ const norm = (a: ArrayLike<number>) => Math.sqrt(Array.from(a).reduce((s, x) => 
 export function close(a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-6): boolean {
   let d = 0;
   for (let i = 0; i < a.length; i++) d += (a[i] - b[i]) ** 2;
-  return Math.sqrt(d) <= tol * Math.max(1, norm(b));
+  return Math.sqrt(d) <= tol * Math.max(norm(a), norm(b)) + 1e-12; // relative, with a floor only for exact zeros
 }
 
 function transposeOf(d: Float64Array, shape: readonly number[]): Float64Array {
