@@ -108,7 +108,7 @@ export function numericVerdict(model: Model, wrt: string, claim: Node, claimText
     ...base, verdict: 'FAIL', diagnosis, points: result.numRuns,
     message: `the claim differs from ∂${model.loss.name}/∂${wrt}`,
     counterexample: {
-      point: pt,
+      point: Object.fromEntries([...model.inputs, ...model.params].map((d) => [d.name, round(toNested(env.get(d.name)!))])),
       claimed: round(toNested(vals.get(claim)!)),
       derived: round(toNested(vals.get(t.derived)!)),
       finiteDifference: round(toNested(finiteDifferences(t.lossOfX, vals.get(t.node)!, env))),
