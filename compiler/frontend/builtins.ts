@@ -1,7 +1,7 @@
 // The built-in functions of SPEC §1: argument counts, shape rules with located messages, and the IR each builds.
 
 import type { Node } from '../ir/node.js';
-import { showShape } from '../ir/node.js';
+import { allOps, showShape } from '../ir/node.js';
 import * as B from '../ir/build.js';
 
 /** What a builtin receives: argument nodes and their source text (for messages). */
@@ -11,7 +11,8 @@ export type BuiltinResult = Node | { error: string; arg?: number };
 
 export interface Builtin { arity: number; build(a: BuiltinArgs): BuiltinResult; signature: string }
 
-const ELEMENTWISE = ['exp', 'log', 'sqrt', 'abs', 'sin', 'cos', 'tanh', 'sign', 'step', 'sigmoid', 'relu', 'softplus', 'log_sigmoid'];
+/** Every unary elementwise op of the op table is a built-in function of the same name. */
+const ELEMENTWISE = allOps().filter((op) => 'emit' in op && op.arity === 1 && op.name !== 'neg').map((op) => op.name);
 
 const vectorArg = (name: string, a: BuiltinArgs, i: number): string | undefined =>
   a.nodes[i].rank === 1 ? undefined : `${name} needs a vector, but ${a.texts[i]} is ${showShape(a.nodes[i].shape)}`;
