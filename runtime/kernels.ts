@@ -3,8 +3,26 @@
 
 export type Buf = Float32Array | Float64Array;
 
+/**
+ * Columns of X (n×k) that are not zero in every row. Inputs such as images have many (MNIST's border pixels),
+ * and a product over the batch can skip them. The index buffer grows once and is reused.
+ */
+let activeScratch = new Int32Array(0);
+function activeColumns(n: number, k: number, X: Buf): number {
+  if (activeScratch.length < k) activeScratch = new Int32Array(k);
+  let count = 0;
+  for (let p = 0; p < k; p++) {
+    for (let b = 0; b < n; b++) if (X[b * k + p] !== 0) { activeScratch[count++] = p; break; }
+  }
+  return count;
+}
+
 /** out[b, i] = Σ_p X[b, p] · W[i, p]   (X: n×k, W: m×k, out: n×m) — a layer's forward product. */
 export function gemmNT(n: number, m: number, k: number, X: Buf, W: Buf, out: Buf): void {
+  if (k >= 64 && n >= 4) {
+    const count = activeColumns(n, k, X);
+    if (count < 0.85 * k) { gemmNTSparse(n, m, k, X, W, out, count, activeScratch); return; }
+  }
   let b = 0;
   for (; b + 4 <= n; b += 4) {
     const x0 = b * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
@@ -14,6 +32,36 @@ export function gemmNT(n: number, m: number, k: number, X: Buf, W: Buf, out: Buf
       let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
       let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
       for (let p = 0; p < k; p++) {
+        const a0 = X[x0 + p], a1 = X[x1 + p], a2 = X[x2 + p], a3 = X[x3 + p];
+        const v0 = W[w0 + p], v1 = W[w1 + p], v2 = W[w2 + p], v3 = W[w3 + p];
+        c00 += a0 * v0; c01 += a0 * v1; c02 += a0 * v2; c03 += a0 * v3;
+        c10 += a1 * v0; c11 += a1 * v1; c12 += a1 * v2; c13 += a1 * v3;
+        c20 += a2 * v0; c21 += a2 * v1; c22 += a2 * v2; c23 += a2 * v3;
+        c30 += a3 * v0; c31 += a3 * v1; c32 += a3 * v2; c33 += a3 * v3;
+      }
+      const o0 = b * m + i, o1 = o0 + m, o2 = o1 + m, o3 = o2 + m;
+      out[o0] = c00; out[o0 + 1] = c01; out[o0 + 2] = c02; out[o0 + 3] = c03;
+      out[o1] = c10; out[o1 + 1] = c11; out[o1 + 2] = c12; out[o1 + 3] = c13;
+      out[o2] = c20; out[o2 + 1] = c21; out[o2 + 2] = c22; out[o2 + 3] = c23;
+      out[o3] = c30; out[o3 + 1] = c31; out[o3 + 2] = c32; out[o3 + 3] = c33;
+    }
+    for (; i < m; i++) for (let r = 0; r < 4; r++) out[(b + r) * m + i] = dotRow(X, (b + r) * k, W, i * k, k);
+  }
+  for (; b < n; b++) for (let i = 0; i < m; i++) out[b * m + i] = dotRow(X, b * k, W, i * k, k);
+}
+
+/** gemmNT over the listed columns only (the others are zero in every row of X). */
+function gemmNTSparse(n: number, m: number, k: number, X: Buf, W: Buf, out: Buf, count: number, cols: Int32Array): void {
+  let b = 0;
+  for (; b + 4 <= n; b += 4) {
+    const x0 = b * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
+    let i = 0;
+    for (; i + 4 <= m; i += 4) {
+      const w0 = i * k, w1 = w0 + k, w2 = w1 + k, w3 = w2 + k;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let q = 0; q < count; q++) {
+        const p = cols[q];
         const a0 = X[x0 + p], a1 = X[x1 + p], a2 = X[x2 + p], a3 = X[x3 + p];
         const v0 = W[w0 + p], v1 = W[w1 + p], v2 = W[w2 + p], v3 = W[w3 + p];
         c00 += a0 * v0; c01 += a0 * v1; c02 += a0 * v2; c03 += a0 * v3;
@@ -73,12 +121,25 @@ function columnDot(A: Buf, a: number, W: Buf, j: number, stride: number, m: numb
   return s;
 }
 
-/** acc[i, j] += Σ_b U[b, i] · V[b, j]   (U: n×m, V: n×k, acc: m×k) — Σ over the batch of outer(u, v). */
-export function gemmTN(n: number, m: number, k: number, U: Buf, V: Buf, acc: Buf): void {
+/**
+ * acc[i, j] = β·acc[i, j] + Σ_b U[b, i] · V[b, j]   (U: n×m, V: n×k, acc: m×k) — Σ over the batch of
+ * outer(u, v). β = 0 overwrites (the first term of a gradient), β = 1 accumulates.
+ */
+export function gemmTN(n: number, m: number, k: number, U: Buf, V: Buf, acc: Buf, beta: number): void {
+  if (beta === 0) acc.fill(0, 0, m * k);
+  // Blocks of 4 columns of V that are zero in every row contribute nothing (an image's border pixels).
+  const count = k >= 64 ? activeColumns(n, k, V) : k;
+  const sparse = count < 0.85 * k;
+  if (sparse) {
+    if (blockScratch.length < k) blockScratch = new Uint8Array(k);
+    blockScratch.fill(0, 0, k);
+    for (let q = 0; q < count; q++) blockScratch[activeScratch[q] >> 2] = 1;
+  }
   let i = 0;
   for (; i + 4 <= m; i += 4) {
     let j = 0;
     for (; j + 4 <= k; j += 4) {
+      if (sparse && blockScratch[j >> 2] === 0) continue;
       let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
       let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
       for (let b = 0, u = i, v = j; b < n; b++, u += m, v += k) {
@@ -99,6 +160,8 @@ export function gemmTN(n: number, m: number, k: number, U: Buf, V: Buf, acc: Buf
   }
   for (; i < m; i++) for (let j = 0; j < k; j++) acc[i * k + j] += columnDot2(U, i, m, V, j, k, n);
 }
+
+let blockScratch = new Uint8Array(0);
 
 /** Σ_b U[b·m + i] · V[b·k + j] */
 function columnDot2(U: Buf, i: number, m: number, V: Buf, j: number, k: number, n: number): number {

@@ -26,7 +26,7 @@ export interface ForwardResult { readonly loss: Buf; readonly outputs: readonly 
 export interface Kernels {
   /** The logits of the last batch lossAndGrad saw (for running accuracy), or null when accuracy does not apply. */
   readonly logits: Buf | null;
-  /** The loss summed over the first n examples of the batch; Σ over those examples of ∂L/∂param into grads. */
+  /** The loss summed over the first n examples of the batch; overwrites grads with Σ over those examples of ∂L/∂param. */
   lossAndGrad(params: readonly Buf[], inputs: readonly Buf[], n: number, grads: readonly Buf[]): number;
   /** The forward pass only: per-example losses, the outputs, and the logits when accuracy applies. */
   forward(params: readonly Buf[], inputs: readonly Buf[], n: number): ForwardResult;

@@ -17,22 +17,22 @@ export class Optimizer {
     this.v = name === 'adam' ? params.map(like) : [];
   }
 
-  /** Apply one update from gradients of the mean loss. */
-  update(grads: Buf[], lr = this.lr): void {
+  /** Apply one update; `scale` turns the given gradients into those of the mean loss (1/n for a sum over n). */
+  update(grads: Buf[], scale = 1, lr = this.lr): void {
     this.step++;
     const b1 = 0.9, b2 = 0.999, eps = 1e-8;
     const c1 = 1 - Math.pow(b1, this.step), c2 = 1 - Math.pow(b2, this.step);
     for (let k = 0; k < this.params.length; k++) {
       const p = this.params[k], g = grads[k], decay = 2 * this.l2[k];
       if (this.name === 'sgd') {
-        for (let i = 0; i < p.length; i++) p[i] -= lr * (g[i] + decay * p[i]);
+        for (let i = 0; i < p.length; i++) p[i] -= lr * (scale * g[i] + decay * p[i]);
       } else if (this.name === 'momentum') {
         const m = this.m[k], mu = this.momentum;
-        for (let i = 0; i < p.length; i++) { m[i] = mu * m[i] + g[i] + decay * p[i]; p[i] -= lr * m[i]; }
+        for (let i = 0; i < p.length; i++) { m[i] = mu * m[i] + scale * g[i] + decay * p[i]; p[i] -= lr * m[i]; }
       } else {
         const m = this.m[k], v = this.v[k];
         for (let i = 0; i < p.length; i++) {
-          const gi = g[i] + decay * p[i];
+          const gi = scale * g[i] + decay * p[i];
           m[i] = b1 * m[i] + (1 - b1) * gi;
           v[i] = b2 * v[i] + (1 - b2) * gi * gi;
           p[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);

@@ -98,7 +98,6 @@ export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
         const w = widths[i], src = data.inputs[i], dst = inputs[i];
         for (let b = 0; b < n; b++) { const r = order[start + b] * w; for (let j = 0; j < w; j++) dst[b * w + j] = src[r + j]; }
       }
-      for (const g of grads) g.fill(0);
       const loss = kernels.lossAndGrad(params, inputs, n, grads);
       if (!Number.isFinite(loss)) {
         throw new TrainingStopped(`the loss became ${loss} in epoch ${epoch}, batch ${bi + 1} of ${batches}: the learning rate ${opts.lr} is probably too large; try --lr ${opts.lr / 10}${opts.save ? `. ${opts.save} still holds the last good checkpoint` : ''}`);
@@ -108,8 +107,7 @@ export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
         const k = kernels.logits.length / opts.batch, labels = inputs[spec.accuracyLabel];
         for (let b = 0; b < n; b++) if (argmaxRow(kernels.logits, b * k, k) === labels[b]) correct++;
       }
-      for (const g of grads) for (let j = 0; j < g.length; j++) g[j] /= n; // the loss is the mean over the minibatch
-      optimizer.update(grads);
+      optimizer.update(grads, 1 / n); // the loss is the mean over the minibatch
       lossSum += loss; seen += n;
       if (opts.progress && (bi % 8 === 0 || bi === batches - 1)) {
         const width = 24, done = Math.round(((bi + 1) / batches) * width);

@@ -153,11 +153,18 @@ export function emitModel(plan: Plan): Stmt {
     }
   };
 
-  const termStmts = (pname: string, t: Term): Stmt[] => {
+  /** The statements adding term t into the gradient buffer; the first term of a gradient overwrites it. */
+  const termStmts = (pname: string, t: Term, first: boolean): Stmt[] => {
     const acc = id(gradLocal.get(pname)!);
     const signed = (e: Expr) => (t.sign === 1 ? e : A.tsScalar.neg(e));
+    if (t.kind === 'outer' && t.sign === 1) {
+      return [A.exprStmt(A.call('gemmTN', [id('n'), A.num(t.u.size), A.num(t.v.size), id(bufName.get(t.u)!), id(bufName.get(t.v)!), acc, A.num(first ? 0 : 1)]))];
+    }
+    const zero = first ? [A.exprStmt(A.call(A.prop(acc, 'fill'), [A.num(0)]))] : [];
+    return [...zero, ...accumulate(t, acc, signed)];
+  };
+  const accumulate = (t: Term, acc: Expr, signed: (e: Expr) => Expr): Stmt[] => {
     if (t.kind === 'outer') {
-      if (t.sign === 1) return [A.exprStmt(A.call('gemmTN', [id('n'), A.num(t.u.size), A.num(t.v.size), id(bufName.get(t.u)!), id(bufName.get(t.v)!), acc]))];
       return overBatch(t.u, loopElems(t.u.size, 'i', (i) => loopElems(t.v.size, 'j', (j) => [A.assign(A.index(acc, A.bin('+', A.bin('*', i, A.num(t.v.size)), j)), signed(A.bin('*', at(t.u, i), at(t.v, j))), '+=')])));
     }
     if (t.kind === 'batched') return overBatch(t.node, loopElems(t.node.size, 'j', (j) => [A.assign(A.index(acc, j), signed(at(t.node, j)), '+=')]));
@@ -175,7 +182,7 @@ export function emitModel(plan: Plan): Stmt {
   const trainBody: Stmt[] = [...unpack(true), ...plan.train.steps.flatMap(stepStmts)];
   for (const p of model.params) {
     const terms = plan.terms.get(p.name) ?? [];
-    const stmts = terms.flatMap((t) => termStmts(p.name, t));
+    const stmts = terms.length ? terms.flatMap((t, k) => termStmts(p.name, t, k === 0)) : [A.exprStmt(A.call(A.prop(id(gradLocal.get(p.name)!), 'fill'), [A.num(0)]))];
     const gnode = g.grads.get(p.name);
     if (stmts.length) trainBody.push(A.comment(stmts[0], `dL/d${p.name} = ${gnode ? printExpr(gnode, 'text', (m) => display.get(m) ?? bufName.get(m)) : '0'}, summed over the batch`), ...stmts.slice(1));
   }
