@@ -36,7 +36,9 @@ export function emitModel(plan: Plan): Stmt {
     const r = root(n);
     if (r !== n) continue;
     const shown = display.get(occupant.get(n) ?? n);
-    bufName.set(n, names.fresh(shown ? shown.replace('/', '_') : `t_${n.op}`));
+    // Unnamed temporaries are named after their formula when it is short (W1 * x → W1_x).
+    const short = printExpr(n, 'text').replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
+    bufName.set(n, names.fresh(shown ? shown.replace('/', '_') : short.length > 0 && short.length <= 12 ? short : `t_${n.op}`));
   }
   for (const n of allNodes) if (plan.materialized.has(n) && !bufName.has(n)) bufName.set(n, bufName.get(root(n)) ?? names.fresh(`t_${n.op}`));
   const gradLocal = new Map(model.params.map((p) => [p.name, names.fresh(`grad_${p.name}`)]));
@@ -90,7 +92,7 @@ export function emitModel(plan: Plan): Stmt {
   const stepStmts = (s: Step): Stmt[] => {
     const n = s.node;
     const out = (offset: Expr) => at(n, offset);
-    const label = `${display.get(n) ?? bufName.get(n)} = ${formula(n)}`;
+    const label = display.has(n) ? `${display.get(n)} = ${formula(n)}` : `${formula(n)} → ${bufName.get(n)}`;
     let body: Stmt[];
     switch (s.kind) {
       case 'loop':
@@ -201,7 +203,7 @@ export function emitModel(plan: Plan): Stmt {
     f.createMethodDeclaration(undefined, undefined, A.ident(name), undefined, undefined, params, ret, A.block(body));
 
   const allocations = [...new Set([...bufName.entries()].filter(([n]) => plan.materialized.has(n) && root(n) === n).map(([n]) => n))]
-    .map((n) => A.comment(A.constDecl(bufName.get(n)!, f.createNewExpression(id('Arr'), undefined, [batched(n) ? A.bin('*', id('batch'), A.num(n.size)) : A.num(n.size)])), `${display.get(n) ?? formula(n)}: [${[...(batched(n) ? ['batch'] : []), ...n.shape].join(', ')}]`));
+    .map((n) => A.comment(A.constDecl(bufName.get(n)!, f.createNewExpression(id('Arr'), undefined, [batched(n) ? A.bin('*', id('batch'), A.num(n.size)) : A.num(n.size)])), `${[...new Set(allNodes.filter((m) => plan.materialized.has(m) && root(m) === n).map((m) => display.get(m) ?? printExpr(m, 'text')))].join(', then ')}: [${[...(batched(n) ? ['batch'] : []), ...n.shape].join(', ')}]`));
 
   const kernels = A.obj([], true) as ts.ObjectLiteralExpression;
   const kernelsObj = f.updateObjectLiteralExpression(kernels, [
