@@ -203,7 +203,7 @@ export function emitModel(plan: Plan): Stmt {
     f.createMethodDeclaration(undefined, undefined, A.ident(name), undefined, undefined, params, ret, A.block(body));
 
   const allocations = [...new Set([...bufName.entries()].filter(([n]) => plan.materialized.has(n) && root(n) === n).map(([n]) => n))]
-    .map((n) => A.comment(A.constDecl(bufName.get(n)!, f.createNewExpression(id('Arr'), undefined, [batched(n) ? A.bin('*', id('batch'), A.num(n.size)) : A.num(n.size)])), `${[...new Set(allNodes.filter((m) => plan.materialized.has(m) && root(m) === n).map((m) => display.get(m) ?? printExpr(m, 'text')))].join(', then ')}: [${[...(batched(n) ? ['batch'] : []), ...n.shape].join(', ')}]`));
+    .map((n) => A.comment(A.constDecl(bufName.get(n)!, f.createNewExpression(id('Arr'), undefined, [batched(n) ? A.bin('*', id('batch'), A.num(n.size)) : A.num(n.size)])), `${[...new Set(allNodes.filter((m) => plan.materialized.has(m) && root(m) === n).map((m) => display.get(m) ?? printExpr(m, 'text', (q) => (q === m ? undefined : display.get(q)))))].join(', then ')}: [${[...(batched(n) ? ['batch'] : []), ...n.shape].join(', ')}]`));
 
   const kernels = A.obj([], true) as ts.ObjectLiteralExpression;
   const kernelsObj = f.updateObjectLiteralExpression(kernels, [
