@@ -95,7 +95,7 @@ function classificationLayout(specs: readonly InputSpec[], name: string, feature
 }
 
 /** Loads an optional npm package from beside the running program, or from the working directory. */
-function requireOptional(name: string): unknown {
+export function requireOptional(name: string): unknown {
   for (const base of [process.argv[1], join(process.cwd(), 'noop.js')]) {
     if (!base) continue;
     try { return createRequire(base)(name); } catch { /* try the next place */ }

@@ -6,10 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadModel } from '../compiler/frontend/index.js';
 import { deriveGradients } from '../compiler/autodiff/gradients.js';
-import { loadModelKernels } from '../compiler/codegen/index.js';
+import { loadGpuModel, loadModelKernels } from '../compiler/codegen/index.js';
 import { evaluate } from '../compiler/ir/interpret.js';
 import { gradcheck } from '../runtime/gradcheck.js';
-import { EXAMPLES, examplePath } from './helpers.js';
+import { EXAMPLES, examplePath, ROOT } from './helpers.js';
+import { join } from 'node:path';
 import { rng } from './gradcheck-util.js';
 import type { Node } from '../compiler/ir/node.js';
 import { tensor, Tensor } from '../compiler/ir/tensor.js';
@@ -18,11 +19,12 @@ const SMALL: Record<string, Record<string, number>> = {
   mlp: { d: 5, n: 6, K: 3 }, 'mnist-mlp': { d: 7, h1: 6, h2: 5, K: 10 }, 'param-growth': { pixels: 9, hidden: 6, K: 4 },
   'softmax-regression': {}, logreg: {}, 'universal-approximation': {},
 };
-const ALL = [...EXAMPLES, 'universal-approximation'];
+const ALL = [...EXAMPLES, 'universal-approximation', 'kitchen-sink'];
+const pathOf = (name: string) => (name === 'kitchen-sink' ? join(ROOT, 'test', 'fixtures', 'kitchen-sink.nn') : examplePath(name));
 
 for (const name of ALL) {
   test(`generated code agrees with the interpreter, f32 with f64: ${name}`, () => {
-    const model = loadModel(examplePath(name), { dimOverrides: new Map(Object.entries(SMALL[name] ?? {})) });
+    const model = loadModel(pathOf(name), { dimOverrides: new Map(Object.entries(SMALL[name] ?? {})) });
     const g = deriveGradients(model);
     const compiled = loadModelKernels(g);
     const r = rng(7);
@@ -57,8 +59,30 @@ for (const name of ALL) {
   });
 
   test(`gradcheck passes: ${name}`, () => {
-    const model = loadModel(examplePath(name), { dimOverrides: new Map(Object.entries(SMALL[name] ?? {})) });
+    const model = loadModel(pathOf(name), { dimOverrides: new Map(Object.entries(SMALL[name] ?? {})) });
     const r = gradcheck(loadModelKernels(deriveGradients(model)), { seed: 3, points: 2 });
     assert.ok(r.ok, JSON.stringify(r.params));
+  });
+}
+
+for (const name of ALL) {
+  test(`the gpu.js target agrees with the TypeScript target: ${name}`, () => {
+    const model = loadModel(pathOf(name), { dimOverrides: new Map(Object.entries(SMALL[name] ?? {})) });
+    const g = deriveGradients(model);
+    const ts = loadModelKernels(g).create(4, Float64Array);
+    const gpu = loadGpuModel(g).create(4, Float32Array);
+    const r = rng(11);
+    const n = 3; // fewer examples than the batch: padding rows must not leak into sums
+    const params = model.params.map((p) => Float64Array.from({ length: p.node.size }, () => r() * 2 - 1));
+    const inputs = model.inputs.map((i) => Float64Array.from({ length: 4 * (i.classes !== undefined ? 1 : i.node.size) },
+      () => (i.classes !== undefined ? Math.floor(r() * i.classes) : r() * 2 - 1)));
+    const gTs = model.params.map((p) => new Float64Array(p.node.size)), gGpu = model.params.map((p) => new Float32Array(p.node.size));
+    const lTs = ts.lossAndGrad(params, inputs, n, gTs);
+    const lGpu = gpu.lossAndGrad(params.map((p) => Float32Array.from(p)), inputs.map((x) => Float32Array.from(x)), n, gGpu);
+    const close = (a: number, b: number) => Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(a), Math.abs(b));
+    assert.ok(close(lGpu, lTs), `loss ${lGpu} vs ${lTs}`);
+    model.params.forEach((p, k) => gTs[k].forEach((v, i) => assert.ok(close(gGpu[k][i], v), `${p.name}[${i}]: gpu ${gGpu[k][i]} vs ts ${v}`)));
+    const fTs = ts.forward(params, inputs, n), fGpu = gpu.forward(params.map((p) => Float32Array.from(p)), inputs.map((x) => Float32Array.from(x)), n);
+    fTs.outputs.forEach((o, k) => { for (let i = 0; i < (o.length / 4) * n; i++) assert.ok(close(fGpu.outputs[k][i], o[i]), `output ${k}[${i}]`); });
   });
 }

@@ -142,3 +142,36 @@ test('SIGKILL in the middle of an epoch leaves the checkpoint intact, and --resu
   assert.match(resumed.stdout, new RegExp(`epoch ${saved.epoch + 1}/${saved.epoch + 1}`));
   assert.equal(JSON.parse(readFileSync(ck, 'utf8')).epoch, saved.epoch + 1);
 });
+
+test('--target gpu: the trainer type-checks, trains through gpu.js, and says so when gpu.js is missing', () => {
+  const dir = tmp();
+  compileTo(dir, 'examples/mlp.nn', ['d=6', 'n=8', 'K=3']);
+  const r0 = runCli(['compile', 'examples/mlp.nn', '-o', join(dir, 'gpu'), '--target', 'gpu', '--dim', 'd=6', '--dim', 'n=8', '--dim', 'K=3']);
+  assert.equal(r0.status, 0, r0.stderr);
+  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--strict', '--noEmit', '--target', 'ES2022', '--module', 'nodenext',
+    '--moduleResolution', 'nodenext', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules', '@types'), 'trainer.ts'], { cwd: join(dir, 'gpu'), encoding: 'utf8' });
+  assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
+  classificationCsv(join(dir, 'd.csv'), 300, 6, 3);
+  // Run from the repository, where gpu.js is installed; the trainer finds it from the working directory.
+  const run = spawnSync(process.execPath, [join(dir, 'gpu', 'trainer.js'), '--data', join(dir, 'd.csv'), '--epochs', '15', '--optimizer', 'adam', '--lr', '0.01', '--split', '0.8'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.ok(Number(/test accuracy ([\d.]+)%/.exec(run.stdout)?.[1]) >= 75, run.stdout);
+  const missing = spawnSync(process.execPath, ['trainer.js', '--data', join(dir, 'd.csv')], { cwd: join(dir, 'gpu'), encoding: 'utf8' });
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /needs the gpu\.js npm package/);
+});
+
+test('eval --target gpu agrees with --target ts', () => {
+  const dir = tmp();
+  const point = join(dir, 'p.json');
+  writeFileSync(point, JSON.stringify({ dims: { d: 3 }, params: { w: [0.1, -0.2, 0.3] }, examples: [{ x: [1, 2, 3], y: 1 }, { x: [0, -1, 2], y: -1 }] }));
+  const a = JSON.parse(runCli(['eval', 'examples/logreg.nn', '--point', point]).stdout);
+  const b = JSON.parse(runCli(['eval', 'examples/logreg.nn', '--point', point, '--target', 'gpu']).stdout);
+  assert.ok(Math.abs(a.loss - b.loss) < 1e-5);
+  a.grad.w.forEach((v: number, i: number) => assert.ok(Math.abs(v - b.grad.w[i]) < 1e-5));
+  assert.equal(a.outputs.p.length, 2);
+  // The mean over the examples: by hand, L = mean(−log σ(y wᵀx)).
+  const sig = (t: number) => 1 / (1 + Math.exp(-t));
+  const want = (-Math.log(sig(1 * (0.1 - 0.4 + 0.9))) - Math.log(sig(-1 * (0 + 0.2 + 0.6)))) / 2;
+  assert.ok(Math.abs(a.loss - want) < 1e-12, `${a.loss} vs ${want}`);
+});

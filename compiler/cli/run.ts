@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { deriveGradients } from '../autodiff/gradients.js';
-import { loadModelKernels, trainerJs, trainerSource } from '../codegen/index.js';
+import { loadGpuModel, loadModelKernels, trainerJs, trainerSource } from '../codegen/index.js';
 import type { Model } from '../frontend/model.js';
 import { PlainError } from '../source/diagnostics.js';
 import { gradcheck } from '../../runtime/gradcheck.js';
@@ -11,14 +11,10 @@ import { parseTrainerFlags, runTrainer, UsageProblem } from '../../runtime/cli.j
 import { UsageError, type ParsedArgs, numberOption, choice } from './args.js';
 import { evalPoint, type Point } from './point.js';
 
-export function requireTsTarget(args: ParsedArgs): void {
-  const target = choice(args, '--target', ['ts', 'gpu'] as const, 'ts');
-  if (target === 'gpu') throw new PlainError('--target gpu: the gpu.js back end is not part of this build yet; use --target ts (the default)');
-}
-
 export function runEval(args: ParsedArgs, model: Model, file: string, point: Point): number {
-  requireTsTarget(args);
-  const compiled = loadModelKernels(deriveGradients(model));
+  const target = choice(args, '--target', ['ts', 'gpu'] as const, 'ts');
+  const g = deriveGradients(model);
+  const compiled = target === 'gpu' ? loadGpuModel(g) : loadModelKernels(g);
   console.log(JSON.stringify(evalPoint(file, model, compiled, point)));
   return 0;
 }
@@ -35,10 +31,10 @@ export function runGradcheck(args: ParsedArgs, model: Model): number {
 }
 
 export function runCompile(args: ParsedArgs, model: Model): number {
-  requireTsTarget(args);
+  const target = choice(args, '--target', ['ts', 'gpu'] as const, 'ts');
   const dir = args.options.get('-o')?.[0];
   if (!dir) throw new UsageError('compile needs -o DIR');
-  const ts = trainerSource(deriveGradients(model));
+  const ts = trainerSource(deriveGradients(model), target);
   const js = trainerJs(ts);
   try {
     mkdirSync(dir, { recursive: true });

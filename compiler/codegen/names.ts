@@ -8,7 +8,7 @@ implements interface package private protected public await async of arguments e
 Math Object Array Number String Boolean Symbol Error JSON Date Promise Reflect Proxy Function RegExp Map Set WeakMap BigInt
 process require module exports console __dirname __filename Buffer setTimeout constructor prototype __proto__ toString valueOf
 hasOwnProperty isPrototypeOf propertyIsEnumerable toLocaleString Float32Array Float64Array Int32Array
-params inputs grads n b i j kk sum_ loss batch Arr model spec create lossAndGrad forward result
+params inputs grads n b i j kk sum_ t r q mx lse loss batch Arr model spec create lossAndGrad forward result
 sigmoid softplus gemmNT gemmNN gemmTN softmaxRows logSoftmaxRows logsumexpRows crossEntropyRows argmaxRow logsumexpRow
 trainerMain runTrainer gradcheck train evaluate`.split(/\s+/));
 

@@ -56,6 +56,7 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
   const define = (name: string, nameSpan: Span, b: Binding): void => {
     if (BUILTINS.has(name) || CONSTANTS.has(name)) {
       diags.error(nameSpan, `'${name}' is a built-in ${BUILTINS.has(name) ? 'function' : 'constant'}; choose another name`);
+      if (!scope.has(name)) scope.set(name, { kind: 'poison', span: nameSpan }); // later uses are not errors of their own
       return;
     }
     const prev = scope.get(name);

@@ -35,6 +35,16 @@ export const cond = (c: Expr, a: Expr, b: Expr): Expr => paren(f.createCondition
 export const arr = (items: Expr[]): Expr => f.createArrayLiteralExpression(items, false);
 export const obj = (entries: [string, Expr][], multiLine = false): Expr =>
   f.createObjectLiteralExpression(entries.map(([k, v]) => f.createPropertyAssignment(IDENT.test(k) ? ident(k) : str(k), v)), multiLine);
+/** A JSON-like value as an AST literal: strings only ever become string-literal nodes. */
+export function literal(v: unknown, multiLine = false): Expr {
+  if (v === null || v === undefined) return f.createNull();
+  if (typeof v === 'number') return num(v);
+  if (typeof v === 'boolean') return v ? f.createTrue() : f.createFalse();
+  if (typeof v === 'string') return str(v);
+  if (Array.isArray(v)) return arr(v.map((x) => literal(x)));
+  return obj(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, literal(x)]), multiLine);
+}
+
 function dotted(path: string): Expr {
   const [first, ...rest] = path.split('.');
   return rest.reduce<Expr>((e, p) => prop(e, p), ident(first));

@@ -9,6 +9,7 @@ import { printExpr } from '../../ir/print.js';
 import { gradName } from '../../cli/naming.js';
 import type { Plan, Step, Term } from '../plan.js';
 import { NameTable } from '../names.js';
+import { specObject } from '../spec.js';
 import * as A from './ast.js';
 import type { Expr, Stmt } from './ast.js';
 import { ts } from './ast.js';
@@ -215,29 +216,8 @@ export function emitModel(plan: Plan): Stmt {
     ...allocations,
     A.comment(A.ret(kernelsObj), 'nothing below allocates: every buffer above is reused by every step'),
   ]);
-  const modelObj = f.createObjectLiteralExpression([f.createPropertyAssignment('spec', specLiteral(plan)), create], true);
+  const modelObj = f.createObjectLiteralExpression([f.createPropertyAssignment('spec', A.literal(specObject(plan), true)), create], true);
   return A.comment(A.constDecl('model', modelObj, A.typeRef('CompiledModel')), `model ${model.name}: its forward pass, backward pass and batched kernels`);
-}
-
-function specLiteral(plan: Plan): Expr {
-  const m = plan.g.model;
-  const shape = (s: readonly number[]) => A.arr(s.map(A.num));
-  const initObj = (i: (typeof m.params)[number]['init']): Expr => A.obj(Object.entries(i).map(([k, v]) => [k, typeof v === 'number' ? A.num(v) : A.str(String(v))]));
-  const label = m.inputs.findIndex((i) => i.node === plan.logits && false);
-  void label;
-  const ce = topo([plan.g.loss]).find((n) => n.op === 'cross_entropy' && n.args[1].op === 'input');
-  const accuracyLabel = ce ? m.inputs.findIndex((i) => i.node === ce.args[1]) : -1;
-  const kinked = topo([plan.g.loss, ...[...plan.g.grads.values()].filter((x): x is Node => !!x)]).some((n) => opOf(n.op).kink);
-  return A.obj([
-    ['name', A.str(m.name)],
-    ['source', A.str(m.file.path)],
-    ['inputs', A.arr(m.inputs.map((i) => A.obj([['name', A.str(i.name)], ['shape', shape(i.shape)], ...(i.classes !== undefined ? [['classes', A.num(i.classes)] as [string, Expr]] : [])])))],
-    ['params', A.arr(m.params.map((p) => A.obj([['name', A.str(p.name)], ['shape', shape(p.shape)], ['init', initObj(p.init)], ['isWeight', p.shape.length >= 2 ? f.createTrue() : f.createFalse()]])))],
-    ['outputs', A.arr(m.outputs.map((o) => A.obj([['name', A.str(o.name)], ['shape', shape(o.node.shape)]])))],
-    ['loss', A.str(m.loss.name)],
-    ['accuracyLabel', accuracyLabel >= 0 ? A.num(accuracyLabel) : f.createNull()],
-    ['kinked', kinked ? f.createTrue() : f.createFalse()],
-  ], true);
 }
 
 function isZero(e: Expr): boolean { return ts.isNumericLiteral(e) && e.text === '0'; }

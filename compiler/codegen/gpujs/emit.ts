@@ -1,0 +1,172 @@
+// The gpu.js emitter: follows the same plan as the TypeScript emitter, but each step becomes a gpu.js kernel
+// — a function of the buffers it reads, computing one output element per thread (this.thread.x). Kernel
+// sources are built as ASTs and printed; the runtime's gpu host (runtime/gpu.ts) runs them in order.
+
+import type { Node } from '../../ir/node.js';
+import { opOf } from '../../ir/node.js';
+import type { ElementwiseOp } from '../../ir/ops/elementwise.js';
+import { fnOf } from '../../ir/ops/call.js';
+import type { GpuProgram, GpuStep } from '../../../runtime/gpu.js';
+import type { Plan, Step, Term } from '../plan.js';
+import { NameTable } from '../names.js';
+import * as A from '../ts/ast.js';
+import type { Expr, Stmt } from '../ts/ast.js';
+import { ts } from '../ts/ast.js';
+import { gradName } from '../../cli/naming.js';
+import { specObject } from '../spec.js';
+
+const f = ts.factory;
+
+/** Stable sigmoid and softplus, as gpu.js helper functions. */
+export const GPU_HELPERS = [
+  'function sigmoid(t) { if (t >= 0) { return 1 / (1 + Math.exp(-t)); } const e = Math.exp(t); return e / (1 + e); }',
+  'function softplus(t) { if (t > 0) { return t + Math.log(1 + Math.exp(-t)); } return Math.log(1 + Math.exp(t)); }',
+];
+
+export function emitGpuProgram(plan: Plan): GpuProgram {
+  const { g } = plan;
+  const model = g.model;
+  const names = new NameTable();
+  const bufName = new Map<Node, string>();
+  for (const p of model.params) bufName.set(p.node, names.fresh(p.name));
+  for (const i of model.inputs) bufName.set(i.node, names.fresh(i.name));
+  const display = new Map<Node, string>();
+  for (const v of model.values) { const n = g.forward.get(v.name)!; if (!display.has(n)) display.set(n, v.name); }
+  for (const s of g.steps) if (!display.has(s.node)) display.set(s.node, gradName(model.loss.name, s.of, 'text'));
+  const name = (n: Node): string => {
+    let b = bufName.get(n);
+    if (!b) { b = names.fresh((display.get(n) ?? `t_${n.op}`).replace('/', '_')); bufName.set(n, b); }
+    return b;
+  };
+  const batched = (n: Node) => plan.batched.has(n);
+  const id = A.ident;
+
+  /** A kernel: reads `reads`, computes `body` (statements ending in a return) per output element. */
+  const kernel = (out: Node | string, size: number, isBatched: boolean, reads: Node[], usesN: boolean, body: (reads: Set<Node>) => Stmt[]): GpuStep => {
+    const used = new Set<Node>(reads.filter((r) => r.op !== 'const' && r.op !== 'dim'));
+    const stmts = body(used);
+    const args = [...new Set([...used].map(name))];
+    if (usesN) args.push('n');
+    const fn = f.createFunctionExpression(undefined, undefined, undefined, undefined,
+      args.map((a) => f.createParameterDeclaration(undefined, undefined, id(a))), undefined, A.block(stmts));
+    return { source: A.printStatements([A.exprStmt(fn)]).replace(/;\s*$/, '').replace(/^\(([\s\S]*)\)$/, '$1'), args, out: typeof out === 'string' ? out : name(out), size, batched: isBatched };
+  };
+  const thread = () => A.prop(A.prop(f.createThis(), 'thread'), 'x');
+  const floorDiv = (a: Expr, d: number) => A.call('Math.floor', [A.bin('/', a, A.num(d))]);
+  /** const b = ⌊t / size⌋, i = t − b·size for a batched output; b = 0, i = t otherwise. */
+  const split = (size: number, isBatched: boolean, iName = 'i'): Stmt[] => [
+    A.constDecl('t', thread()),
+    A.constDecl('b', isBatched ? floorDiv(id('t'), size) : A.num(0)),
+    A.constDecl(iName, isBatched ? A.bin('-', id('t'), A.bin('*', id('b'), A.num(size))) : id('t')),
+  ];
+
+  const at = (n: Node, offset: Expr, used: Set<Node>, bVar = 'b'): Expr => {
+    if (n.op === 'const' || n.op === 'dim') return A.num(n.attr.value as number);
+    used.add(n);
+    const base = batched(n) ? A.bin('*', id(bVar), A.num(n.size)) : undefined;
+    return A.index(id(name(n)), base ? A.bin('+', base, offset) : offset);
+  };
+  const within = (n: Node, outShape: readonly number[], i: Expr): Expr =>
+    n.rank === 0 ? A.num(0) : n.shape.length === outShape.length ? i : A.bin('%', i, A.num(n.shape[0]));
+  const scalar = (n: Node, outShape: readonly number[], i: Expr, used: Set<Node>, isRoot = false): Expr => {
+    if (!isRoot && (plan.materialized.has(n) || n.args.length === 0)) return at(n, within(n, outShape, i), used);
+    const idx = within(n, outShape, i);
+    if (n.op === 'onehot') return A.cond(A.bin('===', idx, scalar(n.args[0], [], A.num(0), used)), A.num(1), A.num(0));
+    const args = n.args.map((a) => scalar(a, n.shape, idx, used));
+    if (n.op === 'call') return inlineFn(fnOf(n).body, new Map(fnOf(n).params.map((p, k) => [p, args[k]])));
+    return (opOf(n.op) as ElementwiseOp).emit(A.tsScalar, ...args);
+  };
+  const inlineFn = (body: Node, vars: Map<string, Expr>): Expr => {
+    if (body.op === 'var') return vars.get(body.attr.name as string)!;
+    if (body.op === 'const' || body.op === 'dim') return A.num(body.attr.value as number);
+    const args = body.args.map((a) => inlineFn(a, vars));
+    if (body.op === 'call') return inlineFn(fnOf(body).body, new Map(fnOf(body).params.map((p, k) => [p, args[k]])));
+    return (opOf(body.op) as ElementwiseOp).emit(A.tsScalar, ...args);
+  };
+  /** let s = 0; for (q < count) s += term(q); */
+  const sumLoop = (count: Expr, term: (q: Expr) => Expr, v = 'q'): Stmt[] => [
+    A.letDecl('sum_', A.num(0)),
+    A.forRange(v, A.num(0), count, [A.assign(id('sum_'), term(id(v)), '+=')]),
+  ];
+
+  const stepKernel = (s: Step): GpuStep => {
+    const n = s.node, B = batched(n);
+    switch (s.kind) {
+      case 'loop':
+        return kernel(n, n.size, B, [], false, (used) => [...split(n.size, B), A.ret(scalar(n, n.shape, id('i'), used, true))]);
+      case 'gemm': {
+        const { x, w, m, k } = s;
+        if (s.variant === 'NT') return kernel(n, m, B, [], false, (used) => [...split(m, B), ...sumLoop(A.num(k), (p) => A.bin('*', at(x, p, used), at(w, A.bin('+', A.bin('*', id('i'), A.num(k)), p), used))), A.ret(id('sum_'))]);
+        return kernel(n, k, B, [], false, (used) => [...split(k, B), ...sumLoop(A.num(m), (p) => A.bin('*', at(x, p, used), at(w, A.bin('+', A.bin('*', p, A.num(k)), id('i')), used))), A.ret(id('sum_'))]);
+      }
+      case 'rows': case 'generic': return genericKernel(n);
+    }
+  };
+
+  const genericKernel = (n: Node): GpuStep => {
+    const B = batched(n);
+    const [a, c] = n.args;
+    const rowStats = (used: Set<Node>): Stmt[] => {
+      const K = a.shape[0];
+      return [
+        A.letDecl('mx', A.num(-1e30)),
+        A.forRange('q', A.num(0), A.num(K), [A.assign(id('mx'), A.call('Math.max', [id('mx'), at(a, id('q'), used)]))]),
+        ...sumLoop(A.num(K), (q) => A.call('Math.exp', [A.bin('-', at(a, q, used), id('mx'))]), 'r'),
+        A.constDecl('lse', A.bin('+', id('mx'), A.call('Math.log', [id('sum_')]))),
+      ];
+    };
+    switch (n.op) {
+      case 'softmax': return kernel(n, n.size, B, [], false, (used) => [...split(n.size, B), ...rowStats(used), A.ret(A.call('Math.exp', [A.bin('-', at(a, id('i'), used), id('lse'))]))]);
+      case 'log_softmax': return kernel(n, n.size, B, [], false, (used) => [...split(n.size, B), ...rowStats(used), A.ret(A.bin('-', at(a, id('i'), used), id('lse')))]);
+      case 'logsumexp': return kernel(n, 1, B, [], false, (used) => [...split(1, B), ...rowStats(used), A.ret(id('lse'))]);
+      case 'cross_entropy': return kernel(n, 1, B, [], false, (used) => [...split(1, B), ...rowStats(used), A.ret(A.bin('-', id('lse'), at(a, at(c, A.num(0), used), used)))]);
+      case 'dot': return kernel(n, 1, B, [], false, (used) => [...split(1, B), ...sumLoop(A.num(a.size), (q) => A.bin('*', at(a, q, used), at(c, q, used))), A.ret(id('sum_'))]);
+      case 'sum': return kernel(n, 1, B, [], false, (used) => [...split(1, B), ...sumLoop(A.num(a.size), (q) => at(a, q, used)), A.ret(id('sum_'))]);
+      case 'mean': return kernel(n, 1, B, [], false, (used) => [...split(1, B), ...sumLoop(A.num(a.size), (q) => at(a, q, used)), A.ret(A.bin('/', id('sum_'), A.num(a.size)))]);
+      case 'outer': return kernel(n, n.size, B, [], false, (used) => [...split(n.size, B, 'r'), A.constDecl('i', floorDiv(id('r'), c.size)),
+        A.ret(A.bin('*', at(a, id('i'), used), at(c, A.bin('-', id('r'), A.bin('*', id('i'), A.num(c.size))), used)))]);
+      case 'sum_rows': return kernel(n, n.size, B, [], false, (used) => [...split(n.size, B), ...sumLoop(A.num(a.shape[0]), (q) => at(a, A.bin('+', A.bin('*', q, A.num(a.shape[1])), id('i')), used)), A.ret(id('sum_'))]);
+      case 'fill': return kernel(n, n.size, B, [], false, (used) => [...split(n.size, B), A.ret(at(a, within(a, n.shape, id('i')), used))]);
+      case 'transpose': {
+        const [m, k] = a.shape;
+        return kernel(n, n.size, B, [], false, (used) => [...split(n.size, B, 'r'), A.constDecl('i', floorDiv(id('r'), m)),
+          A.ret(at(a, A.bin('+', A.bin('*', A.bin('-', id('r'), A.bin('*', id('i'), A.num(m))), A.num(k)), id('i')), used))]);
+      }
+      case 'matmul': {
+        const m = a.rank === 2 ? a.shape[0] : 1, k = c.shape[0], q = c.rank === 2 ? c.shape[1] : 1;
+        return kernel(n, n.size, B, [], false, (used) => [...split(n.size, B, 'r'), A.constDecl('i', floorDiv(id('r'), q)), A.constDecl('j', A.bin('-', id('r'), A.bin('*', id('i'), A.num(q)))),
+          ...sumLoop(A.num(k), (p) => A.bin('*', at(a, a.rank === 2 ? A.bin('+', A.bin('*', id('i'), A.num(k)), p) : p, used), at(c, c.rank === 2 ? A.bin('+', A.bin('*', p, A.num(q)), id('j')) : p, used))),
+          A.ret(id('sum_'))]);
+      }
+      default:
+        throw new Error(`internal error: no gpu.js kernel for ${n.op}`);
+    }
+  };
+
+  const termKernel = (pname: string, t: Term, k: number): GpuStep => {
+    const out = `${name(model.params.find((p) => p.name === pname)!.node)}__grad${k}`;
+    const sign = (e: Expr) => (t.sign === 1 ? e : A.tsScalar.neg(e));
+    if (t.kind === 'outer') {
+      const m = t.u.size, kk = t.v.size;
+      return kernel(out, m * kk, false, [], true, (used) => [A.constDecl('t', thread()), A.constDecl('i', floorDiv(id('t'), kk)), A.constDecl('j', A.bin('-', id('t'), A.bin('*', id('i'), A.num(kk)))),
+        ...sumLoop(id('n'), () => A.bin('*', at(t.u, id('i'), used, 'q'), at(t.v, id('j'), used, 'q'))), A.ret(sign(id('sum_')))]);
+    }
+    if (t.kind === 'batched') {
+      return kernel(out, t.node.size, false, [], true, (used) => [A.constDecl('t', thread()), ...sumLoop(id('n'), () => at(t.node, id('t'), used, 'q')), A.ret(sign(id('sum_')))]);
+    }
+    return kernel(out, t.node.size, false, [], true, (used) => [A.constDecl('t', thread()), A.ret(sign(A.bin('*', id('n'), at(t.node, t.node.isScalar ? A.num(0) : id('t'), used))))]);
+  };
+
+  return {
+    spec: specObject(plan),
+    helpers: GPU_HELPERS,
+    params: model.params.map((p) => name(p.node)),
+    inputs: model.inputs.map((i) => name(i.node)),
+    train: plan.train.steps.map(stepKernel),
+    forward: plan.forward.steps.map(stepKernel),
+    grads: model.params.map((p) => (plan.terms.get(p.name) ?? []).map((t, k) => termKernel(p.name, t, k))),
+    loss: name(g.loss),
+    outputs: model.outputs.map((o) => name(g.forward.get(o.name)!)),
+    logits: plan.logits ? name(plan.logits) : null,
+  };
+}

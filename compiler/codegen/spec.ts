@@ -1,0 +1,24 @@
+// The model's description for the runtime (inputs, params with initializers, outputs, which input is the
+// label for accuracy, whether any derivative has a kink), shared by the TypeScript and gpu.js targets.
+
+import type { Node } from '../ir/node.js';
+import { opOf, topo } from '../ir/node.js';
+import type { ModelSpec } from '../../runtime/model.js';
+import type { Plan } from './plan.js';
+
+export function specObject(plan: Plan): ModelSpec {
+  const m = plan.g.model;
+  const ce = topo([plan.g.loss]).find((n) => n.op === 'cross_entropy' && n.args[1].op === 'input');
+  const accuracyLabel = ce ? m.inputs.findIndex((i) => i.node === ce.args[1]) : -1;
+  const kinked = topo([plan.g.loss, ...[...plan.g.grads.values()].filter((x): x is Node => !!x)]).some((n) => opOf(n.op).kink);
+  return {
+    name: m.name,
+    source: m.file.path,
+    inputs: m.inputs.map((i) => (i.classes !== undefined ? { name: i.name, shape: [...i.shape], classes: i.classes } : { name: i.name, shape: [...i.shape] })),
+    params: m.params.map((p) => ({ name: p.name, shape: [...p.shape], init: { ...p.init }, isWeight: p.shape.length >= 2 })),
+    outputs: m.outputs.map((o) => ({ name: o.name, shape: [...o.node.shape] })),
+    loss: m.loss.name,
+    accuracyLabel: accuracyLabel >= 0 ? accuracyLabel : null,
+    kinked,
+  };
+}
