@@ -13,15 +13,15 @@ import { TRAIN_DEFAULTS, train, TrainResult } from './train.js';
 
 export interface TrainerFlags {
   data?: string; test?: string; split?: number; epochs: number; batch: number; lr: number; optimizer: OptimizerName;
-  seed: number; l2: number; save?: string; resume?: string; predict?: string; selftest: boolean;
+  seed: number; l2: number; save?: string; resume?: string; predict?: string; selftest: boolean; precision: 'f32' | 'f64';
 }
 
 export class UsageProblem extends Error {}
 
-const FLAG_HELP = '--data SOURCE --test SOURCE --split F --epochs N --batch N --lr X --optimizer sgd|momentum|adam --seed N --l2 X --save FILE --resume FILE --predict FILE --selftest';
+const FLAG_HELP = '--data SOURCE --test SOURCE --split F --epochs N --batch N --lr X --optimizer sgd|momentum|adam --seed N --l2 X --precision f32|f64 --save FILE --resume FILE --predict FILE --selftest';
 
 export function parseTrainerFlags(argv: readonly string[]): TrainerFlags {
-  const f: TrainerFlags = { ...TRAIN_DEFAULTS, selftest: false };
+  const f: TrainerFlags = { ...TRAIN_DEFAULTS, selftest: false, precision: 'f32' };
   const num = (name: string, v: string | undefined, integer: boolean, min: number): number => {
     const x = Number(v);
     if (v === undefined || !Number.isFinite(x) || (integer && !Number.isInteger(x)) || x < min) throw new UsageProblem(`${name} needs ${integer ? 'an integer' : 'a number'} ≥ ${min}, got '${v ?? ''}'`);
@@ -44,6 +44,7 @@ export function parseTrainerFlags(argv: readonly string[]): TrainerFlags {
       case '--resume': f.resume = v(); break;
       case '--predict': f.predict = v(); break;
       case '--selftest': f.selftest = true; break;
+      case '--precision': { const p = v(); if (p !== 'f32' && p !== 'f64') throw new UsageProblem(`--precision must be f32 or f64, got '${p}'`); f.precision = p; break; }
       default: throw new UsageProblem(`unknown option '${a}'; options: ${FLAG_HELP}`);
     }
   }
@@ -72,7 +73,7 @@ export function runTrainer(model: CompiledModel, flags: TrainerFlags, io: RunIo)
     io.out(`training ${model.spec.name} on ${trainSet.source} (${trainSet.n} examples${testSet ? `, testing on ${testSet.n}` : ''}): ${flags.optimizer}, lr ${flags.lr}, batch ${flags.batch}, ${flags.epochs} epochs${flags.l2 ? `, L2 ${flags.l2}` : ''}, seed ${flags.seed}`);
     const result = train(model, {
       train: trainSet, test: testSet, epochs: flags.epochs, batch: flags.batch, lr: flags.lr, optimizer: flags.optimizer,
-      seed: flags.seed, l2: flags.l2, save: flags.save, resume: flags.resume, log: io.out, progress: io.progress,
+      seed: flags.seed, l2: flags.l2, precision: flags.precision, save: flags.save, resume: flags.resume, log: io.out, progress: io.progress,
     });
     report(result, testSet, io);
     if (flags.predict) writePredictions(model, result, testSet ?? trainSet, flags.predict, flags.batch);
@@ -97,8 +98,9 @@ function report(result: TrainResult, testSet: Dataset | undefined, io: RunIo): v
 /** One CSV row per example: every output flattened, and the predicted class when accuracy applies. */
 function writePredictions(model: CompiledModel, result: TrainResult, data: Dataset, file: string, batch: number): void {
   const spec = model.spec;
-  const k = model.create(batch, Float32Array);
-  const inputs = data.inputs.map((a) => new Float32Array(batch * (a.length / data.n)));
+  const Arr = result.params[0] instanceof Float64Array ? Float64Array : Float32Array;
+  const k = model.create(batch, Arr);
+  const inputs = data.inputs.map((a) => new Arr(batch * (a.length / data.n)));
   const header = spec.outputs.flatMap((o) => (elementsOf(o.shape) === 1 ? [o.name] : Array.from({ length: elementsOf(o.shape) }, (_, i) => `${o.name}_${i}`)));
   if (spec.accuracyLabel !== null) header.push('predicted');
   const lines = [header.join(',')];

@@ -7,7 +7,7 @@ import { DataError } from './data.js';
 import { initialize } from './init.js';
 import type { Buf } from './kernels.js';
 import { argmaxRow } from './kernels.js';
-import type { CompiledModel, Kernels } from './model.js';
+import type { ArrayCtor, CompiledModel, Kernels } from './model.js';
 import { elementsOf } from './model.js';
 import { Optimizer, OptimizerName } from './optim.js';
 import { Rng } from './rng.js';
@@ -26,6 +26,8 @@ export interface TrainOptions {
   seed: number;
   /** L2 penalty λ‖W‖² on weight matrices (rank ≥ 2). */
   l2: number;
+  /** float32 (the default for training) or float64 buffers. */
+  precision?: 'f32' | 'f64';
   save?: string;
   resume?: string;
   log: (line: string) => void;
@@ -34,14 +36,14 @@ export interface TrainOptions {
 }
 
 export interface EpochStats { epoch: number; loss: number; accuracy: number | null; testLoss: number | null; testAccuracy: number | null; examplesPerSecond: number }
-export interface TrainResult { params: Float32Array[]; history: EpochStats[]; seconds: number }
+export interface TrainResult { params: Buf[]; history: EpochStats[]; seconds: number }
 
 export class TrainingStopped extends DataError {}
 
-export function createParams(model: CompiledModel, seed: number): Float32Array[] {
+export function createParams(model: CompiledModel, seed: number, Arr: ArrayCtor = Float32Array): Buf[] {
   const rng = new Rng(seed);
   return model.spec.params.map((p) => {
-    const buf = new Float32Array(elementsOf(p.shape));
+    const buf = new Arr(elementsOf(p.shape));
     initialize(buf, p.shape, p.init, rng);
     return buf;
   });
@@ -68,13 +70,14 @@ export function evaluate(model: CompiledModel, kernels: Kernels, params: readonl
 
 export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
   const spec = model.spec;
-  const kernels = model.create(opts.batch, Float32Array);
-  const params = createParams(model, opts.seed);
-  const grads = spec.params.map((p) => new Float32Array(elementsOf(p.shape)));
+  const Arr = opts.precision === 'f64' ? Float64Array : Float32Array;
+  const kernels = model.create(opts.batch, Arr);
+  const params = createParams(model, opts.seed, Arr);
+  const grads = spec.params.map((p) => new Arr(elementsOf(p.shape)));
   const l2 = spec.params.map((p) => (p.isWeight ? opts.l2 : 0));
   const optimizer = new Optimizer(opts.optimizer, opts.lr, params, l2);
   const widths = spec.inputs.map((s) => (s.classes !== undefined ? 1 : elementsOf(s.shape)));
-  const inputs = widths.map((w) => new Float32Array(opts.batch * w));
+  const inputs = widths.map((w) => new Arr(opts.batch * w));
   const history: EpochStats[] = [];
   let firstEpoch = 1;
   if (opts.resume) {

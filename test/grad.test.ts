@@ -11,7 +11,8 @@ import { createMath } from '../compiler/mathjs/env.js';
 import { evaluateOne } from '../compiler/ir/interpret.js';
 import { tensor, Tensor } from '../compiler/ir/tensor.js';
 import type { Model } from '../compiler/frontend/model.js';
-import { EXAMPLES, examplePath, golden } from './helpers.js';
+import { EXAMPLES, examplePath, golden, ROOT } from './helpers.js';
+import { join } from 'node:path';
 import { rng } from './gradcheck-util.js';
 
 /** Small sizes, so that finite differences over every parameter element stay cheap. */
@@ -20,9 +21,12 @@ const SMALL: Record<string, Record<string, number>> = {
   'softmax-regression': {}, logreg: {},
 };
 
-for (const name of EXAMPLES) {
+const CASES = [...EXAMPLES, 'fn'];
+const pathOf = (name: string) => (name === 'fn' ? join(ROOT, 'test', 'fixtures', 'fn.nn') : examplePath(name));
+
+for (const name of CASES) {
   test(`printed gradients of ${name}`, () => {
-    const model = loadModel(examplePath(name));
+    const model = loadModel(pathOf(name));
     const g = deriveGradients(model);
     const wrt = model.params.map((p) => p.name);
     golden(`grad/${name}.text.txt`, formatGradients(g, 'text', false, wrt) + '\n');
@@ -32,7 +36,7 @@ for (const name of EXAMPLES) {
   });
 
   test(`LaTeX of ${name} renders with KaTeX`, () => {
-    const model = loadModel(examplePath(name));
+    const model = loadModel(pathOf(name));
     const g = deriveGradients(model);
     const wrt = model.params.map((p) => p.name);
     for (const inline of [false, true]) {
@@ -42,8 +46,9 @@ for (const name of EXAMPLES) {
   });
 
   test(`mathjs formulas of ${name} evaluate to the gradient (finite differences)`, () => {
-    const model = loadModel(examplePath(name), { dimOverrides: new Map(Object.entries(SMALL[name])) });
+    const model = loadModel(pathOf(name), { dimOverrides: new Map(Object.entries(SMALL[name] ?? {})) });
     const g = deriveGradients(model);
+    if (name === 'fn') assert.ok(!/'/.test(formatGradients(g, 'mathjs', false, model.params.map((p) => p.name))), 'derived fns must be written out');
     const json = JSON.parse(formatGradients(g, 'json', false, model.params.map((p) => p.name))) as { wrt: Record<string, { formula: string; shape: number[] }> };
     const math = createMath([...model.fns.values()]);
     const r = rng(name.length);

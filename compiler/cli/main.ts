@@ -54,8 +54,8 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   eval: {
-    summary: 'evaluate loss, outputs and gradients at a point (--point FILE.json, --target ts|gpu), printing JSON',
-    options: { '--point': { flag: false }, '--target': { flag: false } },
+    summary: 'evaluate loss, outputs and gradients at a point (--point FILE.json, --target ts|gpu, --precision f64|f32), printing JSON',
+    options: { '--point': { flag: false }, '--target': { flag: false }, '--precision': { flag: false } },
     run: () => 0, // handled in main: the point's dims must be known before the model is loaded
   },
   verify: {
@@ -74,7 +74,7 @@ const COMMANDS: Record<string, Command> = {
     run: (args, model) => runCompile(args, model),
   },
   train: {
-    summary: 'compile and train: --data SOURCE (CSV, mnist, iris), --test, --split, --epochs, --batch, --lr, --optimizer, --seed, --l2, --save, --resume, --predict',
+    summary: 'compile and train: --data SOURCE (CSV, mnist, iris), --test, --split, --epochs, --batch, --lr, --optimizer, --seed, --l2, --precision f32|f64, --save, --resume, --predict',
     options: Object.fromEntries([...TRAIN_OPTIONS.map((o) => [o, { flag: false }]), ['--selftest', { flag: true }]]),
     run: (args, model) => runTrain(args, model),
   },

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { Model } from '../frontend/model.js';
 import { PlainError } from '../source/diagnostics.js';
-import type { CompiledModel } from '../../runtime/model.js';
+import type { ArrayCtor, CompiledModel } from '../../runtime/model.js';
 import { elementsOf } from '../../runtime/model.js';
 import { fromNested, toNested } from '../ir/tensor.js';
 
@@ -27,18 +27,18 @@ export function readPoint(file: string): Point {
 const own = (o: Record<string, unknown>, k: string): unknown => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
 
 /** Evaluates a point with compiled kernels (float64): the mean loss, outputs and mean gradients. */
-export function evalPoint(file: string, model: Model, compiled: CompiledModel, p: Point): unknown {
+export function evalPoint(file: string, model: Model, compiled: CompiledModel, p: Point, Arr: ArrayCtor = Float64Array): unknown {
   const examples = p.examples ?? [p.inputs!];
   if (examples.length === 0) throw new PlainError(`${file}: "examples" is empty`);
   const n = examples.length;
   const params = model.params.map((q) => {
     const v = own(p.params, q.name);
     if (v === undefined) throw new PlainError(`${file}: params.${q.name} is missing (shape [${q.shape.join(', ')}])`);
-    try { return Float64Array.from(fromNested(v, q.shape, `params.${q.name}`).data); } catch (e) { throw new PlainError(`${file}: ${(e as Error).message}`); }
+    try { return Arr.from(fromNested(v, q.shape, `params.${q.name}`).data); } catch (e) { throw new PlainError(`${file}: ${(e as Error).message}`); }
   });
   const inputs = model.inputs.map((inp) => {
     const size = inp.classes !== undefined ? 1 : elementsOf(inp.shape);
-    const buf = new Float64Array(n * size);
+    const buf = new Arr(n * size);
     examples.forEach((ex, b) => {
       const where = p.examples ? `examples[${b}].${inp.name}` : `inputs.${inp.name}`;
       const v = typeof ex === 'object' && ex !== null ? own(ex as Record<string, unknown>, inp.name) : undefined;
@@ -52,8 +52,8 @@ export function evalPoint(file: string, model: Model, compiled: CompiledModel, p
     });
     return buf;
   });
-  const k = compiled.create(n, Float64Array);
-  const grads = model.params.map((q) => new Float64Array(elementsOf(q.shape)));
+  const k = compiled.create(n, Arr);
+  const grads = model.params.map((q) => new Arr(elementsOf(q.shape)));
   const lossSum = k.lossAndGrad(params, inputs, n, grads);
   const fwd = k.forward(params, inputs, n);
   const outputs: Record<string, unknown> = {};
@@ -63,6 +63,6 @@ export function evalPoint(file: string, model: Model, compiled: CompiledModel, p
     outputs[o.name] = p.examples ? per : per[0];
   });
   const grad: Record<string, unknown> = {};
-  model.params.forEach((q, i) => { grad[q.name] = toNested({ shape: q.shape, data: grads[i].map((x) => x / n) }); });
+  model.params.forEach((q, i) => { grad[q.name] = toNested({ shape: q.shape, data: Float64Array.from(grads[i], (x) => x / n) }); });
   return { loss: lossSum / n, outputs, grad };
 }

@@ -15,7 +15,8 @@ export function runEval(args: ParsedArgs, model: Model, file: string, point: Poi
   const target = choice(args, '--target', ['ts', 'gpu'] as const, 'ts');
   const g = deriveGradients(model);
   const compiled = target === 'gpu' ? loadGpuModel(g) : loadModelKernels(g);
-  console.log(JSON.stringify(evalPoint(file, model, compiled, point)));
+  const precision = choice(args, '--precision', ['f64', 'f32'] as const, 'f64');
+  console.log(JSON.stringify(evalPoint(file, model, compiled, point, precision === 'f32' ? Float32Array : Float64Array)));
   return 0;
 }
 
@@ -50,7 +51,7 @@ export function runCompile(args: ParsedArgs, model: Model): number {
   return 0;
 }
 
-export const TRAIN_OPTIONS = ['--data', '--test', '--split', '--epochs', '--batch', '--lr', '--optimizer', '--seed', '--save', '--resume', '--predict', '--l2'];
+export const TRAIN_OPTIONS = ['--data', '--test', '--split', '--epochs', '--batch', '--lr', '--optimizer', '--seed', '--save', '--resume', '--predict', '--l2', '--precision'];
 
 export function runTrain(args: ParsedArgs, model: Model): number {
   const argv: string[] = [];

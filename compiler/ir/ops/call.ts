@@ -27,6 +27,14 @@ export function fnDisplayName(fn: FnDef): string {
   return fn.derivedFrom.fn.params.length === 1 ? `${base}'` : `${base}'_${fn.derivedFrom.fn.params[fn.derivedFrom.arg]}`;
 }
 
+/** softsign′ as \operatorname{softsign}', ∂blend/∂a as \operatorname{blend}'_{a}. */
+function fnLatexName(fn: FnDef): string {
+  const esc = (s: string) => s.replace(/_/g, '\\_');
+  if (!fn.derivedFrom) return `\\operatorname{${esc(fn.name)}}`;
+  const base = fnLatexName(fn.derivedFrom.fn);
+  return fn.derivedFrom.fn.params.length === 1 ? `${base}'` : `${base}'_{${esc(fn.derivedFrom.fn.params[fn.derivedFrom.arg])}}`;
+}
+
 const call: OpDef = {
   name: 'call', arity: 'any',
   shape: (shapes) => broadcastAll(shapes, 'fn call'),
@@ -36,10 +44,7 @@ const call: OpDef = {
     const d = differentiate(fnOf(n), i);
     return d ? B.mul(g, B.call(d, n.args)) : null;
   }),
-  print: (p) => {
-    const name = fnDisplayName(fnOf(p.node));
-    return p.call(name, p.node.args.map((_, i) => p.arg(i, 0)), `\\operatorname{${name.replace(/_/g, '\\_').replace(/'/g, "}'{")}}`);
-  },
+  print: (p) => p.call(fnDisplayName(fnOf(p.node)), p.node.args.map((_, i) => p.arg(i, 0)), fnLatexName(fnOf(p.node))),
   flops: (n) => size(n) * 4,
 };
 
