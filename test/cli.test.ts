@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './helpers.js';
+import { runCli, tempDir } from './helpers.js';
 
 test('check succeeds on an example and prints the summary', () => {
   const r = runCli(['check', 'examples/param-growth.nn']);
@@ -14,7 +14,7 @@ test('check succeeds on an example and prints the summary', () => {
 });
 
 test('a broken model exits 1 with located errors and no stack trace', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gradc-'));
+  const dir = tempDir();
   const f = join(dir, 'bad.nn');
   writeFileSync(f, 'input x: [3]\nparam w: [4]\nloss L = dot(w, x)\n');
   const r = runCli(['check', f]);
@@ -53,7 +53,7 @@ test('graph writes DOT and SVG with the lecture colours', () => {
   const dot = runCli(['graph', 'examples/logreg.nn']).stdout;
   assert.match(dot, /label="x\\n\[4\]", fillcolor="#b7e4a7"/); // input: green
   assert.match(dot, /label="L\\nsoftplus \[\]", fillcolor="#ffb86b"/); // loss: orange
-  const dir = mkdtempSync(join(tmpdir(), 'gradc-'));
+  const dir = tempDir();
   const r = runCli(['graph', 'examples/mlp.nn', '--backward', '--format', 'svg', '-o', join(dir, 'g.svg')]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(readFileSync(join(dir, 'g.svg'), 'utf8'), /<svg[\s\S]*dL\/dz2/);

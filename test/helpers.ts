@@ -1,6 +1,7 @@
 // Shared test helpers: golden files (refreshed with UPDATE_GOLDEN=1), model loading, and running the CLI.
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -28,3 +29,12 @@ export function runCli(args: string[], opts: { cwd?: string; input?: string } = 
 
 export const EXAMPLES = ['logreg', 'softmax-regression', 'mlp', 'mnist-mlp', 'param-growth'];
 export const examplePath = (name: string) => join(ROOT, 'examples', `${name}.nn`);
+
+const made: string[] = [];
+process.on('exit', () => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
+/** A temporary folder, removed when the test process exits. */
+export function tempDir(prefix = 'gradc-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+}

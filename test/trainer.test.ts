@@ -8,10 +8,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, runCli } from './helpers.js';
+import { ROOT, runCli, tempDir } from './helpers.js';
 import { Rng } from '../runtime/rng.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'gradc-trainer-'));
+const tmp = () => tempDir('gradc-trainer-');
 
 /** A CSV for `mlp` with d features and K classes: the class is the argmax of the first K features. */
 function classificationCsv(file: string, rows: number, d: number, k: number, seed = 1): void {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './helpers.js';
+import { runCli, tempDir } from './helpers.js';
 
 const verify = (model: string, wrt: string, claim: string, extra: string[] = []) => runCli(['verify', model, '--wrt', wrt, '--claim', claim, ...extra]);
 
@@ -66,7 +66,7 @@ test('--json gives the same verdicts, with the counterexample as data', () => {
 });
 
 test('--claims: one verdict per line, exit 1 when one fails; a bad claim is located', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gradc-verify-'));
+  const dir = tempDir('gradc-verify-');
   const f = join(dir, 'claims.txt');
   writeFileSync(f, '# logistic regression\nw: -y * x * (1 - sigmoid(y * dot(w, x)))\n\nw: y * x * (1 - sigmoid(y * dot(w, x)))\n');
   const r = runCli(['verify', 'examples/logreg.nn', '--claims', f]);
