@@ -50,7 +50,10 @@ export function gemmNT(n: number, m: number, k: number, X: Buf, W: Buf, out: Buf
   for (; b < n; b++) for (let i = 0; i < m; i++) out[b * m + i] = dotRow(X, b * k, W, i * k, k);
 }
 
-/** gemmNT over the listed columns only (the others are zero in every row of X). */
+/**
+ * gemmNT over the listed columns only (the others are zero in every row of X). The tile loop repeats
+ * gemmNT's on purpose: an index array in the dense kernel would slow its inner loop for every input.
+ */
 function gemmNTSparse(n: number, m: number, k: number, X: Buf, W: Buf, out: Buf, count: number, cols: Int32Array): void {
   let b = 0;
   for (; b + 4 <= n; b += 4) {

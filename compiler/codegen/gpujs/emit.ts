@@ -9,6 +9,7 @@ import { fnOf } from '../../ir/ops/call.js';
 import type { GpuProgram, GpuStep } from '../../../runtime/gpu.js';
 import type { Plan, Step, Term } from '../plan.js';
 import { NameTable } from '../names.js';
+import { scalarExpr, within } from '../scalar.js';
 import * as A from '../ts/ast.js';
 import type { Expr, Stmt } from '../ts/ast.js';
 import { ts } from '../ts/ast.js';
@@ -66,23 +67,8 @@ export function emitGpuProgram(plan: Plan): GpuProgram {
     const base = batched(n) ? A.bin('*', id(bVar), A.num(n.size)) : undefined;
     return A.index(id(name(n)), base ? A.bin('+', base, offset) : offset);
   };
-  const within = (n: Node, outShape: readonly number[], i: Expr): Expr =>
-    n.rank === 0 ? A.num(0) : n.shape.length === outShape.length ? i : A.bin('%', i, A.num(n.shape[0]));
-  const scalar = (n: Node, outShape: readonly number[], i: Expr, used: Set<Node>, isRoot = false): Expr => {
-    if (!isRoot && (plan.materialized.has(n) || n.args.length === 0)) return at(n, within(n, outShape, i), used);
-    const idx = within(n, outShape, i);
-    if (n.op === 'onehot') return A.cond(A.bin('===', idx, scalar(n.args[0], [], A.num(0), used)), A.num(1), A.num(0));
-    const args = n.args.map((a) => scalar(a, n.shape, idx, used));
-    if (n.op === 'call') return inlineFn(fnOf(n).body, new Map(fnOf(n).params.map((p, k) => [p, args[k]])));
-    return (opOf(n.op) as ElementwiseOp).emit(A.tsScalar, ...args);
-  };
-  const inlineFn = (body: Node, vars: Map<string, Expr>): Expr => {
-    if (body.op === 'var') return vars.get(body.attr.name as string)!;
-    if (body.op === 'const' || body.op === 'dim') return A.num(body.attr.value as number);
-    const args = body.args.map((a) => inlineFn(a, vars));
-    if (body.op === 'call') return inlineFn(fnOf(body).body, new Map(fnOf(body).params.map((p, k) => [p, args[k]])));
-    return (opOf(body.op) as ElementwiseOp).emit(A.tsScalar, ...args);
-  };
+  const scalar = (n: Node, outShape: readonly number[], i: Expr, used: Set<Node>, isRoot = false): Expr =>
+    scalarExpr({ materialized: plan.materialized, load: (m, offset) => at(m, offset, used) }, n, outShape, i, isRoot);
   /** let s = 0; for (q < count) s += term(q); */
   const sumLoop = (count: Expr, term: (q: Expr) => Expr, v = 'q'): Stmt[] => [
     A.letDecl('sum_', A.num(0)),

@@ -9,6 +9,7 @@ import { printExpr } from '../../ir/print.js';
 import { gradName } from '../../cli/naming.js';
 import type { Plan, Step, Term } from '../plan.js';
 import { NameTable } from '../names.js';
+import { scalarExpr, within, type ScalarContext } from '../scalar.js';
 import { specObject } from '../spec.js';
 import * as A from './ast.js';
 import type { Expr, Stmt } from './ast.js';
@@ -58,31 +59,8 @@ export function emitModel(plan: Plan): Stmt {
     const idx = base ? (isZero(offset) ? base : A.bin('+', base, offset)) : offset;
     return A.index(id(buf), idx);
   };
-  /** The index within `n` of element i of a broadcast result of shape `out`. */
-  const within = (n: Node, outShape: readonly number[], i: Expr): Expr => {
-    if (n.rank === 0) return A.num(0);
-    if (n.shape.length === outShape.length) return i;
-    return A.bin('%', i, A.num(n.shape[0])); // a row vector repeated over the rows of a matrix
-  };
-
-  /** The scalar expression of element i of `n`, inlining fused nodes. */
-  const scalar = (n: Node, outShape: readonly number[], i: Expr, isRoot = false): Expr => {
-    if (!isRoot && (plan.materialized.has(n) || n.args.length === 0)) return at(n, within(n, outShape, i));
-    const idx = within(n, outShape, i);
-    if (n.op === 'onehot') return A.cond(A.bin('===', idx, scalar(n.args[0], [], A.num(0))), A.num(1), A.num(0));
-    const args = n.args.map((a) => scalar(a, n.shape, idx));
-    if (n.op === 'call') return inlineFn(fnOf(n).body, new Map(fnOf(n).params.map((p, k) => [p, args[k]])));
-    return (opOf(n.op) as ElementwiseOp).emit(A.tsScalar, ...args);
-  };
-  const inlineFn = (body: Node, vars: Map<string, Expr>): Expr => {
-    if (body.op === 'var') return vars.get(body.attr.name as string)!;
-    if (body.op === 'const' || body.op === 'dim') return A.num(body.attr.value as number);
-    const args = body.args.map((a) => inlineFn(a, vars));
-    if (body.op === 'call') return inlineFn(fnOf(body).body, new Map(fnOf(body).params.map((p, k) => [p, args[k]])));
-    const op = opOf(body.op) as ElementwiseOp;
-    if (!op.emit) throw new Error(`${body.op} cannot appear in a fn body`);
-    return op.emit(A.tsScalar, ...args);
-  };
+  const scalarCtx: ScalarContext = { materialized: plan.materialized, load: (n, offset) => at(n, offset) };
+  const scalar = (n: Node, outShape: readonly number[], i: Expr, isRoot = false): Expr => scalarExpr(scalarCtx, n, outShape, i, isRoot);
 
   const formula = (n: Node): string => printExpr(n, 'text', (m) => display.get(m) ?? (plan.materialized.has(m) ? bufName.get(m) : undefined));
   /** for (b < n) around `body` when the node is batched. */
