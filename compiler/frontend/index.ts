@@ -16,10 +16,14 @@ export function parseModel(path: string, text: string, opts: LowerOptions = {}):
   const model = lower(file, statements, diags, opts);
   diags.throwIfAny();
   if (!model) throw new UserError(diags.sorted());
+  checkDimOverrides(model, opts);
+  return model;
+}
+
+function checkDimOverrides(model: Model, opts: LowerOptions): void {
   for (const name of opts.dimOverrides?.keys() ?? []) {
     if (!model.dims.has(name)) throw new PlainError(`--dim ${name}: the model has no dim '${name}' (its dims: ${[...model.dims.keys()].join(', ') || 'none'})`);
   }
-  return model;
 }
 
 /** A model plus extra expressions in its scope (the claims of `gradc verify`), each from its own source. */
@@ -33,6 +37,7 @@ export function parseModelWithClaims(path: string, text: string, claims: readonl
   const model = lower(file, statements, diags, { ...opts, extraExpressions: present, onExtra: (n) => { nodes = n; } });
   diags.throwIfAny();
   if (!model || nodes.some((n) => !n)) throw new UserError(diags.sorted());
+  checkDimOverrides(model, opts);
   return { model, claims: nodes as Node[] };
 }
 
