@@ -92,7 +92,7 @@ export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
   for (let epoch = firstEpoch; epoch <= opts.epochs; epoch++) {
     const rng = new Rng(opts.seed * 1_000_003 + epoch); // the order of epoch e does not depend on earlier runs
     rng.shuffle(order);
-    const te = Date.now();
+    const te = performance.now();
     let lossSum = 0, seen = 0, correct = 0;
     const batches = Math.ceil(data.n / opts.batch);
     for (let bi = 0; bi < batches; bi++) {
@@ -117,7 +117,7 @@ export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
         opts.progress(`epoch ${epoch}/${opts.epochs} [${'#'.repeat(done)}${'.'.repeat(width - done)}] loss ${(lossSum / seen).toFixed(4)}`);
       }
     }
-    const secs = (Date.now() - te) / 1000;
+    const secs = (performance.now() - te) / 1000;
     const testEval = opts.test ? evaluate(model, kernels, params, opts.test, opts.batch, inputs) : null;
     const stats: EpochStats = {
       epoch, loss: lossSum / seen, accuracy: spec.accuracyLabel !== null ? correct / seen : null,
