@@ -52,7 +52,7 @@ test('grad prints the backward program; --format json parses', () => {
 test('graph writes DOT and SVG with the lecture colours', () => {
   const dot = runCli(['graph', 'examples/logreg.nn']).stdout;
   assert.match(dot, /label="x\\n\[4\]", fillcolor="#b7e4a7"/); // input: green
-  assert.match(dot, /label="L\\nsoftplus \[\]", fillcolor="#ffb86b"/); // loss: orange
+  assert.match(dot, /label="L\\nsoftplus scalar", fillcolor="#ffb86b"/); // loss: orange
   const dir = tempDir();
   const r = runCli(['graph', 'examples/mlp.nn', '--backward', '--format', 'svg', '-o', join(dir, 'g.svg')]);
   assert.equal(r.status, 0, r.stderr);

@@ -28,7 +28,8 @@ export function toDot(g: Gradients, backward: boolean): string {
       : n.op === 'const' || n.op === 'dim' ? 'const' : fwd.has(n) ? 'value' : 'grad';
     const name = names.get(n) ?? gradName.get(n);
     const op = n.op === 'call' ? fnDisplayName(fnOf(n)) : n.op === 'const' || n.op === 'dim' ? printExpr(n, 'text') : n.op;
-    const label = name ? `${name}\n${n.args.length ? `${op} ` : ''}${showShape(n.shape)}` : `${op}\n${showShape(n.shape)}`;
+    const shape = n.attr.classes !== undefined ? `class(${n.attr.classes as number})` : n.shape.length ? showShape(n.shape) : 'scalar';
+    const label = name ? `${name}\n${n.args.length ? `${op} ` : ''}${shape}` : `${op}\n${shape}`;
     lines.push(`  n${n.id} [label=${quote(label)}, fillcolor=${quote(COLOURS[kind])}${kind === 'grad' ? ', style="rounded,filled,dashed"' : ''}];`);
   }
   for (const n of all) {
