@@ -76,7 +76,7 @@ export class HandwrittenLeNet {
   readonly sizes = [784, 300, 100, 10];
   readonly W: F[]; readonly b: F[]; private readonly dW: F[]; private readonly db: F[];
   private readonly h: F[]; private readonly d: F[];
-  constructor(private readonly B: number, seed = 1) {
+  constructor(B: number, seed = 1) {
     let s = seed;
     const rand = () => { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648; };
     const L = this.sizes;

@@ -3,7 +3,6 @@
 
 import type { Gradients } from '../autodiff/gradients.js';
 import type { Node } from '../ir/node.js';
-import { showShape } from '../ir/node.js';
 import type { Style } from '../ir/op.js';
 import { printExpr } from '../ir/print.js';
 import { expandDerivedFns, gradName, programNaming } from './naming.js';
@@ -69,4 +68,3 @@ export function formatGradients(g: Gradients, format: GradFormat, inline: boolea
   }
 }
 
-export { showShape };

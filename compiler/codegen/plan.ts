@@ -9,7 +9,7 @@
 
 import type { Gradients } from '../autodiff/gradients.js';
 import type { Node } from '../ir/node.js';
-import { opOf, sameShape, topo } from '../ir/node.js';
+import { sameShape, topo } from '../ir/node.js';
 import { isElementwise } from './elementwise.js';
 
 export type Step =
@@ -120,6 +120,5 @@ export function makePlan(g: Gradients): Plan {
     return { kind: 'generic', node: n };
   };
   const program = (rs: Node[]): Program => ({ steps: topo(rs).filter((n) => materialized.has(n)).map(stepFor) });
-  void opOf;
   return { g, batched, materialized, alias, train: program(trainRoots), forward: program(forwardRoots), terms, logits };
 }

@@ -3,9 +3,6 @@
 // sources are built as ASTs and printed; the runtime's gpu host (runtime/gpu.ts) runs them in order.
 
 import type { Node } from '../../ir/node.js';
-import { opOf } from '../../ir/node.js';
-import type { ElementwiseOp } from '../../ir/ops/elementwise.js';
-import { fnOf } from '../../ir/ops/call.js';
 import type { GpuProgram, GpuStep } from '../../../runtime/gpu.js';
 import type { Plan, Step, Term } from '../plan.js';
 import { NameTable } from '../names.js';
@@ -119,7 +116,7 @@ export function emitGpuProgram(plan: Plan): GpuProgram {
           A.ret(at(a, A.bin('+', A.bin('*', A.bin('-', id('r'), A.bin('*', id('i'), A.num(m))), A.num(k)), id('i')), used))]);
       }
       case 'matmul': {
-        const m = a.rank === 2 ? a.shape[0] : 1, k = c.shape[0], q = c.rank === 2 ? c.shape[1] : 1;
+        const k = c.shape[0], q = c.rank === 2 ? c.shape[1] : 1;
         return kernel(n, n.size, B, [], false, (used) => [...split(n.size, B, 'r'), A.constDecl('i', floorDiv(id('r'), q)), A.constDecl('j', A.bin('-', id('r'), A.bin('*', id('i'), A.num(q)))),
           ...sumLoop(A.num(k), (p) => A.bin('*', at(a, a.rank === 2 ? A.bin('+', A.bin('*', id('i'), A.num(k)), p) : p, used), at(c, c.rank === 2 ? A.bin('+', A.bin('*', p, A.num(q)), id('j')) : p, used))),
           A.ret(id('sum_'))]);

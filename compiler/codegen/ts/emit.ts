@@ -2,9 +2,7 @@
 // one loop nest per step, each with a comment giving the formula it computes in the model's own names.
 
 import type { Node } from '../../ir/node.js';
-import { opOf, topo } from '../../ir/node.js';
-import type { ElementwiseOp } from '../../ir/ops/elementwise.js';
-import { fnOf } from '../../ir/ops/call.js';
+import { topo } from '../../ir/node.js';
 import { printExpr } from '../../ir/print.js';
 import { gradName } from '../../cli/naming.js';
 import type { Plan, Step, Term } from '../plan.js';

@@ -7,7 +7,7 @@ import { registerOp } from '../node.js';
 import type { OpDef, PrintCtx, Printed, ScalarEmitter } from '../op.js';
 import { PREC } from '../op.js';
 import * as B from '../build.js';
-import { broadcastAll, elementwise, paren, printed, size, callOf } from './common.js';
+import { broadcastAll, elementwise, printed, size, callOf } from './common.js';
 
 export interface ElementwiseOp extends OpDef {
   /** The scalar function, also the JavaScript expression code generation emits (see `js`). */
@@ -106,7 +106,7 @@ export const binaryOps: ElementwiseOp[] = [
     fn: (a, b) => a + b, emit: (e, a, b) => e.bin('+', a, b),
     vjp: (g) => [g, g],
     print: (p) => {
-      const [a, b] = p.node.args;
+      const b = p.node.args[1];
       const left = p.arg(0, PREC.add);
       // a + (−c) prints as a − c; the right side of a minus needs at least a product to stay unambiguous.
       if (b.op === 'neg') {
@@ -114,7 +114,6 @@ export const binaryOps: ElementwiseOp[] = [
         return printed(`${left} - ${inner.startsWith('-') ? (p.style === 'latex' ? `\\left(${inner}\\right)` : `(${inner})`) : inner}`, PREC.add);
       }
       if (b.op === 'const' && (b.attr.value as number) < 0 && b.isScalar) return printed(`${left} - ${String(-(b.attr.value as number))}`, PREC.add);
-      void a;
       return printed(`${left} + ${p.arg(1, PREC.add + 1)}`, PREC.add);
     },
   }),

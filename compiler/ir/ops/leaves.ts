@@ -1,6 +1,6 @@
 // Leaves of the graph: inputs, parameters, dims, constants, and the `var` placeholders of a fn body.
 
-import { registerOp, showShape, sizeOf } from '../node.js';
+import { registerOp, sizeOf } from '../node.js';
 import type { Node } from '../node.js';
 import type { OpDef, PrintCtx, Printed } from '../op.js';
 import { PREC } from '../op.js';
@@ -64,4 +64,3 @@ export const leafOps: OpDef[] = [
 ];
 
 for (const op of leafOps) registerOp(op);
-export { showShape };

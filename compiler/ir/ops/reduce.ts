@@ -6,7 +6,7 @@ import type { OpDef } from '../op.js';
 import { PREC } from '../op.js';
 import * as B from '../build.js';
 import { tensor } from '../tensor.js';
-import { broadcastShape, callOf, elementwise, printed, size } from './common.js';
+import { broadcastShape, callOf, elementwise, printed } from './common.js';
 
 const sum: OpDef = {
   name: 'sum', arity: 1,
