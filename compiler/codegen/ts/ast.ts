@@ -41,8 +41,12 @@ export function literal(v: unknown, multiLine = false): Expr {
   if (typeof v === 'number') return num(v);
   if (typeof v === 'boolean') return v ? f.createTrue() : f.createFalse();
   if (typeof v === 'string') return str(v);
-  if (Array.isArray(v)) return arr(v.map((x) => literal(x)));
-  return obj(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, literal(x)]), multiLine);
+  if (Array.isArray(v)) {
+    const items = v.map((x) => literal(x));
+    // A list of records reads better one per line; a shape stays on one line.
+    return f.createArrayLiteralExpression(items, multiLine && v.some((x) => typeof x === 'object' && x !== null));
+  }
+  return obj(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, literal(x, multiLine && typeof x === 'object' && x !== null && Array.isArray(x))]), multiLine);
 }
 
 function dotted(path: string): Expr {
