@@ -60,7 +60,7 @@ export function emitModel(plan: Plan): Stmt {
   const scalarCtx: ScalarContext = { materialized: plan.materialized, load: (n, offset) => at(n, offset) };
   const scalar = (n: Node, outShape: readonly number[], i: Expr, isRoot = false): Expr => scalarExpr(scalarCtx, n, outShape, i, isRoot);
 
-  const formula = (n: Node): string => printExpr(n, 'text', (m) => display.get(m) ?? (plan.materialized.has(m) ? bufName.get(m) : undefined));
+  const formula = (n: Node): string => printExpr(n, 'text', (m) => display.get(m));
   /** for (b < n) around `body` when the node is batched. */
   const overBatch = (n: Node, body: Stmt[]): Stmt[] => (batched(n) ? [A.forRange('b', A.num(0), id('n'), body)] : body);
   const loopElems = (count: number, v: string, body: (i: Expr) => Stmt[]): Stmt[] =>
@@ -163,7 +163,9 @@ export function emitModel(plan: Plan): Stmt {
     const terms = plan.terms.get(p.name) ?? [];
     const stmts = terms.length ? terms.flatMap((t, k) => termStmts(p.name, t, k === 0)) : [A.exprStmt(A.call(A.prop(id(gradLocal.get(p.name)!), 'fill'), [A.num(0)]))];
     const gnode = g.grads.get(p.name);
-    if (stmts.length) trainBody.push(A.comment(stmts[0], `dL/d${p.name} = ${gnode ? printExpr(gnode, 'text', (m) => display.get(m) ?? bufName.get(m)) : '0'}, summed over the batch`), ...stmts.slice(1));
+    const own = gradName(model.loss.name, p.name, 'text');
+    const rhs = !gnode ? '0' : display.has(gnode) && display.get(gnode) !== own ? display.get(gnode)! : printExpr(gnode, 'text', (m) => display.get(m));
+    if (stmts.length) trainBody.push(A.comment(stmts[0], `${own} = ${rhs}, summed over the batch`), ...stmts.slice(1));
   }
   trainBody.push(
     A.comment(A.letDecl('loss', A.num(0)), `${model.loss.name}, summed over the batch`),
