@@ -13,6 +13,8 @@ export function canonical(root: Node): Node {
   for (const n of topo([simplify(root)])) {
     const args = n.args.map((a) => memo.get(a)!);
     let out = args.every((a, i) => a === n.args[i]) ? n : make(n.op, args, n.attr);
+    // x / c is (1/c)·x, so that 2r/3 and (2/3)·r meet.
+    if (out.op === 'div' && out.args[1].op === 'const' && out.args[1].isScalar) out = B.mul(B.constant(1 / (out.args[1].attr.value as number)), out.args[0]);
     if (out.op === 'mul' || out.op === 'add') out = regroup(out);
     memo.set(n, out);
   }

@@ -18,6 +18,16 @@ export function latexName(name: string): string {
   return base(name);
 }
 
+/** v as p/q with a small denominator, when it is one (and not an integer or a short decimal). */
+export function asFraction(v: number): [number, number] | undefined {
+  if (!Number.isFinite(v) || Number.isInteger(v) || String(v).length <= 8) return undefined;
+  for (let q = 2; q <= 1000; q++) {
+    const p = Math.round(v * q);
+    if (Math.abs(p / q - v) <= 1e-12 * Math.abs(v)) return [p, q];
+  }
+  return undefined;
+}
+
 export function formatNumber(v: number): string {
   if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
   const s = String(Number(v.toPrecision(15)));
@@ -50,6 +60,12 @@ export const leafOps: OpDef[] = [
     print: (p) => {
       const v = p.node.attr.value as number;
       const shape = p.node.shape;
+      // 2/3 rather than 0.666666666666667: a mean over 3 elements shows up in gradients as such fractions.
+      const frac = shape.length === 0 ? asFraction(v) : undefined;
+      if (frac) {
+        const [num, den] = frac;
+        return p.style === 'latex' ? printed(`${num < 0 ? '-' : ''}\\frac{${Math.abs(num)}}{${den}}`, num < 0 ? PREC.unary : PREC.atom) : printed(`${num} / ${den}`, PREC.mul);
+      }
       let s = Number.isFinite(v) ? formatNumber(v) : v > 0 ? 'Infinity' : v < 0 ? '-Infinity' : 'NaN';
       if (p.style === 'latex') s = v === Math.PI ? '\\pi' : s.replace(/e(-?\d+)$/, ' \\cdot 10^{$1}');
       else if (v === Math.PI) s = 'pi';
