@@ -67,3 +67,13 @@ test('simplifier rules read like algebra', () => {
   ];
   for (const [e, want] of cases) assert.equal(printExpr(simplify(e), 'text'), want);
 });
+
+test('a mean over 3 elements prints as a fraction, in text and LaTeX', async () => {
+  const { parseModel } = await import('../compiler/frontend/index.js');
+  const { deriveGradients } = await import('../compiler/autodiff/gradients.js');
+  const { formatGradients } = await import('../compiler/cli/grad.js');
+  const m = parseModel('reg.nn', 'dim d = 3, k = 3\ninput x: [d]\ninput t: [k]\nparam W: [k, d]\nr = W * x - t\nloss L = mean(r .^ 2)\n');
+  const g = deriveGradients(m);
+  assert.match(formatGradients(g, 'text', false, ['W']), /^dL\/dr = 2 \/ 3 \* r$/m);
+  assert.match(formatGradients(g, 'latex', false, ['W']), /\\frac\{2\}\{3\} \\cdot r/);
+});

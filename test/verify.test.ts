@@ -83,3 +83,12 @@ test('--claims: one verdict per line, exit 1 when one fails; a bad claim is loca
   assert.equal(syntax.status, 1);
   assert.match(syntax.stderr, /<claim>:1:8: error: expected '\)'/);
 });
+
+test('division by a constant and multiplication by its inverse are symbolically identical', () => {
+  const dir = tempDir('gradc-verify-');
+  const f = join(dir, 'reg.nn');
+  writeFileSync(f, 'dim d = 3, k = 3\ninput x: [d]\ninput t: [k]\nparam W: [k, d]\nparam b: [k] = 0\nr = W * x + b - t\nloss L = mean(r .^ 2)\n');
+  const r = runCli(['verify', f, '--wrt', 'b', '--claim', '2 * (W * x + b - t) / 3']);
+  assert.equal(r.status, 0, r.stdout);
+  assert.match(r.stdout, /symbolically identical/);
+});
