@@ -77,3 +77,12 @@ test('a mean over 3 elements prints as a fraction, in text and LaTeX', async () 
   assert.match(formatGradients(g, 'text', false, ['W']), /^dL\/dr = 2 \/ 3 \* r$/m);
   assert.match(formatGradients(g, 'latex', false, ['W']), /\\frac\{2\}\{3\} \\cdot r/);
 });
+
+test("verify's normal form is sound on random expressions", async () => {
+  const { canonical } = await import('../compiler/verify/canonical.js');
+  fc.assert(fc.property(graphArb, envArb, (g, e) => {
+    const env = toEnv(e);
+    const before = evaluateOne(g, env).data, after = evaluateOne(canonical(g), env).data;
+    before.forEach((x, i) => assert.ok(relErr(x, after[i]) < 1e-9, `${printExpr(g, 'text')} → ${printExpr(canonical(g), 'text')}`));
+  }), { numRuns: 300, seed: 13 });
+});

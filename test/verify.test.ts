@@ -9,6 +9,12 @@ import { runCli, tempDir } from './helpers.js';
 
 const verify = (model: string, wrt: string, claim: string, extra: string[] = []) => runCli(['verify', model, '--wrt', wrt, '--claim', claim, ...extra]);
 
+test('logistic regression: the lecture\'s three forms are symbolically identical to the derivation', () => {
+  for (const claim of ['-y * x * (1 - sigmoid(y * dot(w, x)))', 'y * x * (sigmoid(y * dot(w, x)) - 1)', '-y * sigmoid(-y * dot(w, x)) * x']) {
+    assert.match(verify('examples/logreg.nn', 'w', claim).stdout, /^PASS: the claim is symbolically identical to ∂L\/∂w/, claim);
+  }
+});
+
 test('logistic regression: the lecture\'s gradient passes in several forms', () => {
   for (const claim of ['-y * x * (1 - sigmoid(y * dot(w, x)))', 'y * x * (sigmoid(y * dot(w, x)) - 1)', '-y * sigmoid(-y * dot(w, x)) * x', '-y * sigmoid(-y * (w\' * x)) * x']) {
     const r = verify('examples/logreg.nn', 'w', claim);

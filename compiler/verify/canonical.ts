@@ -44,10 +44,16 @@ function regroup(n: Node): Node {
     if (factor !== 1) acc = B.mul(B.constant(factor), acc);
     return acc.shape.length === n.shape.length ? acc : n;
   }
-  let acc: Node | undefined = coef !== 0 ? B.constant(coef) : undefined;
-  for (const it of items) acc = acc ? B.add(acc, it) : it;
+  // A sum whose first term is negated is written −(…) with that term positive, so 1 − σ and σ − 1 differ
+  // only by a sign, which the enclosing product collects.
+  const flip = items.length > 0 && items[0].op === 'neg';
+  const terms = flip ? items.map((it) => (it.op === 'neg' ? it.args[0] : B.neg(it))) : items;
+  const c = flip ? -coef : coef;
+  let acc: Node | undefined = c !== 0 ? B.constant(c) : undefined;
+  for (const it of terms) acc = acc ? B.add(acc, it) : it;
   if (!acc) return B.constant(0, n.shape);
-  return acc.shape.length === n.shape.length ? acc : n;
+  if (acc.shape.length !== n.shape.length) return n;
+  return flip ? B.neg(acc) : acc;
 }
 
 const keys = new Map<Node, string>();
