@@ -138,9 +138,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 export function report(e: unknown): number {
   if (e instanceof UserError) {
-    console.error(e.diagnostics.map(formatDiagnostic).join('\n'));
+    const MAX = 30; // a binary file or a wrong file should not flood the terminal
+    console.error(e.diagnostics.slice(0, MAX).map(formatDiagnostic).join('\n'));
     const n = e.diagnostics.length;
-    console.error(`${n} error${n === 1 ? '' : 's'}`);
+    console.error(n > MAX ? `${n} errors (the first ${MAX} shown)` : `${n} error${n === 1 ? '' : 's'}`);
     return 1;
   }
   if (e instanceof PlainError) { console.error(`gradc: error: ${e.message}`); return 1; }
