@@ -19,8 +19,9 @@ const SMALL: Record<string, Record<string, number>> = {
   mlp: { d: 5, n: 6, K: 3 }, 'mnist-mlp': { d: 7, h1: 6, h2: 5, K: 10 }, 'param-growth': { pixels: 9, hidden: 6, K: 4 },
   'softmax-regression': {}, logreg: {}, 'universal-approximation': {},
 };
-const ALL = [...EXAMPLES, 'universal-approximation', 'kitchen-sink'];
-const pathOf = (name: string) => (name === 'kitchen-sink' ? join(ROOT, 'test', 'fixtures', 'kitchen-sink.nn') : examplePath(name));
+const FIXTURES = ['kitchen-sink', 'prior'];
+const ALL = [...EXAMPLES, 'universal-approximation', ...FIXTURES];
+const pathOf = (name: string) => (FIXTURES.includes(name) ? join(ROOT, 'test', 'fixtures', `${name}.nn`) : examplePath(name));
 
 for (const name of ALL) {
   test(`generated code agrees with the interpreter, f32 with f64: ${name}`, () => {

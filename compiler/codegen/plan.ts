@@ -10,6 +10,7 @@
 import type { Gradients } from '../autodiff/gradients.js';
 import type { Node } from '../ir/node.js';
 import { sameShape, topo } from '../ir/node.js';
+import * as B from '../ir/build.js';
 import { isElementwise } from './elementwise.js';
 
 export type Step =
@@ -35,12 +36,27 @@ export interface Plan {
   readonly train: Program;
   readonly forward: Program;
   readonly terms: ReadonlyMap<string, readonly Term[]>;
+  /** The loss, the outputs and the logits as the programs compute them: one value per example. */
+  readonly loss: Node;
+  readonly outputs: readonly Node[];
   readonly logits: Node | null;
 }
 
 export function makePlan(g: Gradients): Plan {
-  const lossNode = g.loss;
-  const logits = topo([lossNode]).find((n) => n.op === 'cross_entropy' && n.args[1].op === 'input')?.args[0] ?? null;
+  // A value every example reads (a loss, output or logits that depends on no input) is copied per example,
+  // so that runtimes can always index it by example.
+  const dependsOnInput = (n: Node) => topo([n]).some((m) => m.op === 'input');
+  const forced = new Set<Node>();
+  const perExample = (n: Node): Node => {
+    if (dependsOnInput(n)) return n;
+    const copy = B.add(n, B.constant(0, n.shape));
+    forced.add(copy);
+    return copy;
+  };
+  const lossNode = perExample(g.loss);
+  const outputs = [...g.outputs.values()].map(perExample);
+  const ce = topo([g.loss]).find((n) => n.op === 'cross_entropy' && n.args[1].op === 'input');
+  const logits = ce ? perExample(ce.args[0]) : null;
 
   // Decompose each gradient into batch-summable terms.
   const terms = new Map<string, Term[]>();
@@ -62,12 +78,12 @@ export function makePlan(g: Gradients): Plan {
   const termRoots = [...terms.values()].flat().flatMap((t) => (t.kind === 'outer' ? [t.u, t.v] : [t.node]));
 
   const trainRoots = [lossNode, ...termRoots];
-  const forwardRoots = [lossNode, ...g.outputs.values(), ...(logits ? [logits] : [])];
+  const forwardRoots = [lossNode, ...outputs, ...(logits ? [logits] : [])];
   const all = topo([...trainRoots, ...forwardRoots]);
   const roots = new Set([...trainRoots, ...forwardRoots]);
 
   const batched = new Set<Node>();
-  for (const n of all) if (n.op === 'input' || n.args.some((a) => batched.has(a))) batched.add(n);
+  for (const n of all) if (n.op === 'input' || forced.has(n) || n.args.some((a) => batched.has(a))) batched.add(n);
 
   const consumers = new Map<Node, Node[]>();
   for (const n of all) for (const a of n.args) consumers.set(a, [...(consumers.get(a) ?? []), n]);
@@ -120,5 +136,5 @@ export function makePlan(g: Gradients): Plan {
     return { kind: 'generic', node: n };
   };
   const program = (rs: Node[]): Program => ({ steps: topo(rs).filter((n) => materialized.has(n)).map(stepFor) });
-  return { g, batched, materialized, alias, train: program(trainRoots), forward: program(forwardRoots), terms, logits };
+  return { g, batched, materialized, alias, train: program(trainRoots), forward: program(forwardRoots), terms, loss: lossNode, outputs, logits };
 }

@@ -148,8 +148,8 @@ export function emitGpuProgram(plan: Plan): GpuProgram {
     train: plan.train.steps.map(stepKernel),
     forward: plan.forward.steps.map(stepKernel),
     grads: model.params.map((p) => (plan.terms.get(p.name) ?? []).map((t, k) => termKernel(p.name, t, k))),
-    loss: name(g.loss),
-    outputs: model.outputs.map((o) => name(g.forward.get(o.name)!)),
+    loss: name(plan.loss),
+    outputs: plan.outputs.map(name),
     logits: plan.logits ? name(plan.logits) : null,
   };
 }

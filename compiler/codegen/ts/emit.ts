@@ -124,9 +124,13 @@ export function emitModel(plan: Plan): Stmt {
           A.assign(out(A.bin('+', A.bin('*', i, A.num(q)), j)), id('sum_')),
         ]));
       }
-      case 'softmax': case 'log_softmax': case 'logsumexp': case 'cross_entropy': {
-        const fn = { softmax: 'softmaxRows', log_softmax: 'logSoftmaxRows', logsumexp: 'logsumexpRows', cross_entropy: 'crossEntropyRows' }[n.op]!;
-        return [A.exprStmt(A.call(fn, [A.num(1), A.num(a.shape[0]), id(bufName.get(a)!), ...(n.op === 'cross_entropy' ? [id(bufName.get(c)!)] : []), id(bufName.get(n)!)]))];
+      case 'cross_entropy':
+        // Logits shared by every example (they depend on no input) with a label per example.
+        if (!batched(a)) return [A.assign(out(A.num(0)), A.bin('-', A.call('logsumexpRow', [id(bufName.get(a)!), A.num(0), A.num(a.shape[0])]), at(a, at(c, A.num(0)))))];
+        return [A.exprStmt(A.call('crossEntropyRows', [A.num(1), A.num(a.shape[0]), id(bufName.get(a)!), id(bufName.get(c)!), id(bufName.get(n)!)]))];
+      case 'softmax': case 'log_softmax': case 'logsumexp': {
+        const fn = { softmax: 'softmaxRows', log_softmax: 'logSoftmaxRows', logsumexp: 'logsumexpRows' }[n.op]!;
+        return [A.exprStmt(A.call(fn, [A.num(1), A.num(a.shape[0]), id(bufName.get(a)!), id(bufName.get(n)!)]))];
       }
       default: throw new Error(`internal error: no code for ${n.op}`);
     }
@@ -157,7 +161,7 @@ export function emitModel(plan: Plan): Stmt {
     ...model.inputs.map((inp, k) => A.constDecl(bufName.get(inp.node)!, A.index(id('inputs'), A.num(k)))),
     ...(withGrads ? model.params.map((p, k) => A.constDecl(gradLocal.get(p.name)!, A.index(id('grads'), A.num(k)))) : []),
   ];
-  const lossBuf = id(bufName.get(g.loss)!);
+  const lossBuf = id(bufName.get(plan.loss)!);
   const trainBody: Stmt[] = [...unpack(true), ...plan.train.steps.flatMap(stepStmts)];
   for (const p of model.params) {
     const terms = plan.terms.get(p.name) ?? [];
@@ -169,11 +173,11 @@ export function emitModel(plan: Plan): Stmt {
   }
   trainBody.push(
     A.comment(A.letDecl('loss', A.num(0)), `${model.loss.name}, summed over the batch`),
-    ...(batched(g.loss) ? [A.forRange('b', A.num(0), id('n'), [A.assign(id('loss'), A.index(lossBuf, id('b')), '+=')])] : [A.assign(id('loss'), A.bin('*', id('n'), A.index(lossBuf, A.num(0))))]),
+    A.forRange('b', A.num(0), id('n'), [A.assign(id('loss'), A.index(lossBuf, id('b')), '+=')]),
     A.ret(id('loss')));
 
   const forwardBody: Stmt[] = [...unpack(false), ...plan.forward.steps.flatMap(stepStmts),
-    A.ret(A.obj([['loss', lossBuf], ['outputs', A.arr(model.outputs.map((o) => id(bufName.get(g.forward.get(o.name)!)!)))], ['logits', plan.logits ? id(bufName.get(plan.logits)!) : f.createNull()]]))];
+    A.ret(A.obj([['loss', lossBuf], ['outputs', A.arr(plan.outputs.map((o) => id(bufName.get(o)!)))], ['logits', plan.logits ? id(bufName.get(plan.logits)!) : f.createNull()]]))];
 
   const param = (name: string, type: ts.TypeNode) => f.createParameterDeclaration(undefined, undefined, A.ident(name), undefined, type);
   const readonlyBufs = f.createTypeOperatorNode(ts.SyntaxKind.ReadonlyKeyword, f.createArrayTypeNode(bufType));
