@@ -110,7 +110,7 @@ export function makePlan(g: Gradients): Plan {
 
   const materialized = new Set<Node>();
   for (const n of all) {
-    if (n.args.length === 0 || virtual.has(n)) continue;
+    if ((n.args.length === 0 && n.op !== 'call') || virtual.has(n)) continue;
     const uses = consumers.get(n) ?? [];
     const inlinable = isElementwise(n) && !roots.has(n) && uses.length === 1 && isElementwise(uses[0])
       && batched.has(uses[0]) === batched.has(n) && sameShape(uses[0].shape, n.shape) && uses[0].op !== 'onehot';

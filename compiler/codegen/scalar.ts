@@ -23,7 +23,8 @@ export function within(n: Node, out: readonly number[], i: Expr): Expr {
 }
 
 export function scalarExpr(ctx: ScalarContext, n: Node, out: readonly number[], i: Expr, isRoot = false): Expr {
-  if (!isRoot && (ctx.materialized.has(n) || n.args.length === 0)) return ctx.load(n, within(n, out, i));
+  const leaf = n.args.length === 0 && n.op !== 'call'; // a fn of no arguments is computed, not loaded
+  if (!isRoot && (ctx.materialized.has(n) || leaf)) return ctx.load(n, within(n, out, i));
   const idx = within(n, out, i);
   if (n.op === 'onehot') return A.cond(A.bin('===', idx, scalarExpr(ctx, n.args[0], [], A.num(0))), A.num(1), A.num(0));
   const args = n.args.map((a) => scalarExpr(ctx, a, n.shape, idx));

@@ -25,10 +25,10 @@ const fits = (x: Node, like: Node): Node | undefined => (sameShape(x.shape, like
 
 /** Evaluate an op whose arguments are all constants (scalars repeated over a shape). */
 function fold(n: Node): Node | undefined {
-  if (n.args.length === 0 || !n.args.every((a) => a.op === 'const')) return undefined;
-  if (!['neg', 'add', 'mul', 'div', 'pow', 'exp', 'log', 'sqrt', 'abs', 'sin', 'cos', 'tanh', 'sign', 'step', 'sigmoid', 'relu', 'softplus', 'log_sigmoid'].includes(n.op)) return undefined;
+  if (!n.args.every((a) => a.op === 'const') || (n.args.length === 0 && n.op !== 'call')) return undefined;
+  if (!['call', 'neg', 'add', 'mul', 'div', 'pow', 'exp', 'log', 'sqrt', 'abs', 'sin', 'cos', 'tanh', 'sign', 'step', 'sigmoid', 'relu', 'softplus', 'log_sigmoid'].includes(n.op)) return undefined;
   const scalarArgs = n.args.map((a) => B.constant(val(a)));
-  const v = opOf(n.op).eval(scalarArgs.map((a) => ({ shape: [], data: Float64Array.of(val(a)) })), B.constant(0)).data[0];
+  const v = opOf(n.op).eval(scalarArgs.map((a) => ({ shape: [], data: Float64Array.of(val(a)) })), n).data[0];
   return Number.isFinite(v) ? B.constant(v, n.shape) : undefined;
 }
 
@@ -106,6 +106,7 @@ export const algebraRules: Rule[] = [
   rule('pow-zero', 'pow', (n) => match(args(n)).with([P._, cnst(0)], () => B.constant(1, n.shape)).otherwise(() => undefined)),
 
   // ---- elementwise functions ----
+  rule('fold-call', 'call', fold), // a fn of constants is a constant
   ...['exp', 'log', 'sqrt', 'abs', 'sin', 'cos', 'tanh', 'sign', 'step', 'sigmoid', 'relu', 'softplus', 'log_sigmoid'].map((op) => rule(`fold-${op}`, op, fold)),
   rule('log-exp', 'log', (n) => match(args(n)).with([{ op: 'exp' }], ([e]) => e.args[0]).otherwise(() => undefined)), // log eˣ → x
   rule('exp-log', 'exp', (n) => match(args(n)).with([{ op: 'log' }], ([l]) => l.args[0]).otherwise(() => undefined)), // e^{log x} → x
