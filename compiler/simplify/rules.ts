@@ -119,6 +119,9 @@ export const algebraRules: Rule[] = [
 
   // ---- linear algebra and reductions ----
   rule('transpose-transpose', 'transpose', (n) => match(args(n)).with([{ op: 'transpose' }], ([t]) => t.args[0]).otherwise(() => undefined)),
+  rule('fill-const', 'fill', (n) => match(args(n))                      // c repeated is a constant tensor
+    .with([cnst()], ([c]) => (c.isScalar ? B.constant(val(c), n.shape) : undefined))
+    .otherwise(() => undefined)),
   rule('sum-fill', 'sum', (n) => match(args(n))                           // Σ (s·1ₙ) → n·s
     .with([{ op: 'fill' }], ([f]) => (f.args[0].isScalar ? B.mul(B.constant(f.size), f.args[0]) : undefined))
     .otherwise(() => undefined)),
