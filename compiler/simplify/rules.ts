@@ -23,6 +23,14 @@ const val = (n: Node): number => n.attr.value as number;
 /** `x` may stand in for a node of shape `shape` only if it already has that shape. */
 const fits = (x: Node, like: Node): Node | undefined => (sameShape(x.shape, like.shape) ? x : undefined);
 
+/** A constant tensor beside an argument of the full shape can be a scalar constant: broadcasting repeats it. */
+function scalarizeConst(n: Node, build: (a: Node, b: Node) => Node): Node | undefined {
+  const [a, b] = n.args;
+  if (a.op === 'const' && !a.isScalar && sameShape(b.shape, n.shape)) return build(B.constant(val(a)), b);
+  if (b.op === 'const' && !b.isScalar && sameShape(a.shape, n.shape)) return build(a, B.constant(val(b)));
+  return undefined;
+}
+
 /** Evaluate an op whose arguments are all constants (scalars repeated over a shape). */
 function fold(n: Node): Node | undefined {
   if (!n.args.every((a) => a.op === 'const') || (n.args.length === 0 && n.op !== 'call')) return undefined;
@@ -39,6 +47,7 @@ export const algebraRules: Rule[] = [
     .with([P._, cnst(0)], ([x]) => fits(x, n))
     .with([cnst(0), P._], ([, x]) => fits(x, n))
     .otherwise(() => undefined)),
+  rule('add-const-tensor', 'add', (n) => scalarizeConst(n, B.add)),   // x + c·1ₙ → x + c
   rule('add-neg-neg', 'add', (n) => match(args(n))                       // (−a) + (−b) → −(a + b)
     .with([negOf, negOf], ([a, b]) => B.neg(B.add(a.args[0], b.args[0])))
     .otherwise(() => undefined)),
@@ -63,6 +72,7 @@ export const algebraRules: Rule[] = [
 
   // ---- mul ----
   rule('fold-mul', 'mul', fold),
+  rule('mul-const-tensor', 'mul', (n) => scalarizeConst(n, B.mul)),   // (c·1ₙ) ⊙ x → c·x
   rule('mul-one', 'mul', (n) => match(args(n))
     .with([cnst(1), P._], ([, x]) => fits(x, n))
     .with([P._, cnst(1)], ([x]) => fits(x, n))
