@@ -3,7 +3,7 @@
 
 import { writeFileSync, renameSync } from 'node:fs';
 import type { Dataset } from './data.js';
-import { DataError, loadSource, split } from './data.js';
+import { DataError, gatherBatch, loadSource, split } from './data.js';
 import { gradcheck } from './gradcheck.js';
 import { argmaxRow } from './kernels.js';
 import type { CompiledModel } from './model.js';
@@ -106,7 +106,7 @@ function writePredictions(model: CompiledModel, result: TrainResult, data: Datas
   const lines = [header.join(',')];
   for (let start = 0; start < data.n; start += batch) {
     const n = Math.min(batch, data.n - start);
-    data.inputs.forEach((a, i) => { const w = a.length / data.n; for (let j = 0; j < n * w; j++) inputs[i][j] = a[start * w + j]; });
+    gatherBatch(data, n, (b) => start + b, inputs);
     const r = k.forward(result.params, inputs, n);
     for (let b = 0; b < n; b++) {
       const row: string[] = [];
@@ -120,17 +120,22 @@ function writePredictions(model: CompiledModel, result: TrainResult, data: Datas
   renameSync(tmp, file);
 }
 
+/** Output for a person: a progress bar on a terminal (stderr), plain lines otherwise. */
+export function terminalIo(): RunIo {
+  const tty = process.stderr.isTTY === true;
+  return {
+    out: (l) => { if (tty) process.stderr.write('\r\x1b[K'); console.log(l); },
+    err: (l) => console.error(l),
+    progress: tty ? (t) => process.stderr.write(`\r\x1b[K${t}`) : undefined,
+  };
+}
+
 /** The standalone trainer's entry point. */
 export function trainerMain(model: CompiledModel): void {
   let code: number;
   try {
     const flags = parseTrainerFlags(process.argv.slice(2));
-    const tty = process.stderr.isTTY === true;
-    code = runTrainer(model, flags, {
-      out: (l) => { if (tty) process.stderr.write('\r\x1b[K'); console.log(l); },
-      err: (l) => console.error(l),
-      progress: tty ? (t) => process.stderr.write(`\r\x1b[K${t}`) : undefined,
-    });
+    code = runTrainer(model, flags, terminalIo());
   } catch (e) {
     if (e instanceof UsageProblem) { console.error(`usage: node trainer.js ${FLAG_HELP}\n${e.message}`); code = 2; } else throw e;
   }

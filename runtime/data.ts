@@ -164,6 +164,20 @@ export function loadSource(source: string, specs: readonly InputSpec[], part: 't
   return loadCsv(source, specs);
 }
 
+/**
+ * Copies n examples into the batch buffers: example b of the batch is row `row(b)` of the dataset.
+ * Used by training (shuffled rows), evaluation and predictions (consecutive rows).
+ */
+export function gatherBatch(d: Dataset, n: number, row: (b: number) => number, inputs: readonly (Float32Array | Float64Array)[]): void {
+  d.inputs.forEach((src, i) => {
+    const w = src.length / d.n, dst = inputs[i];
+    for (let b = 0; b < n; b++) {
+      const r = row(b) * w;
+      for (let j = 0; j < w; j++) dst[b * w + j] = src[r + j];
+    }
+  });
+}
+
 /** Rows `idx` of a dataset, as a new dataset. */
 export function subset(d: Dataset, idx: Int32Array, source: string): Dataset {
   const inputs = d.inputs.map((a) => {

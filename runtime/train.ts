@@ -3,7 +3,7 @@
 // cross_entropy of a class label), progress, atomic checkpoints, --resume, and a stop on NaN/Inf loss.
 
 import type { Dataset } from './data.js';
-import { DataError } from './data.js';
+import { DataError, gatherBatch } from './data.js';
 import { initialize } from './init.js';
 import type { Buf } from './kernels.js';
 import { argmaxRow } from './kernels.js';
@@ -53,10 +53,9 @@ export function createParams(model: CompiledModel, seed: number, Arr: ArrayCtor 
 export function evaluate(model: CompiledModel, kernels: Kernels, params: readonly Buf[], data: Dataset, batch: number, inputs: Buf[]): { loss: number; accuracy: number | null } {
   const spec = model.spec;
   let loss = 0, correct = 0;
-  const widths = data.inputs.map((a) => a.length / data.n);
   for (let start = 0; start < data.n; start += batch) {
     const n = Math.min(batch, data.n - start);
-    data.inputs.forEach((a, i) => { for (let j = 0; j < n * widths[i]; j++) inputs[i][j] = a[start * widths[i] + j]; });
+    gatherBatch(data, n, (b) => start + b, inputs);
     const r = kernels.forward(params, inputs, n);
     for (let b = 0; b < n; b++) loss += r.loss[b];
     if (spec.accuracyLabel !== null && r.logits) {
@@ -97,10 +96,7 @@ export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
     const batches = Math.ceil(data.n / opts.batch);
     for (let bi = 0; bi < batches; bi++) {
       const start = bi * opts.batch, n = Math.min(opts.batch, data.n - start);
-      for (let i = 0; i < widths.length; i++) {
-        const w = widths[i], src = data.inputs[i], dst = inputs[i];
-        for (let b = 0; b < n; b++) { const r = order[start + b] * w; for (let j = 0; j < w; j++) dst[b * w + j] = src[r + j]; }
-      }
+      gatherBatch(data, n, (b) => order[start + b], inputs);
       const loss = kernels.lossAndGrad(params, inputs, n, grads);
       if (!Number.isFinite(loss)) {
         throw new TrainingStopped(`the loss became ${loss} in epoch ${epoch}, batch ${bi + 1} of ${batches}: the learning rate ${opts.lr} is probably too large; try --lr ${opts.lr / 10}${opts.save ? `. ${opts.save} still holds the last good checkpoint` : ''}`);

@@ -3,26 +3,19 @@
 
 import type { Gradients } from '../autodiff/gradients.js';
 import type { Node } from '../ir/node.js';
-import { substitute, topo } from '../ir/node.js';
+import { substitute } from '../ir/node.js';
 import type { Style } from '../ir/op.js';
 import { fnOf } from '../ir/ops/call.js';
 import { latexName } from '../ir/ops/leaves.js';
 import type { Naming } from '../ir/print.js';
-
-export function gradName(loss: string, of: string, style: Style): string {
-  return style === 'latex' ? `\\frac{\\partial ${latexName(loss)}}{\\partial ${latexName(of)}}` : `d${loss}/d${of}`;
-}
+import { stepNames, valueNames } from '../autodiff/names.js';
+export { gradName } from '../autodiff/names.js';
 
 /** Names for the backward program: forward values on the loss's path, and earlier steps. */
 export function programNaming(g: Gradients, style: Style): { naming: Naming; stepName: Map<Node, string> } {
-  const names = new Map<Node, string>();
-  const onPath = new Set(topo([g.loss]));
-  for (const v of g.model.values) {
-    const n = g.forward.get(v.name)!;
-    if (onPath.has(n) && !names.has(n) && n.args.length > 0) names.set(n, style === 'latex' ? latexName(v.name) : v.name);
-  }
-  const stepName = new Map<Node, string>();
-  for (const s of g.steps) if (!stepName.has(s.node)) stepName.set(s.node, gradName(g.model.loss.name, s.of, style));
+  const names = valueNames(g, { lossPathOnly: true });
+  if (style === 'latex') for (const [n, v] of names) names.set(n, latexName(v));
+  const stepName = stepNames(g, style);
   const naming: Naming = (n) => stepName.get(n) ?? names.get(n);
   return { naming, stepName };
 }

@@ -7,7 +7,7 @@ import { loadGpuModel, loadModelKernels, trainerJs, trainerSource } from '../cod
 import type { Model } from '../frontend/model.js';
 import { PlainError } from '../source/diagnostics.js';
 import { gradcheck } from '../../runtime/gradcheck.js';
-import { parseTrainerFlags, runTrainer, UsageProblem } from '../../runtime/cli.js';
+import { parseTrainerFlags, runTrainer, terminalIo, UsageProblem } from '../../runtime/cli.js';
 import { UsageError, type ParsedArgs, numberOption, choice } from './args.js';
 import { evalPoint, type Point } from './point.js';
 
@@ -60,10 +60,5 @@ export function runTrain(args: ParsedArgs, model: Model): number {
   let flags;
   try { flags = parseTrainerFlags(argv); } catch (e) { if (e instanceof UsageProblem) throw new UsageError(e.message); throw e; }
   const compiled = loadModelKernels(deriveGradients(model));
-  const tty = process.stderr.isTTY === true;
-  return runTrainer(compiled, flags, {
-    out: (l) => { if (tty) process.stderr.write('\r\x1b[K'); console.log(l); },
-    err: (l) => console.error(l),
-    progress: tty ? (t) => process.stderr.write(`\r\x1b[K${t}`) : undefined,
-  });
+  return runTrainer(compiled, flags, terminalIo());
 }

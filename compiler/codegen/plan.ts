@@ -45,7 +45,12 @@ export interface Plan {
 export function makePlan(g: Gradients): Plan {
   // A value every example reads (a loss, output or logits that depends on no input) is copied per example,
   // so that runtimes can always index it by example.
-  const dependsOnInput = (n: Node) => topo([n]).some((m) => m.op === 'input');
+  const inputDependence = new Map<Node, boolean>();
+  const dependsOnInput = (n: Node): boolean => {
+    let d = inputDependence.get(n);
+    if (d === undefined) { d = n.op === 'input' || n.args.some(dependsOnInput); inputDependence.set(n, d); }
+    return d;
+  };
   const forced = new Set<Node>();
   const perExample = (n: Node): Node => {
     if (dependsOnInput(n)) return n;
@@ -60,12 +65,11 @@ export function makePlan(g: Gradients): Plan {
 
   // Decompose each gradient into batch-summable terms.
   const terms = new Map<string, Term[]>();
-  const batchedOf = (n: Node) => topo([n]).some((m) => m.op === 'input');
   const decompose = (n: Node, sign: 1 | -1, out: Term[]): void => {
-    if (!batchedOf(n)) { out.push({ kind: 'invariant', node: n, sign }); return; }
+    if (!dependsOnInput(n)) { out.push({ kind: 'invariant', node: n, sign }); return; }
     if (n.op === 'add') { decompose(n.args[0], sign, out); decompose(n.args[1], sign, out); return; }
     if (n.op === 'neg') { decompose(n.args[0], sign === 1 ? -1 : 1, out); return; }
-    if (n.op === 'outer' && batchedOf(n.args[0]) && batchedOf(n.args[1])) { out.push({ kind: 'outer', u: n.args[0], v: n.args[1], sign }); return; }
+    if (n.op === 'outer' && dependsOnInput(n.args[0]) && dependsOnInput(n.args[1])) { out.push({ kind: 'outer', u: n.args[0], v: n.args[1], sign }); return; }
     out.push({ kind: 'batched', node: n, sign });
   };
   for (const [name, grad] of g.grads) {

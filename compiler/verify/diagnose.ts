@@ -12,6 +12,7 @@ import { reverse } from '../autodiff/reverse.js';
 import { simplify } from '../simplify/index.js';
 import type { Model } from '../frontend/model.js';
 import type { Target } from './target.js';
+import { valueNames } from '../autodiff/names.js';
 
 const norm = (a: ArrayLike<number>) => Math.sqrt(Array.from(a).reduce((s, x) => s + x * x, 0));
 export function close(a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-6): boolean {
@@ -106,8 +107,6 @@ export function fmt(x: number): string {
 
 /** Print forward values by the model's names (a1, z2), except the node being printed itself. */
 export function forwardNames(t: Target): (n: Node) => string | undefined {
-  const byNode = new Map<Node, string>();
-  const onPath = new Set(topo([t.g.loss]));
-  for (const v of t.g.model.values) { const n = t.g.forward.get(v.name)!; if (!byNode.has(n) && v.role !== 'loss' && onPath.has(n)) byNode.set(n, v.name); }
+  const byNode = valueNames(t.g, { lossPathOnly: true });
   return (n) => byNode.get(n);
 }

@@ -10,7 +10,7 @@ import { scalarExpr, within } from '../scalar.js';
 import * as A from '../ts/ast.js';
 import type { Expr, Stmt } from '../ts/ast.js';
 import { ts } from '../ts/ast.js';
-import { gradName } from '../../cli/naming.js';
+import { stepNames, valueNames } from '../../autodiff/names.js';
 import { specObject } from '../spec.js';
 
 const f = ts.factory;
@@ -29,8 +29,7 @@ export function emitGpuProgram(plan: Plan): GpuProgram {
   for (const p of model.params) bufName.set(p.node, names.fresh(p.name));
   for (const i of model.inputs) bufName.set(i.node, names.fresh(i.name));
   const display = new Map<Node, string>();
-  for (const v of model.values) { const n = g.forward.get(v.name)!; if (!display.has(n)) display.set(n, v.name); }
-  for (const s of g.steps) if (!display.has(s.node)) display.set(s.node, gradName(model.loss.name, s.of, 'text'));
+  for (const [n, v] of [...valueNames(g), ...stepNames(g, 'text')]) if (!display.has(n)) display.set(n, v);
   const name = (n: Node): string => {
     let b = bufName.get(n);
     if (!b) { b = names.fresh((display.get(n) ?? `t_${n.op}`).replace('/', '_')); bufName.set(n, b); }

@@ -4,7 +4,7 @@
 import type { Node } from '../../ir/node.js';
 import { topo } from '../../ir/node.js';
 import { printExpr } from '../../ir/print.js';
-import { gradName } from '../../cli/naming.js';
+import { gradName, stepNames, valueNames } from '../../autodiff/names.js';
 import type { Plan, Step, Term } from '../plan.js';
 import { NameTable } from '../names.js';
 import { scalarExpr, within, type ScalarContext } from '../scalar.js';
@@ -24,8 +24,7 @@ export function emitModel(plan: Plan): Stmt {
 
   for (const p of model.params) bufName.set(p.node, names.fresh(p.name));
   for (const i of model.inputs) bufName.set(i.node, names.fresh(i.name));
-  for (const v of model.values) { const n = g.forward.get(v.name)!; if (!display.has(n)) display.set(n, v.name); }
-  for (const s of g.steps) if (!display.has(s.node)) display.set(s.node, gradName(model.loss.name, s.of, 'text'));
+  for (const [n, v] of [...valueNames(g), ...stepNames(g, 'text')]) if (!display.has(n)) display.set(n, v);
   const root = (n: Node): Node => { let r = n; while (plan.alias.has(r)) r = plan.alias.get(r)!; return r; };
   const allNodes = topo([...plan.train.steps, ...plan.forward.steps].map((s) => s.node));
   // A buffer shared in place is named after the last value written into it (z2 rather than W2 * a1).
