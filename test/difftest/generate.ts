@@ -1,0 +1,301 @@
+// A seeded random generator of type-correct `.nn` models that draws on the whole language: every statement
+// kind, every op of the op table, scalars, vectors and matrices, matrix inputs, class labels, user fns,
+// parameters used in several places, reductions over parameters, parameter-only subexpressions, products
+// of parameters, models with no input, and names that mean something to JavaScript.
+//
+// The generator keeps values in a moderate range (exp, log, sqrt and division only see arguments made safe
+// by construction), so that a disagreement between two evaluators is a bug and not an overflow.
+
+export type Shape = readonly string[]; // dim names (or integer literals as text); [] is a scalar
+
+interface Value { readonly name: string; readonly shape: Shape; readonly param: boolean }
+interface FnInfo { readonly name: string; readonly arity: number }
+
+/** A small deterministic PRNG (mulberry32): a case is reproduced from its seed alone. */
+export class CaseRng {
+  private a: number;
+  constructor(seed: number) { this.a = seed >>> 0; }
+  next(): number {
+    this.a = (this.a + 0x6d2b79f5) >>> 0;
+    let t = this.a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  int(lo: number, hi: number): number { return lo + Math.floor(this.next() * (hi - lo + 1)); }
+  chance(p: number): boolean { return this.next() < p; }
+  pick<T>(xs: readonly T[]): T { return xs[Math.floor(this.next() * xs.length)]; }
+}
+
+// Names a careless code generator would trip over: JavaScript's own, the runtime's, the emitter's locals.
+const SPECIAL_NAMES = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty', 'Math', 'process', 'n', 'b', 'i', 'j',
+  'sum_', 'loss', 'grads', 'params', 'inputs', 'batch', 'model', 'spec', 'Float64Array', 'undefined', 'NaN', 'grad_W', 'dL_dz', 't_mul',
+  'sigmoid', 'gemmNT', 'result', 'arguments', 'eval', 'prototype', 'Buf', 'Arr', 'new_', 'let_', 'Infinity'];
+// Identifiers the language itself reserves (keywords and built-ins) cannot be model names.
+const LANGUAGE_WORDS = new Set(['model', 'dim', 'input', 'param', 'fn', 'output', 'loss', 'const', 'class', 'scalar', 'xavier', 'he',
+  'normal', 'uniform', 'pi', 'e', 'sigmoid', 'sum', 'mean', 'exp', 'log']);
+
+export interface GeneratedModel { readonly seed: number; readonly source: string; readonly features: readonly string[] }
+
+export function generateModel(seed: number): GeneratedModel {
+  const r = new CaseRng(seed);
+  const features = new Set<string>();
+  const lines: string[] = [];
+  const used = new Set<string>();
+  const special = r.chance(0.3);
+  const fresh = (base: string): string => {
+    if (special && r.chance(0.35)) {
+      const s = r.pick(SPECIAL_NAMES);
+      if (!used.has(s) && !LANGUAGE_WORDS.has(s)) { used.add(s); features.add('special-name'); return s; }
+    }
+    let k = 1;
+    while (used.has(`${base}${k}`)) k++;
+    used.add(`${base}${k}`);
+    return `${base}${k}`;
+  };
+
+  if (r.chance(0.5)) lines.push(`model m${seed}`);
+  // Dims: two or three small sizes, distinct so that a transposed index is caught.
+  const dimNames = ['d', 'h', 'K'].slice(0, r.int(2, 3));
+  for (const d of dimNames) used.add(d);
+  const sizes = [2, 3, 4, 5];
+  const dimValues = dimNames.map((_, k) => sizes[(k + r.int(0, 3)) % 4]);
+  if (new Set(dimValues).size < dimValues.length) dimValues.forEach((_, k) => { dimValues[k] = 2 + k; });
+  lines.push(`dim ${dimNames.map((d, k) => `${d} = ${dimValues[k]}`).join(', ')}`);
+  const sizeOf = new Map(dimNames.map((d, k) => [d, dimValues[k]]));
+
+  const shapeText = (s: Shape) => (s.length === 0 ? (r.chance(0.5) ? 'scalar' : '[]') : `[${s.join(', ')}]`);
+  const randomShape = (): Shape => {
+    const k = r.next();
+    if (k < 0.2) return [];
+    if (k < 0.6) return [r.pick(dimNames)];
+    return [r.pick(dimNames), r.pick(dimNames)];
+  };
+  const values: Value[] = [];
+  const fns: FnInfo[] = [];
+  let label: { name: string; K: string } | undefined;
+
+  // Inputs: none at all sometimes (a pure optimisation problem), matrices, a class label.
+  const nInputs = r.chance(0.12) ? 0 : r.int(1, 3);
+  if (nInputs === 0) features.add('no-input');
+  for (let k = 0; k < nInputs; k++) {
+    const s = randomShape();
+    const name = fresh('x');
+    if (s.length === 2) features.add('matrix-input');
+    lines.push(`input ${name}: ${shapeText(s)}`);
+    values.push({ name, shape: s, param: false });
+  }
+  if (nInputs > 0 && r.chance(0.45)) {
+    const K = r.pick(dimNames);
+    label = { name: fresh('y'), K };
+    lines.push(`input ${label.name}: class(${K})`);
+    features.add('class-label');
+  }
+
+  // Params, with every kind of initializer.
+  const nParams = r.int(1, 4);
+  for (let k = 0; k < nParams; k++) {
+    const s = randomShape();
+    const name = fresh(s.length === 2 ? 'W' : s.length === 1 ? 'w' : 's');
+    const init = r.pick(['', ' = 0.1', ' ~ normal(0, 0.5)', ' ~ uniform(-1, 1)', s.length === 2 ? ' ~ xavier' : ' = -0.2', s.length === 2 ? ' ~ he' : ' = 0.3']);
+    lines.push(`param ${name}: ${shapeText(s)}${init}`);
+    values.push({ name, shape: s, param: true });
+  }
+
+  // Scalar expressions for fn bodies, over the fn's own arguments: every elementwise op can appear.
+  const scalarBody = (vars: readonly string[], depth: number): string => {
+    if (depth <= 0 || r.chance(0.3)) return r.chance(0.8) ? r.pick(vars) : r.pick(['2', '0.5', '1.5', 'pi']);
+    const a = () => scalarBody(vars, depth - 1);
+    switch (r.int(0, 11)) {
+      case 0: return `${a()} + ${a()}`;
+      case 1: return `${a()} - ${a()}`;
+      case 2: return `${a()} * ${a()}`;
+      case 3: return `${a()} / (1 + ${a()} ^ 2)`;
+      case 4: return `tanh(${a()})`;
+      case 5: return `sigmoid(${a()})`;
+      case 6: return `exp(sin(${a()}))`;
+      case 7: return `log(1 + ${a()} ^ 2)`;
+      case 8: return `(${a()}) ^ 2`;
+      case 9: return `softplus(${a()})`;
+      case 10: return `sqrt(1 + abs(${a()}))`;
+      default: return `-${r.pick(vars)}`;
+    }
+  };
+  const nFns = r.chance(0.35) ? r.int(1, 2) : 0;
+  for (let k = 0; k < nFns; k++) {
+    const arity = r.int(1, 2);
+    const vars = ['t', 'u'].slice(0, arity);
+    const name = `f${k + 1}`;
+    used.add(name);
+    // A fn may call an earlier fn.
+    const body = fns.length > 0 && r.chance(0.4) ? `${fns[0].name}(${Array.from({ length: fns[0].arity }, () => scalarBody(vars, 1)).join(', ')}) + ${scalarBody(vars, 1)}`
+      : scalarBody(vars, 3);
+    lines.push(`fn ${name}(${vars.join(', ')}) = ${body}`);
+    fns.push({ name, arity });
+    features.add('fn');
+  }
+
+  const same = (a: Shape, b: Shape) => a.length === b.length && a.every((x, k) => x === b[k]);
+  const ofShape = (s: Shape) => values.filter((v) => same(v.shape, s));
+  const vectorDims = () => dimNames;
+
+  /** An expression of shape s; `depth` bounds its size. */
+  const gen = (s: Shape, depth: number): string => {
+    const leaves = ofShape(s);
+    if (depth <= 0 || (leaves.length > 0 && r.chance(0.25))) return leaf(s);
+    const rank = s.length;
+    const choices: (() => string)[] = [
+      () => `${gen(s, depth - 1)} + ${gen(s, depth - 1)}`,
+      () => `${gen(s, depth - 1)} - ${gen(s, depth - 1)}`,
+      () => `-${wrap(gen(s, depth - 1))}`,
+      () => unary(s, depth),
+      () => unary(s, depth),
+      () => (rank === 0 ? scalarOnly(depth) : `${gen([], depth - 1)} * ${wrap(gen(s, depth - 1))}`),
+      () => (rank === 0 ? scalarOnly(depth) : `${wrap(gen(s, depth - 1))} / (2 + ${wrap(gen([], depth - 1))} ^ 2)`),
+      () => (rank === 0 ? scalarOnly(depth) : `${wrap(gen(s, depth - 1))} .* ${wrap(gen(s, depth - 1))}`),
+      () => (rank === 0 ? scalarOnly(depth) : `${wrap(gen(s, depth - 1))} ./ (1 + ${wrap(gen(s, depth - 1))} .^ 2)`),
+      () => (rank === 0 ? scalarOnly(depth) : `${wrap(gen(s, depth - 1))} .^ ${r.pick(['2', '3'])}`),
+      () => (rank === 0 ? scalarOnly(depth) : `${wrap(gen(s, depth - 1))} + ${wrap(gen([], depth - 1))}`), // broadcast a scalar
+      () => (fns.length ? fnCall(s, depth) : gen(s, depth - 1)),
+    ];
+    if (rank === 1) {
+      const [m] = s;
+      choices.push(
+        () => { const k = r.pick(vectorDims()); features.add('matvec'); return `${wrap(gen([m, k], depth - 1))} * ${wrap(gen([k], depth - 1))}`; },
+        () => { const k = r.pick(vectorDims()); features.add('vecmat'); return `${wrap(gen([k], depth - 1))}' * ${wrap(gen([k, m], depth - 1))}`; },
+        () => { features.add('softmax'); return `${r.pick(['softmax', 'log_softmax'])}(${gen(s, depth - 1)})`; },
+        () => (label && label.K === m ? (features.add('onehot'), `onehot(${label.name}, ${m})`) : gen(s, depth - 1)),
+      );
+    }
+    if (rank === 2) {
+      const [m, n] = s;
+      choices.push(
+        () => { features.add('outer'); return `outer(${gen([m], depth - 1)}, ${gen([n], depth - 1)})`; },
+        () => { const k = r.pick(vectorDims()); features.add('matmat'); return `${wrap(gen([m, k], depth - 1))} * ${wrap(gen([k, n], depth - 1))}`; },
+        () => { features.add('transpose'); return `${atom(gen([n, m], depth - 1))}'`; },
+        () => { features.add('row-broadcast'); return `${wrap(gen(s, depth - 1))} + ${wrap(gen([n], depth - 1))}`; },
+        () => { features.add('row-broadcast'); return `${wrap(gen([n], depth - 1))} .* ${wrap(gen(s, depth - 1))}`; },
+      );
+    }
+    return r.pick(choices)();
+  };
+  const wrap = (t: string) => (/^[A-Za-z0-9_.]+$/.test(t) || /^[A-Za-z0-9_]+\([^()]*\)$/.test(t) ? t : `(${t})`);
+  const atom = wrap;
+  const leaf = (s: Shape): string => {
+    const vs = ofShape(s);
+    if (vs.length && r.chance(0.85)) {
+      const v = r.pick(vs);
+      if (v.param) features.add('param-use');
+      return v.name;
+    }
+    if (s.length === 0) return r.pick(['0.5', '2', '1.5', '0.25', 'pi', ...dimNames]);
+    // A tensor from something of another shape: a scalar times a tensor leaf, or a product.
+    const others = values.filter((v) => v.shape.length > 0);
+    if (s.length === 1 && others.length && r.chance(0.5)) return gen(s, 1);
+    return `${r.pick(['0.5', '2', '-1'])} * ${tensorFromScratch(s)}`;
+  };
+  // A tensor when no value of the shape exists yet: the sum of a param-free construction is not allowed by
+  // the language (no ones()), so build it from a value of another shape.
+  const tensorFromScratch = (s: Shape): string => {
+    const vs = values.filter((v) => v.shape.length > 0);
+    if (s.length === 1) {
+      const w = vs.find((v) => v.shape.length === 1 && v.shape[0] === s[0]);
+      if (w) return w.name;
+      const m = vs.find((v) => v.shape.length === 2 && v.shape[0] === s[0] && vs.some((x) => x.shape.length === 1 && x.shape[0] === v.shape[1]));
+      if (m) return `(${m.name} * ${vs.find((x) => x.shape.length === 1 && x.shape[0] === m.shape[1])!.name})`;
+      if (label && label.K === s[0]) return `onehot(${label.name}, ${s[0]})`;
+      // Nothing of that size: a fresh param supplies one (declared before use, at the top).
+      return newParam(s);
+    }
+    return `outer(${tensorFromScratch([s[0]])}, ${tensorFromScratch([s[1]])})`;
+  };
+  const pendingParams: string[] = [];
+  const newParam = (s: Shape): string => {
+    const name = fresh('v');
+    pendingParams.push(`param ${name}: ${shapeText(s)} ~ normal(0, 0.5)`);
+    values.push({ name, shape: s, param: true });
+    return name;
+  };
+  const unary = (s: Shape, depth: number): string => {
+    const a = () => gen(s, depth - 1);
+    switch (r.int(0, 13)) {
+      case 0: return `exp(tanh(${a()}))`;
+      case 1: return `log(1 + ${wrap(a())} ${s.length ? '.^' : '^'} 2)`;
+      case 2: return `sqrt(1 + exp(${wrap(a())} / 4))`;
+      case 3: features.add('kink'); return `abs(${a()})`;
+      case 4: return `sin(${a()})`;
+      case 5: return `cos(${a()})`;
+      case 6: return `tanh(${a()})`;
+      case 7: features.add('kink'); return `sign(${a()}) ${s.length ? '.*' : '*'} ${wrap(a())}`;
+      case 8: features.add('kink'); return `step(${a()}) ${s.length ? '.*' : '*'} ${wrap(a())}`;
+      case 9: return `sigmoid(${a()})`;
+      case 10: features.add('kink'); return `relu(${a()})`;
+      case 11: return `softplus(${a()})`;
+      case 12: return `log_sigmoid(${a()})`;
+      default: return `log(sigmoid(${a()}))`; // rewritten to the stable form
+    }
+  };
+  const fnCall = (s: Shape, depth: number): string => {
+    const f = r.pick(fns);
+    const args = Array.from({ length: f.arity }, (_, k) => (k > 0 && s.length && r.chance(0.3) ? gen([], depth - 1) : gen(s, depth - 1)));
+    return `${f.name}(${args.join(', ')})`;
+  };
+  const scalarOnly = (depth: number): string => {
+    const v = () => r.pick(dimNames);
+    const choices: (() => string)[] = [
+      () => { features.add('sum'); return `sum(${gen(randomShape(), depth - 1)})`; },
+      () => { features.add('mean'); return `mean(${gen(randomShape(), depth - 1)})`; },
+      () => { features.add('dot'); const k = v(); return `dot(${gen([k], depth - 1)}, ${gen([k], depth - 1)})`; },
+      () => { features.add('vec*vec'); const k = v(); return `${wrap(gen([k], depth - 1))}' * ${wrap(gen([k], depth - 1))}`; },
+      () => { features.add('quadratic-form'); const k = v(); const x = gen([k], depth - 1); return `${wrap(x)}' * ${wrap(gen([k, k], depth - 1))} * ${wrap(x)}`; },
+      () => { features.add('logsumexp'); return `logsumexp(${gen([v()], depth - 1)})`; },
+      () => (label ? (features.add('cross_entropy'), `cross_entropy(${gen([label.K], depth - 1)}, ${label.name})`) : `sum(${gen([v()], depth - 1)})`),
+      () => `${wrap(gen([], depth - 1))} * ${wrap(gen([], depth - 1))}`,
+      () => `${wrap(gen([], depth - 1))} / (1 + ${wrap(gen([], depth - 1))} ^ 2)`,
+      () => `${wrap(gen([], depth - 1))} ^ 2`,
+    ];
+    return r.pick(choices)();
+  };
+
+  // Intermediates and outputs: later statements refer to earlier ones.
+  const body: string[] = [];
+  const nValues = r.int(0, 4);
+  for (let k = 0; k < nValues; k++) {
+    const s = randomShape();
+    const name = fresh('z');
+    const isOutput = r.chance(0.25);
+    body.push(`${isOutput ? 'output ' : ''}${name} = ${gen(s, r.int(1, 3))}`);
+    if (isOutput) features.add('output');
+    values.push({ name, shape: s, param: false });
+  }
+  if (r.chance(0.3)) {
+    const s = randomShape();
+    body.push(`output ${fresh('p')} = ${gen(s, 2)}`);
+    features.add('output');
+  }
+
+  // The loss: a sum of scalar terms, often with a penalty on the parameters next to the data term.
+  const terms: string[] = [];
+  const nTerms = r.int(1, 3);
+  for (let k = 0; k < nTerms; k++) terms.push(scalarOnly(r.int(1, 3)));
+  const params = values.filter((v) => v.param);
+  if (r.chance(0.4)) {
+    const p = r.pick(params);
+    const penalty = r.pick([
+      () => `sum(${p.name} .* ${p.name})`, () => `sum(abs(${p.name}))`, () => `mean(${p.name})`, () => `sum(${p.name})`,
+      () => `-sum(${p.name})`, () => (p.shape.length === 1 ? `dot(${p.name}, ${p.name})` : `sum(${p.name} .^ 2)`),
+    ])();
+    terms.push(`${r.pick(['1e-3', '0.5', '2'])} * (${penalty})`);
+    features.add('penalty');
+  }
+  const lossName = fresh('L');
+  body.push(`loss ${lossName} = ${terms.join(r.chance(0.8) ? ' + ' : ' - ')}`);
+  lines.push(...pendingParams, ...body);
+  return { seed, source: lines.join('\n') + '\n', features: [...features].sort() };
+}
+
+/** The dim sizes a model was generated with cannot change, so they are read back from the source. */
+export function dimSizes(source: string): Map<string, number> {
+  const m = /^dim (.*)$/m.exec(source);
+  return new Map((m?.[1] ?? '').split(',').map((p) => p.split('=').map((x) => x.trim())).filter((p) => p.length === 2).map(([k, v]) => [k, Number(v)]));
+}
