@@ -51,14 +51,12 @@ export function formatGradients(g: Gradients, format: GradFormat, inline: boolea
     case 'mathjs':
       return wrt.map((w) => `${gradName(loss, w, 'text')} = ${closedForm(g.grads.get(w) ?? null, shapeOf(w), 'mathjs')}`).join('\n');
     case 'json': {
-      const wrtObj: Record<string, unknown> = {};
-      for (const w of wrt) {
-        wrtObj[w] = {
-          shape: [...shapeOf(w)],
-          formula: closedForm(g.grads.get(w) ?? null, shapeOf(w), 'mathjs'),
-          text: closedForm(g.grads.get(w) ?? null, shapeOf(w), 'text'),
-        };
-      }
+      // Object.fromEntries defines own properties: a param named __proto__ stays a key, not a prototype.
+      const wrtObj = Object.fromEntries(wrt.map((w) => [w, {
+        shape: [...shapeOf(w)],
+        formula: closedForm(g.grads.get(w) ?? null, shapeOf(w), 'mathjs'),
+        text: closedForm(g.grads.get(w) ?? null, shapeOf(w), 'text'),
+      }]));
       const program = programLines(g, 'text', wrt).map((line) => {
         const eq = line.indexOf(' = ');
         return { name: line.slice(0, eq), text: line.slice(eq + 3) };

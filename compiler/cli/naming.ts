@@ -3,7 +3,8 @@
 
 import type { Gradients } from '../autodiff/gradients.js';
 import type { Node } from '../ir/node.js';
-import { substitute } from '../ir/node.js';
+import { sameShape, substitute } from '../ir/node.js';
+import * as B from '../ir/build.js';
 import type { Style } from '../ir/op.js';
 import { fnOf } from '../ir/ops/call.js';
 import { latexName } from '../ir/ops/leaves.js';
@@ -26,7 +27,8 @@ export function expandDerivedFns(root: Node): Node {
     if (n.op !== 'call' || !fnOf(n).derivedFrom) return undefined;
     const fn = fnOf(n);
     const args = n.args.map(expandDerivedFns);
-    const body = substitute(fn.body, (m) => (m.op === 'var' ? args[fn.params.indexOf(m.attr.name as string)] : undefined));
-    return expandDerivedFns(body);
+    const body = expandDerivedFns(substitute(fn.body, (m) => (m.op === 'var' ? args[fn.params.indexOf(m.attr.name as string)] : undefined)));
+    // A body that ignores its tensor arguments (f(t, u) = -u has ∂f/∂u = -1) still has the call's shape.
+    return sameShape(body.shape, n.shape) ? body : B.fill(body, n.shape);
   });
 }

@@ -52,8 +52,9 @@ export function makePlan(g: Gradients): Plan {
     return d;
   };
   const forced = new Set<Node>();
+  // An input itself is copied too: the runtime reads these from buffers the kernels own.
   const perExample = (n: Node): Node => {
-    if (dependsOnInput(n)) return n;
+    if (dependsOnInput(n) && n.op !== 'input') return n;
     const copy = B.add(n, B.constant(0, n.shape));
     forced.add(copy);
     return copy;
@@ -112,8 +113,12 @@ export function makePlan(g: Gradients): Plan {
     if (n.op === 'transpose' && !roots.has(n) && (consumers.get(n) ?? []).every((c) => gemmOf(c)?.w === n.args[0] && c.args.includes(n))) virtual.add(n);
   }
 
+  // A constant tensor is a number wherever it is read element by element, but a product or a row kernel
+  // reads whole buffers: there it is materialized (filled once per call, it depends on nothing).
+  const readAsBuffer = (n: Node): boolean => roots.has(n) || (consumers.get(n) ?? []).some((c) => !isElementwise(c) || virtual.has(c));
   const materialized = new Set<Node>();
   for (const n of all) {
+    if (n.op === 'const' && n.rank > 0 && readAsBuffer(n)) { materialized.add(n); continue; }
     if ((n.args.length === 0 && n.op !== 'call') || virtual.has(n)) continue;
     const uses = consumers.get(n) ?? [];
     const inlinable = isElementwise(n) && !roots.has(n) && uses.length === 1 && isElementwise(uses[0])

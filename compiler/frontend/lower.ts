@@ -12,6 +12,9 @@ import type { Expr, Init, ShapeAst, SizeRef, Statement } from './ast.js';
 import { BUILTINS, CONSTANTS } from './builtins.js';
 import type { InputDecl, Model, ParamDecl, ValueDecl } from './model.js';
 
+/** Names that mathjs parses as literals (NaN, Infinity, true, …) or that printed formulas call (ones, zeros). */
+const MATHJS_RESERVED = new Set(['NaN', 'Infinity', 'true', 'false', 'null', 'undefined', 'ones', 'zeros']);
+
 type Binding =
   | { kind: 'dim'; node: Node; span: Span }
   | { kind: 'input' | 'param' | 'intermediate' | 'output' | 'loss'; node: Node; span: Span }
@@ -57,6 +60,12 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
     if (BUILTINS.has(name) || CONSTANTS.has(name)) {
       diags.error(nameSpan, `'${name}' is a built-in ${BUILTINS.has(name) ? 'function' : 'constant'}; choose another name`);
       if (!scope.has(name)) scope.set(name, { kind: 'poison', span: nameSpan }); // later uses are not errors of their own
+      return;
+    }
+    if (MATHJS_RESERVED.has(name)) {
+      // The printed formulas are mathjs expressions; there these words are literals or the functions gradc prints with.
+      diags.error(nameSpan, `'${name}' is reserved in the mathjs syntax gradc prints gradients in; choose another name`);
+      if (!scope.has(name)) scope.set(name, { kind: 'poison', span: nameSpan });
       return;
     }
     const prev = scope.get(name);

@@ -3,7 +3,7 @@
 // simplify(e) by construction: every result is recorded as its own simplified form.
 
 import type { Node } from '../ir/node.js';
-import { make, topo } from '../ir/node.js';
+import { make, sameShape, topo } from '../ir/node.js';
 
 export interface Rule {
   readonly name: string;
@@ -69,6 +69,8 @@ export class Simplifier {
     for (const rule of this.byOp.get(n.op) ?? []) {
       const r = rule.apply(n);
       if (r !== undefined && r !== n) {
+        // A rewrite is an equality: it may never change a shape (that would break the node's consumers).
+        if (!sameShape(r.shape, n.shape)) throw new Error(`rule ${rule.name} changed the shape [${n.shape.join(', ')}] to [${r.shape.join(', ')}]`);
         this.firings.push({ rule, before: n, after: r });
         return r;
       }

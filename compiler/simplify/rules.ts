@@ -100,7 +100,7 @@ export const algebraRules: Rule[] = [
     .with([P._, { op: 'fill' }], ([x, f]) => (sameShape(x.shape, n.shape) && f.args[0].isScalar ? B.mul(x, f.args[0]) : undefined))
     .otherwise(() => undefined)),
   rule('mul-reciprocal', 'mul', (n) => match(args(n))                   // a·(1/b) → a/b
-    .with([P._, { op: 'div', args: [cnst(1), P._] }], ([a, d]) => B.div(a, d.args[1]))
+    .with([P._, { op: 'div', args: [cnst(1), P._] }], ([a, d]) => fits(B.div(a, d.args[1]), n))
     .otherwise(() => undefined)),
 
   // ---- div ----

@@ -29,8 +29,8 @@ export class CaseRng {
 
 // Names a careless code generator would trip over: JavaScript's own, the runtime's, the emitter's locals.
 const SPECIAL_NAMES = ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty', 'Math', 'process', 'n', 'b', 'i', 'j',
-  'sum_', 'loss', 'grads', 'params', 'inputs', 'batch', 'model', 'spec', 'Float64Array', 'undefined', 'NaN', 'grad_W', 'dL_dz', 't_mul',
-  'sigmoid', 'gemmNT', 'result', 'arguments', 'eval', 'prototype', 'Buf', 'Arr', 'new_', 'let_', 'Infinity'];
+  'sum_', 'loss', 'grads', 'params', 'inputs', 'batch', 'model', 'spec', 'Float64Array', 'grad_W', 'dL_dz', 't_mul',
+  'sigmoid', 'gemmNT', 'result', 'arguments', 'eval', 'prototype', 'Buf', 'Arr', 'new_', 'let_', 'E', 'i', 'PI'];
 // Identifiers the language itself reserves (keywords and built-ins) cannot be model names.
 const LANGUAGE_WORDS = new Set(['model', 'dim', 'input', 'param', 'fn', 'output', 'loss', 'const', 'class', 'scalar', 'xavier', 'he',
   'normal', 'uniform', 'pi', 'e', 'sigmoid', 'sum', 'mean', 'exp', 'log']);
@@ -62,7 +62,6 @@ export function generateModel(seed: number): GeneratedModel {
   const dimValues = dimNames.map((_, k) => sizes[(k + r.int(0, 3)) % 4]);
   if (new Set(dimValues).size < dimValues.length) dimValues.forEach((_, k) => { dimValues[k] = 2 + k; });
   lines.push(`dim ${dimNames.map((d, k) => `${d} = ${dimValues[k]}`).join(', ')}`);
-  const sizeOf = new Map(dimNames.map((d, k) => [d, dimValues[k]]));
 
   const shapeText = (s: Shape) => (s.length === 0 ? (r.chance(0.5) ? 'scalar' : '[]') : `[${s.join(', ')}]`);
   const randomShape = (): Shape => {

@@ -49,7 +49,7 @@ export function emitModel(plan: Plan): Stmt {
 
   /** Where element `offset` of node `n` lives, for the current example b. */
   const at = (n: Node, offset: Expr): Expr => {
-    if (n.op === 'const' || n.op === 'dim') return A.num(n.attr.value as number);
+    if ((n.op === 'const' && !plan.materialized.has(n)) || n.op === 'dim') return A.num(n.attr.value as number);
     const buf = bufName.get(n);
     if (!buf) throw new Error(`internal error: no buffer for ${n.op}`);
     const base = batched(n) ? (size(n) === 1 ? B() : A.bin('*', B(), A.num(size(n)))) : undefined;
@@ -72,6 +72,7 @@ export function emitModel(plan: Plan): Stmt {
     let body: Stmt[];
     switch (s.kind) {
       case 'loop':
+        if (n.op === 'const') { body = loopElems(size(n), 'i', (i) => [A.assign(out(i), A.num(n.attr.value as number))]); break; }
         body = overBatch(n, loopElems(size(n), 'i', (i) => [A.assign(out(i), scalar(n, n.shape, i, true))]));
         break;
       case 'gemm':
@@ -85,7 +86,8 @@ export function emitModel(plan: Plan): Stmt {
         break;
       }
       case 'generic':
-        body = overBatch(n, genericBody(n, out));
+        // A block of its own when not batched, so that two reductions can both declare their accumulator.
+        body = batched(n) ? overBatch(n, genericBody(n, out)) : [A.block(genericBody(n, out))];
         break;
     }
     return body.length ? [A.comment(body[0], label), ...body.slice(1)] : body;
@@ -136,21 +138,23 @@ export function emitModel(plan: Plan): Stmt {
   };
 
   /** The statements adding term t into the gradient buffer; the first term of a gradient overwrites it. */
-  const termStmts = (pname: string, t: Term, first: boolean): Stmt[] => {
+  const termStmts = (pname: string, shape: readonly number[], t: Term, first: boolean): Stmt[] => {
     const acc = id(gradLocal.get(pname)!);
     const signed = (e: Expr) => (t.sign === 1 ? e : A.tsScalar.neg(e));
     if (t.kind === 'outer' && t.sign === 1) {
       return [A.exprStmt(A.call('gemmTN', [id('n'), A.num(t.u.size), A.num(t.v.size), id(bufName.get(t.u)!), id(bufName.get(t.v)!), acc, A.num(first ? 0 : 1)]))];
     }
     const zero = first ? [A.exprStmt(A.call(A.prop(acc, 'fill'), [A.num(0)]))] : [];
-    return [...zero, ...accumulate(t, acc, signed)];
+    return [...zero, ...accumulate(t, shape, acc, signed)];
   };
-  const accumulate = (t: Term, acc: Expr, signed: (e: Expr) => Expr): Stmt[] => {
+  /** acc += Σ_b term; a term may be broadcast (a scalar, or a row repeated over a matrix) to the gradient's shape. */
+  const accumulate = (t: Term, shape: readonly number[], acc: Expr, signed: (e: Expr) => Expr): Stmt[] => {
+    const count = shape.reduce((a, c) => a * c, 1);
     if (t.kind === 'outer') {
       return overBatch(t.u, loopElems(t.u.size, 'i', (i) => loopElems(t.v.size, 'j', (j) => [A.assign(A.index(acc, A.bin('+', A.bin('*', i, A.num(t.v.size)), j)), signed(A.bin('*', at(t.u, i), at(t.v, j))), '+=')])));
     }
-    if (t.kind === 'batched') return overBatch(t.node, loopElems(t.node.size, 'j', (j) => [A.assign(A.index(acc, j), signed(at(t.node, j)), '+=')]));
-    return loopElems(t.node.size, 'j', (j) => [A.assign(A.index(acc, j), signed(A.bin('*', id('n'), t.node.op === 'const' || t.node.op === 'dim' ? A.num(t.node.attr.value as number) : at(t.node, j))), '+=')]);
+    if (t.kind === 'batched') return overBatch(t.node, loopElems(count, 'j', (j) => [A.assign(A.index(acc, j), signed(at(t.node, within(t.node, shape, j))), '+=')]));
+    return loopElems(count, 'j', (j) => [A.assign(A.index(acc, j), signed(A.bin('*', id('n'), at(t.node, within(t.node, shape, j)))), '+=')]);
   };
 
   // ---- assemble -----------------------------------------------------------------------------------
@@ -164,7 +168,7 @@ export function emitModel(plan: Plan): Stmt {
   const trainBody: Stmt[] = [...unpack(true), ...plan.train.steps.flatMap(stepStmts)];
   for (const p of model.params) {
     const terms = plan.terms.get(p.name) ?? [];
-    const stmts = terms.length ? terms.flatMap((t, k) => termStmts(p.name, t, k === 0)) : [A.exprStmt(A.call(A.prop(id(gradLocal.get(p.name)!), 'fill'), [A.num(0)]))];
+    const stmts = terms.length ? terms.flatMap((t, k) => termStmts(p.name, p.shape, t, k === 0)) : [A.exprStmt(A.call(A.prop(id(gradLocal.get(p.name)!), 'fill'), [A.num(0)]))];
     const gnode = g.grads.get(p.name);
     const own = gradName(model.loss.name, p.name, 'text');
     const rhs = !gnode ? '0' : display.has(gnode) && display.get(gnode) !== own ? display.get(gnode)! : printExpr(gnode, 'text', (m) => display.get(m));

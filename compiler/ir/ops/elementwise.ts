@@ -122,8 +122,9 @@ export const binaryOps: ElementwiseOp[] = [
     vjp: (g, _, a, b) => [B.mul(g, b), B.mul(a, g)],
     print: (p) => {
       const right = p.node.args[1];
-      // Products of the same op associate; anything else on the right (a matrix product!) gets parentheses.
-      const rmin = right.op === 'mul' && !p.node.args[0].isScalar === !right.args[0].isScalar ? PREC.mul : PREC.unary;
+      // Only a product of scalars associates freely. mathjs reads `u .* A * x .* w` left to right, as
+      // ((u .* A) * x) .* w, so any other product on the right keeps its parentheses: u .* (A * x .* w).
+      const rmin = p.node.isScalar && right.op === 'mul' ? PREC.mul : PREC.unary;
       if (p.style === 'latex') {
         const sym = elementwiseSymbol(p.node, ' \\cdot ', ' \\odot ');
         return printed(`${p.arg(0, PREC.mul)}${sym}${p.arg(1, rmin)}`, PREC.mul);

@@ -53,6 +53,7 @@ const fill: OpDef = {
   vjp: (g, n) => [n.args[0].isScalar ? B.sum(g) : B.sumRows(g)],
   print: (p) => {
     const shape = p.node.shape, a = p.node.args[0];
+    if (shape.length === 0) return p.raw(0); // a scalar filled to a scalar is itself
     if (p.style === 'latex') return printed(`${p.arg(0, PREC.mul)} \\mathbf{1}`, PREC.mul);
     if (a.isScalar) return printed(`${p.arg(0, PREC.mul)} * ones(${shape.join(', ')})`, PREC.mul);
     return p.call('outer', [`ones(${shape[0]})`, p.arg(0, 0)]);
