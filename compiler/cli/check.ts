@@ -25,6 +25,7 @@ export function initText(i: Init): string {
 }
 
 function table(rows: string[][]): string[] {
+  if (rows.length === 0) return ['  (none)'];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows.map((r) => '  ' + r.map((cell, c) => (c === 2 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('   ').trimEnd());
 }

@@ -56,13 +56,12 @@ export function evalPoint(file: string, model: Model, compiled: CompiledModel, p
   const grads = model.params.map((q) => new Arr(elementsOf(q.shape)));
   const lossSum = k.lossAndGrad(params, inputs, n, grads);
   const fwd = k.forward(params, inputs, n);
-  const outputs: Record<string, unknown> = {};
-  model.outputs.forEach((o, oi) => {
+  // Keyed by the model's names through Object.fromEntries (own properties): `__proto__` is a name like any other.
+  const outputs = Object.fromEntries(model.outputs.map((o, oi) => {
     const size = o.node.size;
     const per = Array.from({ length: n }, (_, b) => toNested({ shape: o.node.shape, data: Float64Array.from(fwd.outputs[oi].subarray(b * size, b * size + size)) }));
-    outputs[o.name] = p.examples ? per : per[0];
-  });
-  const grad: Record<string, unknown> = {};
-  model.params.forEach((q, i) => { grad[q.name] = toNested({ shape: q.shape, data: Float64Array.from(grads[i], (x) => x / n) }); });
+    return [o.name, p.examples ? per : per[0]];
+  }));
+  const grad = Object.fromEntries(model.params.map((q, i) => [q.name, toNested({ shape: q.shape, data: Float64Array.from(grads[i], (x) => x / n) })]));
   return { loss: lossSum / n, outputs, grad };
 }

@@ -74,13 +74,13 @@ export function numericVerdict(model: Model, wrt: string, claim: Node, claimText
   // Values on a grid of quarters in [−2, 2]: random enough for identities that fail almost everywhere, and
   // fast-check shrinks them to short, readable counterexamples (0.25, not 4.99989e-7).
   const coordinate = fc.integer({ min: -8, max: 8 }).map((k) => k / 4);
-  const arbs: Record<string, fc.Arbitrary<unknown>> = {};
-  for (const i of model.inputs) {
-    arbs[i.name] = i.classes !== undefined ? fc.integer({ min: 0, max: i.classes - 1 })
+  // Object.fromEntries defines own properties, so a model name such as __proto__ is a key like any other.
+  const arbs: Record<string, fc.Arbitrary<unknown>> = Object.fromEntries([
+    ...model.inputs.map((i) => [i.name, i.classes !== undefined ? fc.integer({ min: 0, max: i.classes - 1 })
       : i.shape.length === 0 ? coordinate
-      : fc.array(coordinate, { minLength: i.node.size, maxLength: i.node.size });
-  }
-  for (const p of model.params) arbs[p.name] = p.shape.length === 0 ? coordinate : fc.array(coordinate, { minLength: p.node.size, maxLength: p.node.size });
+      : fc.array(coordinate, { minLength: i.node.size, maxLength: i.node.size })] as const),
+    ...model.params.map((p) => [p.name, p.shape.length === 0 ? coordinate : fc.array(coordinate, { minLength: p.node.size, maxLength: p.node.size })] as const),
+  ]);
   const toEnv = (pt: Record<string, unknown>): Env => {
     const env = new Map<string, Tensor>();
     const value = (v: unknown) => (typeof v === 'number' ? [v] : (v as number[]));

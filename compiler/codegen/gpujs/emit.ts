@@ -75,6 +75,7 @@ export function emitGpuProgram(plan: Plan): GpuProgram {
     const n = s.node, B = batched(n);
     switch (s.kind) {
       case 'loop':
+        if (n.op === 'const') return kernel(n, n.size, B, [], false, () => [A.ret(A.num(n.attr.value as number))]);
         return kernel(n, n.size, B, [], false, (used) => [...split(n.size, B), A.ret(scalar(n, n.shape, id('i'), used, true))]);
       case 'gemm': {
         const { x, w, m, k } = s;
@@ -125,8 +126,11 @@ export function emitGpuProgram(plan: Plan): GpuProgram {
     }
   };
 
+  // A term may be broadcast (a scalar, or a row repeated over a matrix) to the parameter's shape.
   const termKernel = (pname: string, t: Term, k: number): GpuStep => {
-    const out = `${name(model.params.find((p) => p.name === pname)!.node)}__grad${k}`;
+    const param = model.params.find((p) => p.name === pname)!.node;
+    const out = `${name(param)}__grad${k}`;
+    const elem = (n: Node) => within(n, param.shape, id('t'));
     const sign = (e: Expr) => (t.sign === 1 ? e : A.tsScalar.neg(e));
     if (t.kind === 'outer') {
       const m = t.u.size, kk = t.v.size;
@@ -134,9 +138,9 @@ export function emitGpuProgram(plan: Plan): GpuProgram {
         ...sumLoop(id('n'), () => A.bin('*', at(t.u, id('i'), used, 'q'), at(t.v, id('j'), used, 'q'))), A.ret(sign(id('sum_')))]);
     }
     if (t.kind === 'batched') {
-      return kernel(out, t.node.size, false, [], true, (used) => [A.constDecl('t', thread()), ...sumLoop(id('n'), () => at(t.node, id('t'), used, 'q')), A.ret(sign(id('sum_')))]);
+      return kernel(out, param.size, false, [], true, (used) => [A.constDecl('t', thread()), ...sumLoop(id('n'), () => at(t.node, elem(t.node), used, 'q')), A.ret(sign(id('sum_')))]);
     }
-    return kernel(out, t.node.size, false, [], true, (used) => [A.constDecl('t', thread()), A.ret(sign(A.bin('*', id('n'), at(t.node, t.node.isScalar ? A.num(0) : id('t'), used))))]);
+    return kernel(out, param.size, false, [], true, (used) => [A.constDecl('t', thread()), A.ret(sign(A.bin('*', id('n'), at(t.node, elem(t.node), used))))]);
   };
 
   return {
