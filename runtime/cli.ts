@@ -1,7 +1,8 @@
 // The trainer's command line, shared by the standalone trainer (`node trainer.js --data …`) and by
 // `gradc train`: flags, data loading, training, the final report, predictions and --selftest.
 
-import { writeFileSync, renameSync } from 'node:fs';
+import { accessSync, constants, existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Dataset } from './data.js';
 import { DataError, gatherBatch, loadSource, split } from './data.js';
 import { gradcheck } from './gradcheck.js';
@@ -10,6 +11,7 @@ import type { CompiledModel } from './model.js';
 import { elementsOf } from './model.js';
 import type { OptimizerName } from './optim.js';
 import { TRAIN_DEFAULTS, train, TrainResult } from './train.js';
+import type { GradientReference } from './safety.js';
 
 export interface TrainerFlags {
   data?: string; test?: string; split?: number; epochs: number; batch: number; lr: number; optimizer: OptimizerName;
@@ -53,8 +55,21 @@ export function parseTrainerFlags(argv: readonly string[]): TrainerFlags {
 
 export interface RunIo { out: (line: string) => void; err: (line: string) => void; progress?: (text: string) => void }
 
-/** Runs what the flags ask for; returns the exit status. */
-export function runTrainer(model: CompiledModel, flags: TrainerFlags, io: RunIo): number {
+/**
+ * A file the run will write at the end must be writable before the run starts: its folder exists and can be
+ * written, and it is not a folder itself. Finding out after ten epochs would lose the work.
+ */
+export function checkWritable(file: string, flag: string): void {
+  const dir = dirname(resolve(file));
+  if (!existsSync(dir)) throw new DataError(`${flag} ${file}: the folder ${dir} does not exist (create it first)`);
+  if (!statSync(dir).isDirectory()) throw new DataError(`${flag} ${file}: ${dir} is not a folder`);
+  if (existsSync(file) && statSync(file).isDirectory()) throw new DataError(`${flag} ${file}: that is a folder; give a file name`);
+  try { accessSync(dir, constants.W_OK); } catch { throw new DataError(`${flag} ${file}: the folder ${dir} is not writable`); }
+  if (existsSync(file)) { try { accessSync(file, constants.W_OK); } catch { throw new DataError(`${flag} ${file}: the file exists and is not writable`); } }
+}
+
+/** Runs what the flags ask for; returns the exit status. `reference` is what the generated gradients are checked against. */
+export function runTrainer(model: CompiledModel, flags: TrainerFlags, io: RunIo, reference?: GradientReference): number {
   try {
     if (flags.selftest) {
       const r = gradcheck(model, { seed: flags.seed, points: 3 });
@@ -64,6 +79,9 @@ export function runTrainer(model: CompiledModel, flags: TrainerFlags, io: RunIo)
       return r.ok ? 0 : 1;
     }
     if (!flags.data) throw new UsageProblem('--data SOURCE is required (a CSV file, mnist or iris)');
+    if (flags.save) checkWritable(flags.save, '--save');
+    if (flags.predict) checkWritable(flags.predict, '--predict');
+    if (flags.resume && !existsSync(flags.resume)) throw new DataError(`--resume ${flags.resume}: no such file`);
     const specs = model.spec.inputs;
     let trainSet: Dataset = loadSource(flags.data, specs, 'train');
     let testSet: Dataset | undefined;
@@ -73,7 +91,7 @@ export function runTrainer(model: CompiledModel, flags: TrainerFlags, io: RunIo)
     io.out(`training ${model.spec.name} on ${trainSet.source} (${trainSet.n} examples${testSet ? `, testing on ${testSet.n}` : ''}): ${flags.optimizer}, lr ${flags.lr}, batch ${flags.batch}, ${flags.epochs} epochs${flags.l2 ? `, L2 ${flags.l2}` : ''}, seed ${flags.seed}`);
     const result = train(model, {
       train: trainSet, test: testSet, epochs: flags.epochs, batch: flags.batch, lr: flags.lr, optimizer: flags.optimizer,
-      seed: flags.seed, l2: flags.l2, precision: flags.precision, save: flags.save, resume: flags.resume, log: io.out, progress: io.progress,
+      seed: flags.seed, l2: flags.l2, precision: flags.precision, save: flags.save, resume: flags.resume, log: io.out, progress: io.progress, reference,
     });
     report(result, testSet, io);
     if (flags.predict) writePredictions(model, result, testSet ?? trainSet, flags.predict, flags.batch);
@@ -116,8 +134,12 @@ function writePredictions(model: CompiledModel, result: TrainResult, data: Datas
     }
   }
   const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, lines.join('\n') + '\n');
-  renameSync(tmp, file);
+  try {
+    writeFileSync(tmp, lines.join('\n') + '\n');
+    renameSync(tmp, file);
+  } catch (e) {
+    throw new DataError(`--predict ${file}: cannot write the predictions (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
 /** Output for a person: a progress bar on a terminal (stderr), plain lines otherwise. */
@@ -137,7 +159,7 @@ export function trainerMain(model: CompiledModel): void {
     const flags = parseTrainerFlags(process.argv.slice(2));
     code = runTrainer(model, flags, terminalIo());
   } catch (e) {
-    if (e instanceof UsageProblem) { console.error(`usage: node trainer.js ${FLAG_HELP}\n${e.message}`); code = 2; } else throw e;
+    if (e instanceof UsageProblem) { console.error(`usage: node trainer.mjs ${FLAG_HELP}\n${e.message}`); code = 2; } else throw e;
   }
   process.exitCode = code;
 }

@@ -3,6 +3,8 @@
 import type { InputSpec } from './data.js';
 import type { InitSpec } from './init.js';
 import type { Buf } from './kernels.js';
+import { DataError } from './data.js';
+import { totalmem } from 'node:os';
 
 export type ArrayCtor = Float32ArrayConstructor | Float64ArrayConstructor;
 
@@ -19,6 +21,8 @@ export interface ModelSpec {
   readonly accuracyLabel: number | null;
   /** Params and inputs whose derivative jumps at 0 (relu, abs, step): gradient checks keep away or accept one-sided values. */
   readonly kinked: boolean;
+  /** Elements of the kernels' own buffers: `fixed` once, `perExample` per example of the batch, `largest` in one buffer per example. */
+  readonly buffers: { readonly fixed: number; readonly perExample: number; readonly largest: number };
 }
 
 export interface ForwardResult { readonly loss: Buf; readonly outputs: readonly Buf[]; readonly logits: Buf | null }
@@ -39,3 +43,34 @@ export interface CompiledModel {
 }
 
 export const elementsOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Bytes a run needs: the kernels' buffers for `batch` examples, params, gradients and optimizer state, a batch of inputs. */
+export function bytesNeeded(spec: ModelSpec, batch: number, bytesPerElement: number): number {
+  const params = spec.params.reduce((s, p) => s + elementsOf(p.shape), 0);
+  const inputs = spec.inputs.reduce((s, i) => s + (i.classes !== undefined ? 1 : elementsOf(i.shape)), 0);
+  return bytesPerElement * (spec.buffers.fixed + batch * (spec.buffers.perExample + inputs) + 4 * params);
+}
+
+/**
+ * Refuses, before anything is allocated, a model whose sizes cannot fit: more than 80 % of this machine's
+ * memory, or one buffer longer than a typed array may be. Otherwise the run would crawl in swap for
+ * minutes or die with "Invalid typed array length".
+ */
+export function assertFits(spec: ModelSpec, batch: number, bytesPerElement: number): void {
+  const need = bytesNeeded(spec, batch, bytesPerElement);
+  const have = totalmem();
+  const gb = (b: number) => `${(b / 2 ** 30).toFixed(b < 2 ** 30 ? 3 : 1)} GiB`;
+  const largestParam = Math.max(0, ...spec.params.map((p) => elementsOf(p.shape)));
+  const largest = Math.max(largestParam, spec.buffers.largest * batch) * bytesPerElement;
+  if (largest > MAX_TYPED_ARRAY_BYTES) {
+    throw new SizeError(`the model ${spec.name} needs one buffer of ${largest.toLocaleString('en-US')} bytes (${gb(largest)}), more than one array can hold (${gb(MAX_TYPED_ARRAY_BYTES)}): reduce its dims (--dim NAME=VALUE) or the batch size`);
+  }
+  if (need > 0.8 * have) {
+    throw new SizeError(`the model ${spec.name} needs ${need.toLocaleString('en-US')} bytes (${gb(need)}) for batches of ${batch}, and this machine has ${gb(have)} of memory: reduce its dims (--dim NAME=VALUE) or the batch size`);
+  }
+}
+
+/** What V8 allows one ArrayBuffer to hold on a 64-bit machine (2³² bytes in Node 20). */
+const MAX_TYPED_ARRAY_BYTES = 2 ** 32;
+
+export class SizeError extends DataError {}

@@ -8,10 +8,11 @@ import { initialize } from './init.js';
 import type { Buf } from './kernels.js';
 import { argmaxRow } from './kernels.js';
 import type { ArrayCtor, CompiledModel, Kernels } from './model.js';
-import { elementsOf } from './model.js';
+import { assertFits, elementsOf } from './model.js';
 import { Optimizer, OptimizerName } from './optim.js';
 import { Rng } from './rng.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { checkGeneratedGradients, type GradientReference } from './safety.js';
 
 /** Defaults chosen so LeNet-300-100 reaches ≥ 96 % on the built-in MNIST test digits (see docs/training.md). */
 export const TRAIN_DEFAULTS = { epochs: 10, batch: 64, lr: 0.05, optimizer: 'momentum' as OptimizerName, seed: 1, l2: 1e-4 };
@@ -33,6 +34,8 @@ export interface TrainOptions {
   log: (line: string) => void;
   /** Redraws a progress bar (on a terminal) — or undefined for one plain line per epoch. */
   progress?: (text: string) => void;
+  /** The independent evaluation the generated gradient is checked against before training (runtime/safety.ts). */
+  reference?: GradientReference;
 }
 
 export interface EpochStats { epoch: number; loss: number; accuracy: number | null; testLoss: number | null; testAccuracy: number | null; examplesPerSecond: number }
@@ -70,6 +73,7 @@ export function evaluate(model: CompiledModel, kernels: Kernels, params: readonl
 export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
   const spec = model.spec;
   const Arr = opts.precision === 'f64' ? Float64Array : Float32Array;
+  assertFits(spec, opts.batch, Arr.BYTES_PER_ELEMENT);
   const kernels = model.create(opts.batch, Arr);
   const params = createParams(model, opts.seed, Arr);
   const grads = spec.params.map((p) => new Arr(elementsOf(p.shape)));
@@ -96,6 +100,10 @@ export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
     const batches = Math.ceil(data.n / opts.batch);
     for (let bi = 0; bi < batches; bi++) {
       const start = bi * opts.batch, n = Math.min(opts.batch, data.n - start);
+      if (epoch === firstEpoch && bi === 0) {
+        const r = checkGeneratedGradients(model, data, (b) => order[start + b], params, opts.reference);
+        opts.log(`checked the generated gradients against ${r.against === 'interpreter' ? 'the interpreter' : 'central differences'} on ${r.examples} examples: ok (worst relative error ${r.worst.toExponential(1)}, ${Math.round(r.ms)} ms)`);
+      }
       gatherBatch(data, n, (b) => order[start + b], inputs);
       const loss = kernels.lossAndGrad(params, inputs, n, grads);
       if (!Number.isFinite(loss)) {
@@ -120,7 +128,11 @@ export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
       testLoss: testEval?.loss ?? null, testAccuracy: testEval?.accuracy ?? null, examplesPerSecond: seen / Math.max(secs, 1e-9),
     };
     history.push(stats);
-    if (opts.save) saveCheckpoint(opts.save, spec, epoch, params, optimizer.save());
+    if (opts.save) {
+      try { saveCheckpoint(opts.save, spec, epoch, params, optimizer.save()); } catch (e) {
+        throw new TrainingStopped(`${opts.save}: cannot write the checkpoint after epoch ${epoch} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      }
+    }
     const pct = (x: number | null) => (x === null ? '' : `${(100 * x).toFixed(2)}%`);
     opts.log([`epoch ${epoch}/${opts.epochs}`, `loss ${stats.loss.toFixed(4)}`,
       stats.accuracy !== null ? `acc ${pct(stats.accuracy)}` : '',

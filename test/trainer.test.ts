@@ -1,4 +1,5 @@
-// Standalone trainers: trainer.ts type-checks strictly, trainer.js runs with plain node in an empty folder,
+// Standalone trainers: trainer.ts type-checks strictly with the documented command, trainer.mjs runs with plain
+// node from the repository and in an empty folder,
 // hostile names and file names inject nothing, bad data is located, a NaN loss stops training cleanly,
 // and a trainer killed with SIGKILL resumes from its intact checkpoint.
 
@@ -9,6 +10,7 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, runCli, tempDir } from './helpers.js';
 import { Rng } from '../runtime/rng.js';
+import { TYPECHECK_FLAGS } from '../compiler/cli/run.js';
 
 const tmp = () => tempDir('gradc-trainer-');
 
@@ -30,28 +32,31 @@ function compileTo(dir: string, model: string, dims: string[] = []): void {
   assert.equal(r.status, 0, r.stderr);
 }
 
-test('trainer.ts type-checks with tsc --strict; trainer.js trains in an empty folder', () => {
+test('trainer.ts type-checks with tsc --strict; trainer.mjs trains in an empty folder', () => {
   const dir = tmp();
   compileTo(dir, 'examples/mlp.nn', ['d=6', 'n=8', 'K=3']);
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--strict', '--noEmit', '--target', 'ES2022', '--module', 'nodenext',
-    '--moduleResolution', 'nodenext', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules', '@types'), 'trainer.ts'], { cwd: dir, encoding: 'utf8' });
+  // Exactly the command `gradc compile` prints and docs/training.md documents, run from the repository.
+  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), ...TYPECHECK_FLAGS.split(' '), join(dir, 'trainer.ts')], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
+  // The printed run command works from the repository, whose package.json says "type": "module".
+  const fromRepo = spawnSync(process.execPath, [join(dir, 'trainer.mjs'), '--selftest'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(fromRepo.status, 0, fromRepo.stdout + fromRepo.stderr);
   const empty = tmp();
-  copyFileSync(join(dir, 'trainer.js'), join(empty, 'trainer.js'));
+  copyFileSync(join(dir, 'trainer.mjs'), join(empty, 'trainer.mjs'));
   classificationCsv(join(empty, 'data.csv'), 600, 6, 3);
-  const run = spawnSync(process.execPath, ['trainer.js', '--data', 'data.csv', '--split', '0.8', '--epochs', '20', '--optimizer', 'adam', '--lr', '0.01', '--predict', 'pred.csv', '--save', 'w.json'], { cwd: empty, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['trainer.mjs', '--data', 'data.csv', '--split', '0.8', '--epochs', '20', '--optimizer', 'adam', '--lr', '0.01', '--predict', 'pred.csv', '--save', 'w.json'], { cwd: empty, encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   const acc = Number(/test accuracy ([\d.]+)%/.exec(run.stdout)?.[1]);
   assert.ok(acc >= 80, run.stdout);
   assert.equal(readFileSync(join(empty, 'pred.csv'), 'utf8').trim().split('\n').length, 121); // header + 120 held-out rows
   assert.equal(JSON.parse(readFileSync(join(empty, 'w.json'), 'utf8')).epoch, 20);
-  const self = spawnSync(process.execPath, ['trainer.js', '--selftest'], { cwd: empty, encoding: 'utf8' });
+  const self = spawnSync(process.execPath, ['trainer.mjs', '--selftest'], { cwd: empty, encoding: 'utf8' });
   assert.equal(self.status, 0, self.stdout);
   assert.match(self.stdout, /selftest passed/);
   const mnistDir = tmp();
   compileTo(mnistDir, 'examples/mnist-mlp.nn');
-  copyFileSync(join(mnistDir, 'trainer.js'), join(empty, 'mnist-trainer.js'));
-  const mnist = spawnSync(process.execPath, ['mnist-trainer.js', '--data', 'mnist'], { cwd: empty, encoding: 'utf8' });
+  copyFileSync(join(mnistDir, 'trainer.mjs'), join(empty, 'mnist-trainer.mjs'));
+  const mnist = spawnSync(process.execPath, ['mnist-trainer.mjs', '--data', 'mnist'], { cwd: empty, encoding: 'utf8' });
   assert.equal(mnist.status, 1);
   assert.match(mnist.stderr, /pass a CSV file instead/);
 });
@@ -78,7 +83,7 @@ test('hostile names, comments and file names inject nothing', () => {
   const src = readFileSync(join(out, 'trainer.ts'), 'utf8');
   assert.ok(!src.includes('process.exit(3)') && !src.includes('writeFileSync("'), 'text from comments reached the code');
   classificationCsv(join(out, 'data.csv'), 200, 3, 2);
-  const run = spawnSync(process.execPath, ['trainer.js', '--data', 'data.csv', '--epochs', '5', '--save', 'w.json'], { cwd: out, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['trainer.mjs', '--data', 'data.csv', '--epochs', '5', '--save', 'w.json'], { cwd: out, encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /training constructor/);
   assert.ok(!existsSync(marker), 'injected code ran');
@@ -127,7 +132,7 @@ test('SIGKILL in the middle of an epoch leaves the checkpoint intact, and --resu
   compileTo(dir, 'examples/mlp.nn', ['d=40', 'n=128', 'K=4']);
   classificationCsv(join(dir, 'd.csv'), 6000, 40, 4);
   const ck = join(dir, 'w.json');
-  const child = spawn(process.execPath, ['trainer.js', '--data', 'd.csv', '--epochs', '200', '--batch', '8', '--save', 'w.json'], { cwd: dir, stdio: 'ignore' });
+  const child = spawn(process.execPath, ['trainer.mjs', '--data', 'd.csv', '--epochs', '200', '--batch', '8', '--save', 'w.json'], { cwd: dir, stdio: 'ignore' });
   const deadline = Date.now() + 60_000;
   while (!existsSync(ck) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   await new Promise((r) => setTimeout(r, 150)); // now well inside a later epoch
@@ -135,7 +140,7 @@ test('SIGKILL in the middle of an epoch leaves the checkpoint intact, and --resu
   await new Promise((r) => child.on('exit', r));
   const saved = JSON.parse(readFileSync(ck, 'utf8'));
   assert.ok(saved.epoch >= 1 && saved.epoch < 200, `epoch ${saved.epoch}`);
-  const resumed = spawnSync(process.execPath, ['trainer.js', '--data', 'd.csv', '--epochs', String(saved.epoch + 1), '--batch', '8', '--resume', 'w.json', '--save', 'w.json'], { cwd: dir, encoding: 'utf8' });
+  const resumed = spawnSync(process.execPath, ['trainer.mjs', '--data', 'd.csv', '--epochs', String(saved.epoch + 1), '--batch', '8', '--resume', 'w.json', '--save', 'w.json'], { cwd: dir, encoding: 'utf8' });
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.match(resumed.stdout, new RegExp(`resumed from w\\.json after epoch ${saved.epoch}`));
   assert.match(resumed.stdout, new RegExp(`epoch ${saved.epoch + 1}/${saved.epoch + 1}`));
@@ -152,10 +157,10 @@ test('--target gpu: the trainer type-checks, trains through gpu.js, and says so 
   assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
   classificationCsv(join(dir, 'd.csv'), 300, 6, 3);
   // Run from the repository, where gpu.js is installed; the trainer finds it from the working directory.
-  const run = spawnSync(process.execPath, [join(dir, 'gpu', 'trainer.js'), '--data', join(dir, 'd.csv'), '--epochs', '15', '--optimizer', 'adam', '--lr', '0.01', '--split', '0.8'], { cwd: ROOT, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [join(dir, 'gpu', 'trainer.mjs'), '--data', join(dir, 'd.csv'), '--epochs', '15', '--optimizer', 'adam', '--lr', '0.01', '--split', '0.8'], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   assert.ok(Number(/test accuracy ([\d.]+)%/.exec(run.stdout)?.[1]) >= 75, run.stdout);
-  const missing = spawnSync(process.execPath, ['trainer.js', '--data', join(dir, 'd.csv')], { cwd: join(dir, 'gpu'), encoding: 'utf8' });
+  const missing = spawnSync(process.execPath, ['trainer.mjs', '--data', join(dir, 'd.csv')], { cwd: join(dir, 'gpu'), encoding: 'utf8' });
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /needs the gpu\.js npm package/);
 });

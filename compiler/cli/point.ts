@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Model } from '../frontend/model.js';
 import { PlainError } from '../source/diagnostics.js';
 import type { ArrayCtor, CompiledModel } from '../../runtime/model.js';
-import { elementsOf } from '../../runtime/model.js';
+import { assertFits, elementsOf } from '../../runtime/model.js';
 import { fromNested, toNested } from '../ir/tensor.js';
 
 export interface Point { dims?: Record<string, number>; params: Record<string, unknown>; inputs?: Record<string, unknown>; examples?: Record<string, unknown>[] }
@@ -31,6 +31,7 @@ export function evalPoint(file: string, model: Model, compiled: CompiledModel, p
   const examples = p.examples ?? [p.inputs!];
   if (examples.length === 0) throw new PlainError(`${file}: "examples" is empty`);
   const n = examples.length;
+  assertFits(compiled.spec, n, Arr.BYTES_PER_ELEMENT);
   const params = model.params.map((q) => {
     const v = own(p.params, q.name);
     if (v === undefined) throw new PlainError(`${file}: params.${q.name} is missing (shape [${q.shape.join(', ')}])`);

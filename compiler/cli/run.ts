@@ -3,13 +3,14 @@
 import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { deriveGradients } from '../autodiff/gradients.js';
-import { loadGpuModel, loadModelKernels, trainerJs, trainerSource } from '../codegen/index.js';
+import { loadGpuModel, loadModelKernels, trainerMjs, trainerSource } from '../codegen/index.js';
 import type { Model } from '../frontend/model.js';
 import { PlainError } from '../source/diagnostics.js';
 import { gradcheck } from '../../runtime/gradcheck.js';
 import { parseTrainerFlags, runTrainer, terminalIo, UsageProblem } from '../../runtime/cli.js';
 import { UsageError, type ParsedArgs, numberOption, choice } from './args.js';
 import { evalPoint, type Point } from './point.js';
+import { interpreterReference } from '../codegen/reference.js';
 
 export function runEval(args: ParsedArgs, model: Model, file: string, point: Point): number {
   const target = choice(args, '--target', ['ts', 'gpu'] as const, 'ts');
@@ -31,15 +32,18 @@ export function runGradcheck(args: ParsedArgs, model: Model): number {
   return r.ok ? 0 : 1;
 }
 
+/** The documented command that type-checks a trainer.ts with the TypeScript gradc ships (docs/training.md). */
+export const TYPECHECK_FLAGS = '--ignoreConfig --strict --noEmit --target es2022 --module nodenext --types node';
+
 export function runCompile(args: ParsedArgs, model: Model): number {
   const target = choice(args, '--target', ['ts', 'gpu'] as const, 'ts');
   const dir = args.options.get('-o')?.[0];
   if (!dir) throw new UsageError('compile needs -o DIR');
   const ts = trainerSource(deriveGradients(model), target);
-  const js = trainerJs(ts);
+  const js = trainerMjs(ts);
   try {
     mkdirSync(dir, { recursive: true });
-    for (const [name, text] of [['trainer.ts', ts], ['trainer.js', js]] as const) {
+    for (const [name, text] of [['trainer.ts', ts], ['trainer.mjs', js]] as const) {
       const tmp = join(dir, `.${name}.tmp-${process.pid}`);
       writeFileSync(tmp, text);
       renameSync(tmp, join(dir, name));
@@ -47,7 +51,9 @@ export function runCompile(args: ParsedArgs, model: Model): number {
   } catch (e) {
     throw new PlainError(`${dir}: cannot write the trainer (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
-  console.log(`wrote ${join(dir, 'trainer.ts')} and ${join(dir, 'trainer.js')} (run: node ${join(dir, 'trainer.js')} --data FILE.csv)`);
+  console.log(`wrote ${join(dir, 'trainer.ts')} and ${join(dir, 'trainer.mjs')}`);
+  console.log(`  run:        node ${join(dir, 'trainer.mjs')} --data FILE.csv`);
+  console.log(`  type-check: npx tsc ${TYPECHECK_FLAGS} ${join(dir, 'trainer.ts')}   (from the gradc folder)`);
   return 0;
 }
 
@@ -59,6 +65,6 @@ export function runTrain(args: ParsedArgs, model: Model): number {
   if (args.options.has('--selftest')) argv.push('--selftest');
   let flags;
   try { flags = parseTrainerFlags(argv); } catch (e) { if (e instanceof UsageProblem) throw new UsageError(e.message); throw e; }
-  const compiled = loadModelKernels(deriveGradients(model));
-  return runTrainer(compiled, flags, terminalIo());
+  const g = deriveGradients(model);
+  return runTrainer(loadModelKernels(g), flags, terminalIo(), interpreterReference(g));
 }

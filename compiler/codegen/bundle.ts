@@ -10,7 +10,7 @@ import { ts } from './ts/ast.js';
 
 const RUNTIME_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'runtime');
 /** In dependency order: a class must be declared before a class that extends it. */
-const RUNTIME_FILES = ['mathfns', 'kernels', 'rng', 'data', 'init', 'optim', 'model', 'gpu', 'checkpoint', 'gradcheck', 'train', 'cli'];
+const RUNTIME_FILES = ['mathfns', 'kernels', 'rng', 'data', 'init', 'optim', 'model', 'gpu', 'checkpoint', 'gradcheck', 'safety', 'train', 'cli'];
 
 let cached: { imports: string; body: string } | undefined;
 
@@ -42,6 +42,13 @@ export function inlinedRuntime(): { imports: string; body: string } {
   }).join('\n');
   cached = { imports, body: bodies.join('\n\n') };
   return cached;
+}
+
+/** The runnable trainer: an ES module (trainer.mjs), so it runs the same inside a `"type": "module"` package or alone. */
+export function transpileToEsModule(source: string): string {
+  return ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
 }
 
 export function transpileToCommonJs(source: string): string {

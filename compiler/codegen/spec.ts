@@ -20,5 +20,16 @@ export function specObject(plan: Plan): ModelSpec {
     loss: m.loss.name,
     accuracyLabel: accuracyLabel >= 0 ? accuracyLabel : null,
     kinked,
+    buffers: bufferElements(plan),
   };
+}
+
+/** Elements the kernels allocate (an upper bound: buffers shared in place are counted once each). */
+function bufferElements(plan: Plan): ModelSpec['buffers'] {
+  let fixed = 0, perExample = 0, largest = 0;
+  for (const n of plan.materialized) {
+    if (plan.alias.has(n)) continue;
+    if (plan.batched.has(n)) { perExample += n.size; largest = Math.max(largest, n.size); } else fixed += n.size;
+  }
+  return { fixed, perExample, largest };
 }

@@ -1,0 +1,73 @@
+// The run-time safety net: before the first step, the generated gradient is checked on a few examples of the
+// first minibatch against an independent evaluation, and training stops with a message naming the parameter
+// if they differ. A bug in generated code must never train silently.
+//  - `gradc train` passes a reference: the compiler's float64 interpreter evaluating the symbolic gradient.
+//  - A standalone trainer has no interpreter: it compares with central differences of the loss (float64).
+
+import type { Dataset } from './data.js';
+import { DataError, gatherBatch } from './data.js';
+import type { Buf } from './kernels.js';
+import type { CompiledModel } from './model.js';
+import { elementsOf } from './model.js';
+import { Rng } from './rng.js';
+
+/** Σ over n examples of the loss and of ∂L/∂param, evaluated independently of the generated code. */
+export type GradientReference = (params: readonly Float64Array[], inputs: readonly Float64Array[], n: number) => { loss: number; grads: Float64Array[] };
+
+export interface SafetyReport { readonly examples: number; readonly against: 'interpreter' | 'central differences'; readonly worst: number; readonly ms: number }
+
+export class GeneratedCodeMismatch extends DataError {}
+
+const EXAMPLES = 3;
+
+export function checkGeneratedGradients(model: CompiledModel, data: Dataset, rows: (b: number) => number, params: readonly Buf[], reference?: GradientReference): SafetyReport {
+  const t0 = performance.now();
+  const spec = model.spec;
+  const n = Math.min(EXAMPLES, data.n);
+  const inputs = spec.inputs.map((s) => new Float64Array(n * (s.classes !== undefined ? 1 : elementsOf(s.shape))));
+  gatherBatch(data, n, rows, inputs);
+  const p64 = params.map((p) => Float64Array.from(p));
+  const k = model.create(n, Float64Array);
+  const grads = spec.params.map((p) => new Float64Array(elementsOf(p.shape)));
+  const loss = k.lossAndGrad(p64, inputs, n, grads);
+  let worst = 0;
+  const fail = (what: string, detail: string): never => {
+    throw new GeneratedCodeMismatch(`stopped before training: the generated ${what} ${detail}. This is a bug in gradc's code generator, not in your model; please report it with the model file (nothing was trained).`);
+  };
+  if (reference) {
+    const want = reference(p64, inputs, n);
+    if (!close(loss, want.loss, 1e-9)) fail('loss', `is ${loss} on the first ${n} examples, the interpreter says ${want.loss}`);
+    spec.params.forEach((p, pi) => {
+      for (let i = 0; i < grads[pi].length; i++) {
+        const e = relErr(grads[pi][i], want.grads[pi][i]);
+        worst = Math.max(worst, e);
+        if (!(e <= 1e-6)) fail(`gradient of ${p.name}`, `differs from the interpreter's at element ${i}: ${grads[pi][i]} vs ${want.grads[pi][i]}`);
+      }
+    });
+    return { examples: n, against: 'interpreter', worst, ms: performance.now() - t0 };
+  }
+  // Central differences of the loss at a few coordinates of every parameter.
+  const rng = new Rng(12345);
+  const lossAt = () => { const r = k.forward(p64, inputs, n); let s = 0; for (let b = 0; b < n; b++) s += r.loss[b]; return s; };
+  spec.params.forEach((p, pi) => {
+    const size = p64[pi].length;
+    const coords = size <= 6 ? Array.from({ length: size }, (_, i) => i) : Array.from({ length: 6 }, () => Math.floor(rng.next() * size));
+    for (const i of coords) {
+      const x0 = p64[pi][i], h = 1e-5 * Math.max(1, Math.abs(x0));
+      p64[pi][i] = x0 + h; const up = lossAt();
+      p64[pi][i] = x0 - h; const down = lossAt();
+      p64[pi][i] = x0; const mid = lossAt();
+      const central = (up - down) / (2 * h), left = (mid - down) / h, right = (up - mid) / h, g = grads[pi][i];
+      // Across a kink (relu, abs at 0) any value between the one-sided differences is right.
+      const lo = Math.min(left, right), hi = Math.max(left, right);
+      const atKink = relErr(left, right) > 1e-3 && g >= lo && g <= hi;
+      const e = atKink ? 0 : relErr(g, central);
+      worst = Math.max(worst, e);
+      if (!(e <= 1e-4)) fail(`gradient of ${p.name}`, `differs from central differences at element ${i}: ${g} vs ${central}`);
+    }
+  });
+  return { examples: n, against: 'central differences', worst, ms: performance.now() - t0 };
+}
+
+const relErr = (a: number, b: number) => Math.abs(a - b) / Math.max(1, Math.abs(a), Math.abs(b));
+const close = (a: number, b: number, tol: number) => relErr(a, b) <= tol;
