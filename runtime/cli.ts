@@ -8,7 +8,7 @@ import { DataError, gatherBatch, loadSource, split } from './data.js';
 import { gradcheck } from './gradcheck.js';
 import { argmaxRow } from './kernels.js';
 import type { CompiledModel } from './model.js';
-import { elementsOf } from './model.js';
+import { assertFits, elementsOf } from './model.js';
 import type { OptimizerName } from './optim.js';
 import { TRAIN_DEFAULTS, train, TrainResult } from './train.js';
 import type { GradientReference } from './safety.js';
@@ -82,6 +82,8 @@ export function runTrainer(model: CompiledModel, flags: TrainerFlags, io: RunIo,
     if (flags.save) checkWritable(flags.save, '--save');
     if (flags.predict) checkWritable(flags.predict, '--predict');
     if (flags.resume && !existsSync(flags.resume)) throw new DataError(`--resume ${flags.resume}: no such file`);
+    assertFits(model.spec, flags.batch, flags.precision === 'f64' ? 8 : 4); // before the data are read
+
     const specs = model.spec.inputs;
     let trainSet: Dataset = loadSource(flags.data, specs, 'train');
     let testSet: Dataset | undefined;

@@ -40,6 +40,7 @@ export type GpuCtor = new (settings?: { mode?: string }) => GpuLike;
 export function createGpuModel(program: GpuProgram, GPU: GpuCtor, mode?: string): CompiledModel {
   return {
     spec: program.spec,
+    float32Only: true,
     create(batch: number, Arr: ArrayCtor): Kernels {
       const gpu = new GPU(mode ? { mode } : undefined);
       for (const h of program.helpers) gpu.addFunction(h);

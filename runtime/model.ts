@@ -38,6 +38,8 @@ export interface Kernels {
 
 export interface CompiledModel {
   readonly spec: ModelSpec;
+  /** Set when the kernels compute in float32 whatever buffers they get (gpu.js): checks use float32 tolerances. */
+  readonly float32Only?: boolean;
   /** Allocates every buffer for batches of up to `batch` examples, once. */
   create(batch: number, Arr: ArrayCtor): Kernels;
 }
