@@ -44,11 +44,17 @@ export function inlinedRuntime(): { imports: string; body: string } {
   return cached;
 }
 
-/** The runnable trainer: an ES module (trainer.mjs), so it runs the same inside a `"type": "module"` package or alone. */
+/**
+ * The runnable trainer: an ES module (trainer.mjs), so it runs the same inside a `"type": "module"` package or
+ * alone. A syntax error in generated code is a gradc bug: it is reported here, never written to disk.
+ */
 export function transpileToEsModule(source: string): string {
-  return ts.transpileModule(source, {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-  }).outputText;
+  const out = ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 }, reportDiagnostics: true,
+  });
+  const bad = out.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error);
+  if (bad) throw new Error(`the generated trainer does not parse: ${ts.flattenDiagnosticMessageText(bad.messageText, ' ')}`);
+  return out.outputText;
 }
 
 export function transpileToCommonJs(source: string): string {
