@@ -156,6 +156,8 @@ export function terminalIo(): RunIo {
 
 /** The standalone trainer's entry point. */
 export function trainerMain(model: CompiledModel): void {
+  // `node trainer.mjs … | head` closes the pipe early: the reader's choice, not a crash to print.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); throw e; });
   let code: number;
   try {
     const flags = parseTrainerFlags(process.argv.slice(2));
