@@ -6,22 +6,15 @@
 // The generator keeps values in a moderate range (exp, log, sqrt and division only see arguments made safe
 // by construction), so that a disagreement between two evaluators is a bug and not an overflow.
 
+import { Rng } from '../../runtime/rng.js';
+
 export type Shape = readonly string[]; // dim names (or integer literals as text); [] is a scalar
 
 interface Value { readonly name: string; readonly shape: Shape; readonly param: boolean }
 interface FnInfo { readonly name: string; readonly arity: number }
 
-/** A small deterministic PRNG (mulberry32): a case is reproduced from its seed alone. */
-export class CaseRng {
-  private a: number;
-  constructor(seed: number) { this.a = seed >>> 0; }
-  next(): number {
-    this.a = (this.a + 0x6d2b79f5) >>> 0;
-    let t = this.a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
+/** The runtime's seeded PRNG with the draws the generator needs: a case is reproduced from its seed alone. */
+export class CaseRng extends Rng {
   int(lo: number, hi: number): number { return lo + Math.floor(this.next() * (hi - lo + 1)); }
   chance(p: number): boolean { return this.next() < p; }
   pick<T>(xs: readonly T[]): T { return xs[Math.floor(this.next() * xs.length)]; }
