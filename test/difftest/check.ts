@@ -1,7 +1,7 @@
 // The differential oracle for one model: every artefact gradc produces from it is compared with the float64
 // interpreter (the ground truth), and the interpreter with central differences.
-//  - generated TypeScript, float64, on a minibatch of three different examples in a batch of four (per-example
-//    values must not leak between rows, padding must not leak into sums): loss, outputs, gradients;
+//  - generated TypeScript, float64, on one example alone and on a minibatch of three different examples in a batch
+//    of four (per-example values must not leak between rows, padding must not leak into sums): loss, outputs, gradients;
 //  - the same kernels against central differences of their own forward pass;
 //  - every printed mathjs formula, evaluated by mathjs with the contract's built-ins defined elementwise;
 //  - optionally the gpu.js target (float32 tolerance).
@@ -103,6 +103,15 @@ export function checkModel(source: string, opts: CheckOptions = {}): CaseResult 
       for (let b = 0; b < EXAMPLES; b++) for (let i = 0; i < size; i++) {
         if (!(rel(fwd.outputs[oi][b * size + i], per[b][i]) <= CODE_TOL)) { problems.push(`ts forward: output ${model.outputs[oi].name} of example ${b}, element ${i}: ${fwd.outputs[oi][b * size + i]} vs ${per[b][i]}`); return; }
       }
+    });
+    // One example alone (a batch of one has no row to index, which is where per-example bugs hide too).
+    const k1 = loadModelKernels(g).create(1, Float64Array);
+    const grads1 = model.params.map((p) => new Float64Array(p.node.size));
+    const inputs1 = model.inputs.map((inp, ii) => ref.inputs[ii].slice(0, inp.classes !== undefined ? 1 : inp.node.size));
+    const loss1 = k1.lossAndGrad(ref.params, inputs1, 1, grads1);
+    if (!(rel(loss1, ref.loss[0]) <= CODE_TOL)) problems.push(`ts, one example: loss ${loss1} vs interpreter ${ref.loss[0]}`);
+    model.params.forEach((p, pi) => {
+      for (let i = 0; i < p.node.size; i++) if (!(rel(grads1[pi][i], ref.grads[pi][0][i]) <= CODE_TOL)) { problems.push(`ts, one example: gradient ${p.name}[${i}]: ${grads1[pi][i]} vs interpreter ${ref.grads[pi][0][i]}`); break; }
     });
     // 2. Central differences of the generated forward pass.
     const lossAt = () => { const r = k.forward(ref.params, ref.inputs, EXAMPLES); let s = 0; for (let b = 0; b < EXAMPLES; b++) s += r.loss[b]; return s; };
