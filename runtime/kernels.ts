@@ -4,6 +4,23 @@
 export type Buf = Float32Array | Float64Array;
 
 /**
+ * WebAssembly kernels for products whose operands all live in one WebAssembly memory (runtime/wasm.ts
+ * registers them): `route` returns the specialised kernel for this product, or undefined to run the
+ * TypeScript loops below (float64 buffers, buffers from elsewhere, sizes without a kernel).
+ */
+export interface GemmRoute { alive(): boolean; owns(buf: Buf): boolean; kernel(name: string): ((...args: number[]) => void) | undefined }
+const gemmRoutes: GemmRoute[] = [];
+export function addGemmRoute(r: GemmRoute): void {
+  for (let i = gemmRoutes.length - 1; i >= 0; i--) if (!gemmRoutes[i].alive()) gemmRoutes.splice(i, 1);
+  gemmRoutes.push(r);
+}
+function route(name: string, a: Buf, b: Buf, c: Buf): ((...args: number[]) => void) | undefined {
+  if (!(a instanceof Float32Array)) return undefined;
+  for (const r of gemmRoutes) if (r.owns(a) && r.owns(b) && r.owns(c)) return r.kernel(name);
+  return undefined;
+}
+
+/**
  * Columns of X (n×k) that are not zero in every row. Inputs such as images have many (MNIST's border pixels),
  * and a product over the batch can skip them. The index buffer grows once and is reused.
  */
@@ -19,6 +36,8 @@ function activeColumns(n: number, k: number, X: Buf): number {
 
 /** out[b, i] = Σ_p X[b, p] · W[i, p]   (X: n×k, W: m×k, out: n×m) — a layer's forward product. */
 export function gemmNT(n: number, m: number, k: number, X: Buf, W: Buf, out: Buf): void {
+  const wasm = gemmRoutes.length ? route(`gemmNT_${m}_${k}`, X, W, out) : undefined;
+  if (wasm) { wasm(n, X.byteOffset, W.byteOffset, out.byteOffset); return; }
   if (k >= 64 && n >= 4) {
     const count = activeColumns(n, k, X);
     if (count < 0.85 * k) { gemmNTSparse(n, m, k, X, W, out, count, activeScratch); return; }
@@ -91,6 +110,8 @@ function dotRow(A: Buf, a: number, B: Buf, c: number, k: number): number {
 
 /** out[b, j] = Σ_i G[b, i] · W[i, j]   (G: n×m, W: m×k, out: n×k) — Wᵀg for every example. */
 export function gemmNN(n: number, m: number, k: number, G: Buf, W: Buf, out: Buf): void {
+  const wasm = gemmRoutes.length ? route(`gemmNN_${m}_${k}`, G, W, out) : undefined;
+  if (wasm) { wasm(n, G.byteOffset, W.byteOffset, out.byteOffset); return; }
   let b = 0;
   for (; b + 4 <= n; b += 4) {
     const g0 = b * m, g1 = g0 + m, g2 = g1 + m, g3 = g2 + m;
@@ -129,6 +150,8 @@ function columnDot(A: Buf, a: number, W: Buf, j: number, stride: number, m: numb
  * outer(u, v). β = 0 overwrites (the first term of a gradient), β = 1 accumulates.
  */
 export function gemmTN(n: number, m: number, k: number, U: Buf, V: Buf, acc: Buf, beta: number): void {
+  const wasm = gemmRoutes.length ? route(`gemmTN_${m}_${k}`, U, V, acc) : undefined;
+  if (wasm) { wasm(n, U.byteOffset, V.byteOffset, acc.byteOffset, beta); return; }
   if (beta === 0) acc.fill(0, 0, m * k);
   // Blocks of 4 columns of V that are zero in every row contribute nothing (an image's border pixels).
   const count = k >= 64 ? activeColumns(n, k, V) : k;

@@ -40,6 +40,8 @@ export interface CompiledModel {
   readonly spec: ModelSpec;
   /** Set when the kernels compute in float32 whatever buffers they get (gpu.js): checks use float32 tolerances. */
   readonly float32Only?: boolean;
+  /** Float32 buffers made by this constructor live where the kernels run fastest (the wasm target's memory). */
+  readonly float32Array?: Float32ArrayConstructor;
   /** Allocates every buffer for batches of up to `batch` examples, once. */
   create(batch: number, Arr: ArrayCtor): Kernels;
 }

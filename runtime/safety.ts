@@ -34,6 +34,18 @@ export function checkGeneratedGradients(model: CompiledModel, data: Dataset, row
   const fail = (what: string, detail: string): never => {
     throw new GeneratedCodeMismatch(`stopped before training: the generated ${what} ${detail}. This is a bug in gradc's code generator, not in your model; please report it with the model file (nothing was trained).`);
   };
+  // Kernels with a float32 path of their own (the wasm target's SIMD products) must agree with the float64 run.
+  if (model.float32Array) {
+    const F32 = model.float32Array;
+    const copy = (a: Float64Array) => { const b = new F32(a.length); b.set(a); return b; };
+    const g32 = spec.params.map((p) => new F32(elementsOf(p.shape)));
+    model.create(n, F32).lossAndGrad(p64.map(copy), inputs.map(copy), n, g32);
+    spec.params.forEach((p, pi) => {
+      for (let i = 0; i < g32[pi].length; i++) {
+        if (!(relErr(g32[pi][i], grads[pi][i]) <= 1e-3)) fail(`float32 gradient of ${p.name}`, `differs from the float64 one at element ${i}: ${g32[pi][i]} vs ${grads[pi][i]}`);
+      }
+    });
+  }
   if (reference) {
     const want = reference(p64, inputs, n);
     const tolRef = model.float32Only ? 1e-3 : 1e-6;

@@ -72,7 +72,7 @@ export function evaluate(model: CompiledModel, kernels: Kernels, params: readonl
 
 export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
   const spec = model.spec;
-  const Arr = opts.precision === 'f64' ? Float64Array : Float32Array;
+  const Arr = opts.precision === 'f64' ? Float64Array : model.float32Array ?? Float32Array;
   assertFits(spec, opts.batch, Arr.BYTES_PER_ELEMENT);
   const kernels = model.create(opts.batch, Arr);
   const params = createParams(model, opts.seed, Arr);

@@ -1,5 +1,5 @@
 // Runs the differential tester over many seeded random models and summarises what it finds:
-//   npx tsx scripts/difftest.ts [CASES] [FIRST_SEED] [--gpu] [--dump DIR]
+//   npx tsx scripts/difftest.ts [CASES] [FIRST_SEED] [--gpu] [--wasm] [--dump DIR]
 // Failing models are written to DIR (default /tmp/gradc-difftest) as seed-N.nn with the problems as comments.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { checkModel } from '../test/difftest/check.js';
 const args = process.argv.slice(2);
 const positional = args.filter((a) => !a.startsWith('--') && !args[args.indexOf(a) - 1]?.startsWith('--dump'));
 const cases = Number(positional[0] ?? 200), first = Number(positional[1] ?? 1);
-const gpu = args.includes('--gpu');
+const gpu = args.includes('--gpu'), wasm = args.includes('--wasm');
 const dump = args.includes('--dump') ? args[args.indexOf('--dump') + 1] : '/tmp/gradc-difftest';
 mkdirSync(dump, { recursive: true });
 const counts = { pass: 0, fail: 0, skip: 0 };
@@ -19,7 +19,7 @@ const features = new Map<string, number>();
 for (let seed = first; seed < first + cases; seed++) {
   const m = generateModel(seed);
   for (const f of m.features) features.set(f, (features.get(f) ?? 0) + 1);
-  const r = checkModel(m.source, { gpu });
+  const r = checkModel(m.source, { gpu, wasm });
   counts[r.status]++;
   if (r.status === 'fail') {
     for (const p of r.problems) { const k = p.replace(/-?\d[\d.e+-]*/g, '#').slice(0, 60); kinds.set(k, (kinds.get(k) ?? 0) + 1); }

@@ -54,7 +54,7 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   eval: {
-    summary: 'evaluate loss, outputs and gradients at a point (--point FILE.json, --target ts|gpu, --precision f64|f32), printing JSON',
+    summary: 'evaluate loss, outputs and gradients at a point (--point FILE.json, --target wasm|ts|gpu, --precision f64|f32), printing JSON',
     options: { '--point': { flag: false }, '--target': { flag: false }, '--precision': { flag: false } },
     run: () => 0, // handled in main: the point's dims must be known before the model is loaded
   },
@@ -69,13 +69,13 @@ const COMMANDS: Record<string, Command> = {
     run: (args, model) => runGradcheck(args, model),
   },
   compile: {
-    summary: 'write a standalone trainer: -o DIR (trainer.ts and trainer.js), --target ts|gpu',
+    summary: 'write a standalone trainer: -o DIR (trainer.ts and trainer.mjs), --target wasm|ts|gpu',
     options: { '-o': { flag: false }, '--target': { flag: false } },
     run: (args, model) => runCompile(args, model),
   },
   train: {
-    summary: 'compile and train: --data SOURCE (CSV, mnist, iris), --test, --split, --epochs, --batch, --lr, --optimizer, --seed, --l2, --precision f32|f64, --save, --resume, --predict',
-    options: Object.fromEntries([...TRAIN_OPTIONS.map((o) => [o, { flag: false }]), ['--selftest', { flag: true }]]),
+    summary: 'compile and train: --data SOURCE (CSV, mnist, iris), --test, --split, --epochs, --batch, --lr, --optimizer, --seed, --l2, --precision f32|f64, --target wasm|ts, --save, --resume, --predict',
+    options: Object.fromEntries([...TRAIN_OPTIONS.map((o) => [o, { flag: false }]), ['--selftest', { flag: true }], ['--target', { flag: false }]]),
     run: (args, model) => runTrain(args, model),
   },
 };

@@ -31,6 +31,7 @@ export function evalPoint(file: string, model: Model, compiled: CompiledModel, p
   const examples = p.examples ?? [p.inputs!];
   if (examples.length === 0) throw new PlainError(`${file}: "examples" is empty`);
   const n = examples.length;
+  if (Arr === Float32Array && compiled.float32Array) Arr = compiled.float32Array; // buffers where the kernels run
   assertFits(compiled.spec, n, Arr.BYTES_PER_ELEMENT);
   const params = model.params.map((q) => {
     const v = own(p.params, q.name);

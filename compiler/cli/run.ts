@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { deriveGradients } from '../autodiff/gradients.js';
-import { loadGpuModel, loadModelKernels, trainerMjs, trainerSource } from '../codegen/index.js';
+import { loadGpuModel, loadModelKernels, loadWasmModel, trainerMjs, trainerSource } from '../codegen/index.js';
 import type { Model } from '../frontend/model.js';
 import { PlainError } from '../source/diagnostics.js';
 import { gradcheck } from '../../runtime/gradcheck.js';
@@ -13,10 +13,11 @@ import { evalPoint, type Point } from './point.js';
 import { interpreterReference } from '../codegen/reference.js';
 
 export function runEval(args: ParsedArgs, model: Model, file: string, point: Point): number {
-  const target = choice(args, '--target', ['ts', 'gpu'] as const, 'ts');
-  const g = deriveGradients(model);
-  const compiled = target === 'gpu' ? loadGpuModel(g) : loadModelKernels(g);
   const precision = choice(args, '--precision', ['f64', 'f32'] as const, 'f64');
+  // WebAssembly kernels are float32: they are the default where the arithmetic is float32.
+  const target = choice(args, '--target', ['wasm', 'ts', 'gpu'] as const, precision === 'f32' ? 'wasm' : 'ts');
+  const g = deriveGradients(model);
+  const compiled = target === 'gpu' ? loadGpuModel(g) : target === 'wasm' ? loadWasmModel(g, (l) => console.error(l)) : loadModelKernels(g);
   console.log(JSON.stringify(evalPoint(file, model, compiled, point, precision === 'f32' ? Float32Array : Float64Array)));
   return 0;
 }
@@ -36,7 +37,7 @@ export function runGradcheck(args: ParsedArgs, model: Model): number {
 export const TYPECHECK_FLAGS = '--ignoreConfig --strict --noEmit --target es2022 --module nodenext --types node';
 
 export function runCompile(args: ParsedArgs, model: Model): number {
-  const target = choice(args, '--target', ['ts', 'gpu'] as const, 'ts');
+  const target = choice(args, '--target', ['wasm', 'ts', 'gpu'] as const, 'wasm');
   const dir = args.options.get('-o')?.[0];
   if (!dir) throw new UsageError('compile needs -o DIR');
   const ts = trainerSource(deriveGradients(model), target);
@@ -66,5 +67,8 @@ export function runTrain(args: ParsedArgs, model: Model): number {
   let flags;
   try { flags = parseTrainerFlags(argv); } catch (e) { if (e instanceof UsageProblem) throw new UsageError(e.message); throw e; }
   const g = deriveGradients(model);
-  return runTrainer(loadModelKernels(g), flags, terminalIo(), interpreterReference(g));
+  const target = choice(args, '--target', ['wasm', 'ts'] as const, 'wasm');
+  const io = terminalIo();
+  const compiled = target === 'wasm' && flags.precision === 'f32' ? loadWasmModel(g, io.err) : loadModelKernels(g);
+  return runTrainer(compiled, flags, io, interpreterReference(g));
 }

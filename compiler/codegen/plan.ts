@@ -147,3 +147,11 @@ export function makePlan(g: Gradients): Plan {
   const program = (rs: Node[]): Program => ({ steps: topo(rs).filter((n) => materialized.has(n)).map(stepFor) });
   return { g, batched, materialized, alias, train: program(trainRoots), forward: program(forwardRoots), terms, loss: lossNode, outputs, logits };
 }
+
+/** The products the plan runs as gemm kernels, by variant and the two sizes the model fixes (for the wasm target). */
+export function gemmShapes(plan: Plan): { variant: 'NT' | 'NN' | 'TN'; m: number; k: number }[] {
+  const out: { variant: 'NT' | 'NN' | 'TN'; m: number; k: number }[] = [];
+  for (const s of [...plan.train.steps, ...plan.forward.steps]) if (s.kind === 'gemm') out.push({ variant: s.variant, m: s.m, k: s.k });
+  for (const ts of plan.terms.values()) for (const t of ts) if (t.kind === 'outer' && t.sign === 1) out.push({ variant: 'TN', m: t.u.size, k: t.v.size });
+  return out;
+}

@@ -4,13 +4,14 @@
 //    of four (per-example values must not leak between rows, padding must not leak into sums): loss, outputs, gradients;
 //  - the same kernels against central differences of their own forward pass;
 //  - every printed mathjs formula, evaluated by mathjs with the contract's built-ins defined elementwise;
-//  - optionally the gpu.js target (float32 tolerance).
+//  - optionally the float32 targets, gpu.js and wasm (float32 tolerance).
 // A case whose values overflow is skipped (reported as such), not passed.
 
 import { parseModel } from '../../compiler/frontend/index.js';
 import type { Model } from '../../compiler/frontend/model.js';
 import { deriveGradients, type Gradients } from '../../compiler/autodiff/gradients.js';
-import { loadGpuModel, loadModelKernels } from '../../compiler/codegen/index.js';
+import { loadGpuModel, loadModelKernels, loadWasmModel } from '../../compiler/codegen/index.js';
+import type { CompiledModel } from '../../runtime/model.js';
 import { evaluate } from '../../compiler/ir/interpret.js';
 import type { Node } from '../../compiler/ir/node.js';
 import { topo, opOf } from '../../compiler/ir/node.js';
@@ -20,14 +21,15 @@ import { createMath } from '../../compiler/mathjs/env.js';
 import { CaseRng } from './generate.js';
 
 export interface CaseResult { readonly status: 'pass' | 'fail' | 'skip'; readonly problems: readonly string[]; readonly stage?: string }
-export interface CheckOptions { readonly gpu?: boolean; readonly mathjs?: boolean; readonly seed?: number }
+export interface CheckOptions { readonly gpu?: boolean; readonly wasm?: boolean; readonly mathjs?: boolean; readonly seed?: number }
 
 const EXAMPLES = 3, BATCH = 4;
 /** Generated float64 code against the interpreter: the same sums in another order. */
 const CODE_TOL = 1e-12;
 const FD_TOL = 1e-6;
 const MATHJS_TOL = 1e-9;
-const GPU_TOL = 2e-3;
+/** float32 targets against the float64 interpreter. */
+const F32_TOL = 2e-3;
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(1, Math.abs(a), Math.abs(b));
 
@@ -156,23 +158,31 @@ export function checkModel(source: string, opts: CheckOptions = {}): CaseResult 
     }
   }
 
-  // 4. The gpu.js target (WebAssembly or JavaScript without a GPU), float32.
-  if (opts.gpu) {
+  // 4. The float32 targets: gpu.js (WebAssembly or JavaScript without a GPU) and the wasm SIMD products, on
+  // one example alone and on the minibatch.
+  const float32Target = (what: string, load: () => CompiledModel): void => {
     try {
-      const k = loadGpuModel(g).create(BATCH, Float32Array);
-      const grads = model.params.map((p) => new Float32Array(p.node.size));
-      const lossSum = k.lossAndGrad(ref.params.map((p) => Float32Array.from(p)), ref.inputs.map((x) => Float32Array.from(x)), EXAMPLES, grads);
-      const expected = ref.loss.reduce((a, b) => a + b, 0);
-      if (!(rel(lossSum, expected) <= GPU_TOL)) problems.push(`gpu loss ${lossSum} vs interpreter ${expected}`);
-      model.params.forEach((p, pi) => {
-        for (let i = 0; i < p.node.size; i++) {
-          const want = ref.grads[pi].reduce((s, e) => s + e[i], 0);
-          if (!(rel(grads[pi][i], want) <= GPU_TOL)) { problems.push(`gpu gradient ${p.name}[${i}]: ${grads[pi][i]} vs interpreter ${want}`); break; }
-        }
-      });
+      const compiled = load();
+      const F32 = compiled.float32Array ?? Float32Array;
+      const copy = (a: Float64Array) => { const b = new F32(a.length); b.set(a); return b; };
+      for (const n of [1, EXAMPLES]) {
+        const k = compiled.create(BATCH, F32);
+        const grads = model.params.map((p) => new F32(p.node.size));
+        const lossSum = k.lossAndGrad(ref.params.map(copy), ref.inputs.map(copy), n, grads);
+        const expected = ref.loss.slice(0, n).reduce((a, b) => a + b, 0);
+        if (!(rel(lossSum, expected) <= F32_TOL)) { problems.push(`${what}, ${n} example(s): loss ${lossSum} vs interpreter ${expected}`); return; }
+        model.params.forEach((p, pi) => {
+          for (let i = 0; i < p.node.size; i++) {
+            const want = ref.grads[pi].slice(0, n).reduce((s, e) => s + e[i], 0);
+            if (!(rel(grads[pi][i], want) <= F32_TOL)) { problems.push(`${what}, ${n} example(s): gradient ${p.name}[${i}]: ${grads[pi][i]} vs interpreter ${want}`); break; }
+          }
+        });
+      }
     } catch (e) {
-      problems.push(`gpu target crashed: ${(e as Error).message}`);
+      problems.push(`${what} target crashed: ${(e as Error).message}`);
     }
-  }
+  };
+  if (opts.gpu) float32Target('gpu', () => loadGpuModel(g));
+  if (opts.wasm) float32Target('wasm', () => loadWasmModel(g));
   return problems.length ? { status: 'fail', problems } : { status: 'pass', problems: [] };
 }
