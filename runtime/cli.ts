@@ -16,14 +16,16 @@ import type { GradientReference } from './safety.js';
 export interface TrainerFlags {
   data?: string; test?: string; split?: number; epochs: number; batch: number; lr: number; optimizer: OptimizerName;
   seed: number; l2: number; save?: string; resume?: string; predict?: string; selftest: boolean; precision: 'f32' | 'f64';
+  /** Threads for the wasm kernels; 0: as many as pay on this machine (timed at start). */
+  threads: number;
 }
 
 export class UsageProblem extends Error {}
 
-const FLAG_HELP = '--data SOURCE --test SOURCE --split F --epochs N --batch N --lr X --optimizer sgd|momentum|adam --seed N --l2 X --precision f32|f64 --save FILE --resume FILE --predict FILE --selftest';
+const FLAG_HELP = '--data SOURCE --test SOURCE --split F --epochs N --batch N --lr X --optimizer sgd|momentum|adam --seed N --l2 X --precision f32|f64 --threads N --save FILE --resume FILE --predict FILE --selftest';
 
 export function parseTrainerFlags(argv: readonly string[]): TrainerFlags {
-  const f: TrainerFlags = { ...TRAIN_DEFAULTS, selftest: false, precision: 'f32' };
+  const f: TrainerFlags = { ...TRAIN_DEFAULTS, selftest: false, precision: 'f32', threads: 0 };
   const num = (name: string, v: string | undefined, integer: boolean, min: number): number => {
     const x = Number(v);
     if (v === undefined || !Number.isFinite(x) || (integer && !Number.isInteger(x)) || x < min) throw new UsageProblem(`${name} needs ${integer ? 'an integer' : 'a number'} ≥ ${min}, got '${v ?? ''}'`);
@@ -41,6 +43,7 @@ export function parseTrainerFlags(argv: readonly string[]): TrainerFlags {
       case '--lr': f.lr = num(a, v(), false, 0); break;
       case '--l2': f.l2 = num(a, v(), false, 0); break;
       case '--seed': f.seed = num(a, v(), true, 0); break;
+      case '--threads': f.threads = num(a, v(), true, 1); break;
       case '--optimizer': { const o = v(); if (o !== 'sgd' && o !== 'momentum' && o !== 'adam') throw new UsageProblem(`--optimizer must be sgd, momentum or adam, got '${o}'`); f.optimizer = o; break; }
       case '--save': f.save = v(); break;
       case '--resume': f.resume = v(); break;
@@ -90,7 +93,8 @@ export function runTrainer(model: CompiledModel, flags: TrainerFlags, io: RunIo,
     if (flags.test) testSet = loadSource(flags.test, specs, 'test');
     else if (flags.split !== undefined) [trainSet, testSet] = split(trainSet, flags.split, flags.seed);
     else if (flags.data === 'mnist') testSet = loadSource('mnist', specs, 'test');
-    io.out(`training ${model.spec.name} on ${trainSet.source} (${trainSet.n} examples${testSet ? `, testing on ${testSet.n}` : ''}): ${flags.optimizer}, lr ${flags.lr}, batch ${flags.batch}, ${flags.epochs} epochs${flags.l2 ? `, L2 ${flags.l2}` : ''}, seed ${flags.seed}`);
+    const threads = model.setThreads && flags.precision === 'f32' ? model.setThreads(flags.threads) : undefined;
+    io.out(`training ${model.spec.name} on ${trainSet.source} (${trainSet.n} examples${testSet ? `, testing on ${testSet.n}` : ''}): ${flags.optimizer}, lr ${flags.lr}, batch ${flags.batch}, ${flags.epochs} epochs${flags.l2 ? `, L2 ${flags.l2}` : ''}, seed ${flags.seed}${threads ? `; products in WebAssembly SIMD on ${threads} thread${threads > 1 ? 's' : ''}` : ''}`);
     const result = train(model, {
       train: trainSet, test: testSet, epochs: flags.epochs, batch: flags.batch, lr: flags.lr, optimizer: flags.optimizer,
       seed: flags.seed, l2: flags.l2, precision: flags.precision, save: flags.save, resume: flags.resume, log: io.out, progress: io.progress, reference,

@@ -151,7 +151,7 @@ function columnDot(A: Buf, a: number, W: Buf, j: number, stride: number, m: numb
  */
 export function gemmTN(n: number, m: number, k: number, U: Buf, V: Buf, acc: Buf, beta: number): void {
   const wasm = gemmRoutes.length ? route(`gemmTN_${m}_${k}`, U, V, acc) : undefined;
-  if (wasm) { wasm(n, U.byteOffset, V.byteOffset, acc.byteOffset, beta); return; }
+  if (wasm) { wasm(n, U.byteOffset, V.byteOffset, acc.byteOffset, beta, 0, m); return; }
   if (beta === 0) acc.fill(0, 0, m * k);
   // Blocks of 4 columns of V that are zero in every row contribute nothing (an image's border pixels).
   const count = k >= 64 ? activeColumns(n, k, V) : k;

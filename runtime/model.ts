@@ -42,6 +42,8 @@ export interface CompiledModel {
   readonly float32Only?: boolean;
   /** Float32 buffers made by this constructor live where the kernels run fastest (the wasm target's memory). */
   readonly float32Array?: Float32ArrayConstructor;
+  /** Spreads the products over this many threads (the wasm target); returns the number it uses. */
+  readonly setThreads?: (threads: number) => number;
   /** Allocates every buffer for batches of up to `batch` examples, once. */
   create(batch: number, Arr: ArrayCtor): Kernels;
 }

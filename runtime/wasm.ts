@@ -7,6 +7,8 @@
 import type { Buf } from './kernels.js';
 import { addGemmRoute } from './kernels.js';
 import type { CompiledModel } from './model.js';
+import { HelperPool, MAX_THREADS, type Job } from './threads.js';
+import { availableParallelism } from 'node:os';
 
 /** The part of the WebAssembly JS API used here, typed locally: Node's types and ES2022 do not declare it. */
 interface WasmMemory { readonly buffer: ArrayBufferLike; grow(pages: number): number }
@@ -35,7 +37,20 @@ export function withWasmKernels(model: CompiledModel, moduleBase64: string): { m
   // weakly: a model nobody uses any more takes its memory with it, and products fall back to TypeScript.
   const owned = { buffers: new Set<ArrayBufferLike>([memory.buffer]), exports };
   const weak = new WeakRef(owned);
-  addGemmRoute({ alive: () => weak.deref() !== undefined, owns: (b: Buf) => weak.deref()?.buffers.has(b.buffer) ?? false, kernel: (name) => weak.deref()?.exports[name] });
+  let pool: HelperPool | undefined;
+  const parallel = new Map<string, (...args: number[]) => void>();
+  const route = (name: string): ((...args: number[]) => void) | undefined => {
+    const fn = weak.deref()?.exports[name];
+    if (!fn || !pool) return fn;
+    let p = parallel.get(name);
+    if (!p) { p = splitAcross(pool, name, fn); parallel.set(name, p); }
+    return p;
+  };
+  addGemmRoute({
+    alive: () => weak.deref() !== undefined,
+    owns: (b: Buf) => weak.deref()?.buffers.has(b.buffer) ?? false,
+    kernel: (name) => route(name),
+  });
   let top = 16; // address 0 stays unused
   const alloc = (length: number): Float32Array => {
     const bytesNeeded = Math.ceil((length * 4) / 16) * 16;
@@ -50,7 +65,62 @@ export function withWasmKernels(model: CompiledModel, moduleBase64: string): { m
   };
   // `new Arr(n)` in the runtime and the generated code: a function called with `new` may return the object.
   const WasmFloat32Array = Object.assign(function (this: unknown, length: number) { return alloc(length); }, { BYTES_PER_ELEMENT: 4 }) as unknown as Float32ArrayConstructor;
-  return { model: { ...model, float32Array: WasmFloat32Array } };
+  const use = (t: number): number => {
+    pool?.stop();
+    parallel.clear();
+    pool = t > 1 ? new HelperPool(bytes, memory, Object.keys(exports), t - 1) : undefined;
+    return t;
+  };
+  /** `threads` as asked (at most MAX_THREADS), or 0: as many as pay, timed on the model's largest product. */
+  const setThreads = (threads: number): number => {
+    if (threads >= 1) return use(Math.min(MAX_THREADS, Math.floor(threads)));
+    const largest = Object.keys(exports).filter((n) => n.startsWith('gemmNT_'))
+      .map((n) => n.split('_').slice(1).map(Number)).sort((x, y) => y[0] * y[1] - x[0] * x[1])[0];
+    const most = Math.min(MAX_THREADS, availableParallelism());
+    if (!largest || most < 2) return use(1);
+    const [m, k] = largest, n = 64;
+    const x = alloc(n * k), w = alloc(m * k), o = alloc(n * m);
+    const timed = (t: number): number => {
+      use(t);
+      const f = (route(`gemmNT_${m}_${k}`))!;
+      for (let i = 0; i < 3; i++) f(n, x.byteOffset, w.byteOffset, o.byteOffset);
+      const t0 = performance.now();
+      for (let i = 0; i < 10; i++) f(n, x.byteOffset, w.byteOffset, o.byteOffset);
+      return performance.now() - t0;
+    };
+    const one = timed(1), many = timed(most);
+    return many < 0.8 * one ? most : use(1);
+  };
+  return { model: { ...model, float32Array: WasmFloat32Array, setThreads } };
+}
+
+/**
+ * A product split across the main thread and the helpers: X Wᵀ and G W by rows of the batch, Σ_b outer(u_b,
+ * v_b) by rows of its output. Shares are multiples of 4 rows (the kernels' tile); no element is computed by
+ * two threads, so the result is the same as with one thread, bit for bit.
+ */
+function splitAcross(pool: HelperPool, name: string, fn: (...args: number[]) => void): (...args: number[]) => void {
+  const [variant, mText, kText] = name.replace(/^gemm/, '').split('_');
+  const m = Number(mText), k = Number(kText);
+  const threads = pool.helpers + 1;
+  return (n: number, a: number, b: number, out: number, beta = 0): void => {
+    // Small products cost less than waking a thread.
+    if (2 * n * m * k < 200_000 || (variant !== 'TN' && n < 8) || (variant === 'TN' && m < 8)) { fn(n, a, b, out, beta, 0, m); return; }
+    const rowsOf = variant === 'TN' ? m : n;
+    const chunk = Math.ceil(rowsOf / threads / 4) * 4;
+    const share = (t: number) => { const r0 = Math.min(rowsOf, t * chunk); return { r0, r1: Math.min(rowsOf, r0 + chunk) }; };
+    const jobs: Job[] = [];
+    for (let h = 0; h < pool.helpers; h++) {
+      const { r0, r1 } = share(h + 1);
+      if (variant === 'NT') jobs.push({ n: r1 - r0, a: a + r0 * k * 4, b, out: out + r0 * m * 4, beta: 0, i0: 0, i1: 0 });
+      else if (variant === 'NN') jobs.push({ n: r1 - r0, a: a + r0 * m * 4, b, out: out + r0 * k * 4, beta: 0, i0: 0, i1: 0 });
+      else jobs.push({ n: r1 > r0 ? n : 0, a, b, out, beta, i0: r0, i1: r1 });
+    }
+    pool.start(name, jobs);
+    const own = share(0);
+    if (variant === 'TN') fn(n, a, b, out, beta, own.r0, own.r1); else fn(own.r1 - own.r0, a, b, out);
+    pool.join();
+  };
 }
 
 function decodeBase64(s: string): Uint8Array {

@@ -74,7 +74,7 @@ const COMMANDS: Record<string, Command> = {
     run: (args, model) => runCompile(args, model),
   },
   train: {
-    summary: 'compile and train: --data SOURCE (CSV, mnist, iris), --test, --split, --epochs, --batch, --lr, --optimizer, --seed, --l2, --precision f32|f64, --target wasm|ts, --save, --resume, --predict',
+    summary: 'compile and train: --data SOURCE (CSV, mnist, iris), --test, --split, --epochs, --batch, --lr, --optimizer, --seed, --l2, --precision f32|f64, --target wasm|ts, --threads N, --save, --resume, --predict',
     options: Object.fromEntries([...TRAIN_OPTIONS.map((o) => [o, { flag: false }]), ['--selftest', { flag: true }], ['--target', { flag: false }]]),
     run: (args, model) => runTrain(args, model),
   },

@@ -58,7 +58,7 @@ export function runCompile(args: ParsedArgs, model: Model): number {
   return 0;
 }
 
-export const TRAIN_OPTIONS = ['--data', '--test', '--split', '--epochs', '--batch', '--lr', '--optimizer', '--seed', '--save', '--resume', '--predict', '--l2', '--precision'];
+export const TRAIN_OPTIONS = ['--data', '--test', '--split', '--epochs', '--batch', '--lr', '--optimizer', '--seed', '--save', '--resume', '--predict', '--l2', '--precision', '--threads'];
 
 export function runTrain(args: ParsedArgs, model: Model): number {
   const argv: string[] = [];

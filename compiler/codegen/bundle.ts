@@ -10,7 +10,7 @@ import { ts } from './ts/ast.js';
 
 const RUNTIME_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'runtime');
 /** In dependency order: a class must be declared before a class that extends it. */
-const RUNTIME_FILES = ['mathfns', 'kernels', 'rng', 'data', 'init', 'optim', 'model', 'wasm', 'gpu', 'checkpoint', 'gradcheck', 'safety', 'train', 'cli'];
+const RUNTIME_FILES = ['mathfns', 'kernels', 'rng', 'data', 'init', 'optim', 'model', 'threads', 'wasm', 'gpu', 'checkpoint', 'gradcheck', 'safety', 'train', 'cli'];
 
 let cached: { imports: string; body: string } | undefined;
 

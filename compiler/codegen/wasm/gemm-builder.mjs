@@ -1,0 +1,206 @@
+// Run by plain `node` (never through tsx, which takes seconds over binaryen's 100 MB of JavaScript):
+// reads {"shapes": [...], "shared": bool} on stdin, writes the WebAssembly module's bytes to stdout.
+// compiler/codegen/wasm/gemm.ts is the typed interface; this file is its implementation.
+//
+// The model's matrix products as WebAssembly SIMD128 (f32x4) kernels, built with binaryen and specialised to
+// the model's sizes: every size and stride but the batch count is a constant, so binaryen's optimiser folds
+// the address arithmetic. Register tiles: 4×2 (four rows of X against two rows of W, each a dot product over
+// contiguous memory, four lanes at a time) for X Wᵀ; 4 rows × 8 columns (two f32x4 accumulators a row) for
+// the rank-1 updates of G W and Gᵀ X. Remainders (rows, columns, the last k mod 4 terms) are handled in
+// scalar code, so any size works.
+
+import binaryen from 'binaryen';
+import { readFileSync } from 'node:fs';
+
+
+const MAX_PAGES = 65536;
+
+const gemmExportName = (s) => `gemm${s.variant}_${s.m}_${s.k}`;
+
+const { i32, f32, v128, none } = binaryen;
+
+/** A module with one exported function per shape, importing its memory as env.memory (shared when `shared`). */
+function buildGemmModule(shapes, shared = false) {
+  const mod = new binaryen.Module();
+  mod.setFeatures(binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.Atomics | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.MutableGlobals);
+  // Limits 1…65536 pages (64 KiB each, 4 GiB in all): the runtime creates the memory with the same maximum.
+  mod.setMemory(1, MAX_PAGES, null, [], shared, false, '0');
+  mod.addMemoryImport('0', 'env', 'memory', shared);
+  const seen = new Set();
+  for (const s of shapes) {
+    const name = gemmExportName(s);
+    if (seen.has(name)) continue;
+    seen.add(name);
+    if (s.variant === 'NT') buildNT(mod, name, s.m, s.k);
+    else buildRankUpdate(mod, name, s.variant, s.m, s.k);
+    mod.addFunctionExport(name, name);
+  }
+  if (!mod.validate()) throw new Error('internal error: the generated WebAssembly module does not validate');
+  binaryen.setOptimizeLevel(3);
+  mod.optimize();
+  const bytes = mod.emitBinary();
+  mod.dispose();
+  return bytes;
+}
+
+
+/** Small expression helpers over a module. */
+function helpers(mod) {
+  const c = (v) => mod.i32.const(v);
+  const get = (l, t = i32) => mod.local.get(l, t);
+  const set = (l, v) => mod.local.set(l, v);
+  const add = (a, b) => mod.i32.add(a, b);
+  const mul = (a, b) => mod.i32.mul(a, b);
+  const addr = (base, elems) => add(base, mul(elems, c(4)));
+  /** for (v = from; v < to; v += step) body — `to` evaluated each time; nothing runs when from ≥ to. */
+  let labels = 0;
+  const loop = (v, from, to, step, body) => {
+    const id = labels++;
+    return mod.block(null, [
+      set(v, from),
+      mod.block(`out${id}`, [
+        mod.br(`out${id}`, mod.i32.ge_s(get(v), to())),
+        mod.loop(`top${id}`, mod.block(null, [
+          ...body,
+          set(v, add(get(v), c(step))),
+          mod.br(`top${id}`, mod.i32.lt_s(get(v), to())),
+        ])),
+      ]),
+    ]);
+  };
+  const hsum = (x, tmp) => [
+    set(tmp, x),
+    mod.f32.add(mod.f32.add(mod.f32x4.extract_lane(get(tmp, v128), 0), mod.f32x4.extract_lane(get(tmp, v128), 1)),
+      mod.f32.add(mod.f32x4.extract_lane(get(tmp, v128), 2), mod.f32x4.extract_lane(get(tmp, v128), 3))),
+  ];
+  return { c, get, set, add, mul, addr, loop, hsum };
+}
+
+/**
+ * out[b, i] = Σ_p X[b, p] W[i, p]   (X: n×k, W: m×k, out: n×m): X Wᵀ, a layer's forward product.
+ * Params: n, X, W, out (byte addresses).
+ */
+function buildNT(mod, name, m, k) {
+  const h = helpers(mod);
+  const [N, X, W, OUT] = [0, 1, 2, 3];
+  const B = 4, I = 5, P = 6, TMP = 7, S = 8; // i32 locals, then a v128 temp, then f32 sums
+  const ACC = 16;                            // 8 v128 accumulators
+  const XV = 24, WV = 28;                    // the tile's 4 rows of X and 2 rows of W, four lanes at a time
+  const k4 = k & ~3;
+  const locals = [i32, i32, i32, v128, ...Array(8).fill(f32), ...Array(8).fill(v128), ...Array(6).fill(v128)];
+  // An expression belongs to one parent: every use builds its own.
+  const zero = () => mod.v128.const([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+
+  /** An R×C tile at rows b.., i.. (R ≤ 4, C ≤ 2). */
+  const tile = (R, C) => {
+    const acc = (r, c) => ACC + r * 2 + c;
+    const xAt = (r, p) => h.addr(h.get(X), h.add(h.mul(h.add(h.get(B), h.c(r)), h.c(k)), p));
+    const wAt = (c, p) => h.addr(h.get(W), h.add(h.mul(h.add(h.get(I), h.c(c)), h.c(k)), p));
+    const body = [];
+    for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) body.push(h.set(acc(r, c), zero()));
+    const inner = [];
+    for (let r = 0; r < R; r++) inner.push(h.set(XV + r, mod.v128.load(0, 4, xAt(r, h.get(P)))));
+    for (let c = 0; c < C; c++) inner.push(h.set(WV + c, mod.v128.load(0, 4, wAt(c, h.get(P)))));
+    for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) {
+      inner.push(h.set(acc(r, c), mod.f32x4.add(h.get(acc(r, c), v128), mod.f32x4.mul(h.get(XV + r, v128), h.get(WV + c, v128)))));
+    }
+    if (k4 > 0) body.push(h.loop(P, h.c(0), () => h.c(k4), 4, inner));
+    for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) {
+      const s = S + r * 2 + c;
+      const [st, sum] = h.hsum(h.get(acc(r, c), v128), TMP);
+      body.push(st, h.set(s, sum));
+      for (let p = k4; p < k; p++) body.push(h.set(s, mod.f32.add(h.get(s, f32), mod.f32.mul(mod.f32.load(0, 4, xAt(r, h.c(p))), mod.f32.load(0, 4, wAt(c, h.c(p)))))));
+      body.push(mod.f32.store(0, 4, h.addr(h.get(OUT), h.add(h.mul(h.add(h.get(B), h.c(r)), h.c(m)), h.add(h.get(I), h.c(c)))), h.get(s, f32)));
+    }
+    return body;
+  };
+  const rows = (R) => {
+    const m2 = m & ~1;
+    return [
+      ...(m2 > 0 ? [h.loop(I, h.c(0), () => h.c(m2), 2, tile(R, 2))] : []),
+      ...(m2 < m ? [h.set(I, h.c(m2)), ...tile(R, 1)] : []),
+    ];
+  };
+  const body = mod.block(null, [
+    h.loop(B, h.c(0), () => mod.i32.and(h.get(N), h.c(~3)), 4, rows(4)),
+    h.loop(B, mod.i32.and(h.get(N), h.c(~3)), () => h.get(N), 1, rows(1)),
+  ]);
+  mod.addFunction(name, binaryen.createType([i32, i32, i32, i32]), none, locals, body);
+}
+
+/**
+ * Sums of rank-1 updates, vectorised along the contiguous columns j of B and out:
+ *  NN: out[b, j] = Σ_i G[b, i] W[i, j]           (G: n×m, W: m×k, out: n×k) — Wᵀg over the batch
+ *  TN: out[i, j] = β out[i, j] + Σ_b U[b, i] V[b, j]  (U: n×m, V: n×k, out: m×k) — Σ_b outer(u_b, v_b)
+ * Params: n, A (G or U), Bm (W or V), out, and for TN β (0 or 1) and the output rows i0 ≤ i < i1 to compute.
+ */
+function buildRankUpdate(mod, name, variant, m, k) {
+  const h = helpers(mod);
+  const [N, A, BM, OUT, BETA, I0, I1] = [0, 1, 2, 3, 4, 5, 6];
+  const base = variant === 'TN' ? 7 : 4;
+  const R0 = base, J = base + 1, T = base + 2, S = base + 3; // i32 row, column, reduction index; f32 scalar sum
+  const SPL = base + 4;                                    // 4 v128 splats
+  const ACC = base + 8;                                    // 8 v128 accumulators
+  const BV = base + 16;                                    // 2 v128: the row of B this step reads
+  const locals = [i32, i32, i32, f32, ...Array(4).fill(v128), ...Array(8).fill(v128), ...Array(2).fill(v128)];
+  // An expression belongs to one parent: every use builds its own.
+  const zero = () => mod.v128.const([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  // Rows of the output and the range of the reduction: NN rows are examples, TN rows are the m of U.
+  // TN computes the output rows I0 ≤ i < I1 only, so threads can split the rows without a reduction.
+  const rowStart = () => (variant === 'NN' ? h.c(0) : h.get(I0));
+  const rowsEnd = () => (variant === 'NN' ? h.get(N) : h.get(I1));
+  const blockEnd = () => h.add(rowStart(), mod.i32.and(mod.i32.sub(rowsEnd(), rowStart()), h.c(~3)));
+  const tEnd = () => (variant === 'NN' ? h.c(m) : h.get(N));
+  const aAt = (r, t) => (variant === 'NN'
+    ? h.addr(h.get(A), h.add(h.mul(h.add(h.get(R0), h.c(r)), h.c(m)), t))   // G[b, i]
+    : h.addr(h.get(A), h.add(h.mul(t, h.c(m)), h.add(h.get(R0), h.c(r))))); // U[b, i]
+  const bAt = (t, j) => h.addr(h.get(BM), h.add(h.mul(t, h.c(k)), j));
+  const outAt = (r, j) => h.addr(h.get(OUT), h.add(h.mul(h.add(h.get(R0), h.c(r)), h.c(k)), j));
+  const finish = (r, j, value, scalar) => {
+    const old = () => (scalar ? mod.f32.load(0, 4, outAt(r, j())) : mod.v128.load(0, 4, outAt(r, j())));
+    const withBeta = variant === 'TN'
+      ? mod.if(h.get(BETA), scalar ? mod.f32.add(old(), value()) : mod.f32x4.add(old(), value()), value())
+      : value();
+    return scalar ? mod.f32.store(0, 4, outAt(r, j()), withBeta) : mod.v128.store(0, 4, outAt(r, j()), withBeta);
+  };
+  /** R rows × V vectors of 4 columns, at rows R0.., columns J.. */
+  const tile = (R, V) => {
+    const acc = (r, v) => ACC + r * 2 + v;
+    const body = [];
+    for (let r = 0; r < R; r++) for (let v = 0; v < V; v++) body.push(h.set(acc(r, v), zero()));
+    const inner = [];
+    for (let r = 0; r < R; r++) inner.push(h.set(SPL + r, mod.f32x4.splat(mod.f32.load(0, 4, aAt(r, h.get(T))))));
+    for (let v = 0; v < V; v++) {
+      inner.push(h.set(BV + v, mod.v128.load(0, 4, bAt(h.get(T), h.add(h.get(J), h.c(4 * v))))));
+      for (let r = 0; r < R; r++) inner.push(h.set(acc(r, v), mod.f32x4.add(h.get(acc(r, v), v128), mod.f32x4.mul(h.get(SPL + r, v128), h.get(BV + v, v128)))));
+    }
+    body.push(h.loop(T, h.c(0), tEnd, 1, inner));
+    for (let r = 0; r < R; r++) for (let v = 0; v < V; v++) body.push(finish(r, () => h.add(h.get(J), h.c(4 * v)), () => h.get(acc(r, v), v128), false));
+    return body;
+  };
+  /** The last k mod 4 columns, one at a time. */
+  const scalarColumns = (R, from) => {
+    const out = [];
+    for (let j = from; j < k; j++) for (let r = 0; r < R; r++) {
+      out.push(h.set(S, mod.f32.const(0)),
+        h.loop(T, h.c(0), tEnd, 1, [h.set(S, mod.f32.add(h.get(S, f32), mod.f32.mul(mod.f32.load(0, 4, aAt(r, h.get(T))), mod.f32.load(0, 4, bAt(h.get(T), h.c(j))))))]),
+        finish(r, () => h.c(j), () => h.get(S, f32), true));
+    }
+    return out;
+  };
+  const k8 = k & ~7, k4 = k & ~3;
+  const rowBlock = (R) => [
+    ...(k8 > 0 ? [h.loop(J, h.c(0), () => h.c(k8), 8, tile(R, 2))] : []),
+    ...(k4 > k8 ? [h.set(J, h.c(k8)), ...tile(R, 1)] : []),
+    ...scalarColumns(R, k4),
+  ];
+  const body = mod.block(null, [
+    h.loop(R0, rowStart(), blockEnd, 4, rowBlock(4)),
+    h.loop(R0, blockEnd(), rowsEnd, 1, rowBlock(1)),
+  ]);
+  const params = variant === 'TN' ? [i32, i32, i32, i32, i32, i32, i32] : [i32, i32, i32, i32];
+  mod.addFunction(name, binaryen.createType(params), none, locals, body);
+}
+
+const request = JSON.parse(readFileSync(0, 'utf8'));
+process.stdout.write(Buffer.from(buildGemmModule(request.shapes, request.shared)));
