@@ -15,15 +15,16 @@ import { TYPECHECK_FLAGS } from '../compiler/cli/run.js';
 
 const CASES = Number(process.env.GRADC_FUZZ_CASES ?? 300);
 const GPU_EVERY = 10; // gpu.js without a GPU is slow: every tenth model also runs on the gpu target
+const WASM_EVERY = 5; // building a WebAssembly module takes a child process: every fifth model
 
-test(`differential: ${CASES} random models (seeds 1…${CASES}), generated code = interpreter = central differences = mathjs`, () => {
+test(`differential: ${CASES} random models (seeds 1…${CASES}), generated code (ts, wasm, gpu) = interpreter = central differences = mathjs`, () => {
   const failures: string[] = [];
   let skipped = 0;
   const features = new Set<string>();
   for (let seed = 1; seed <= CASES; seed++) {
     const m = generateModel(seed);
     m.features.forEach((f) => features.add(f));
-    const r = checkModel(m.source, { gpu: seed % GPU_EVERY === 0 });
+    const r = checkModel(m.source, { gpu: seed % GPU_EVERY === 0, wasm: seed % WASM_EVERY === 0 });
     if (r.status === 'skip') skipped++;
     if (r.status === 'fail') failures.push(`seed ${seed} (reproduce: npx tsx scripts/difftest.ts 1 ${seed}):\n  ${r.problems.join('\n  ')}\n${m.source}`);
   }
@@ -38,7 +39,7 @@ test(`differential: ${CASES} random models (seeds 1…${CASES}), generated code 
 const REGRESS = join(ROOT, 'test', 'fixtures', 'regress');
 for (const file of readdirSync(REGRESS).filter((f) => f.endsWith('.nn')).sort()) {
   test(`regression fixture ${file}: every target agrees with the interpreter`, () => {
-    const r = checkModel(readFileSync(join(REGRESS, file), 'utf8'), { gpu: true });
+    const r = checkModel(readFileSync(join(REGRESS, file), 'utf8'), { gpu: true, wasm: true });
     assert.equal(r.status, 'pass', r.problems.join('\n'));
   });
 }

@@ -1,0 +1,53 @@
+// The wasm target: its SIMD products equal the TypeScript kernels within float32 rounding on LeNet-300-100,
+// several threads give the same bits as one, and a machine without WebAssembly SIMD falls back to the
+// TypeScript kernels with one line saying so. (The differential tester covers it on random models.)
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadModel } from '../compiler/frontend/index.js';
+import { deriveGradients } from '../compiler/autodiff/gradients.js';
+import { loadModelKernels, loadWasmModel } from '../compiler/codegen/index.js';
+import { withWasmKernels } from '../runtime/wasm.js';
+import { createParams } from '../runtime/train.js';
+import type { CompiledModel } from '../runtime/model.js';
+import { examplePath } from './helpers.js';
+
+const g = deriveGradients(loadModel(examplePath('mnist-mlp')));
+
+function gradients(model: CompiledModel, n: number): Float32Array[] {
+  const F = model.float32Array ?? Float32Array;
+  const k = model.create(64, F);
+  const params = createParams(model, 1, F);
+  const x = new F(64 * 784), y = new F(64);
+  for (let i = 0; i < x.length; i++) x[i] = Math.max(0, Math.sin(i * 0.37)); // zeros too, as in MNIST
+  for (let b = 0; b < 64; b++) y[b] = b % 10;
+  const grads = params.map((p) => new F(p.length));
+  k.lossAndGrad(params, [x, y], n, grads);
+  return grads.map((a) => Float32Array.from(a));
+}
+
+test('wasm products agree with the TypeScript kernels (float32), for a full and a partial batch', () => {
+  for (const n of [64, 61]) {
+    const want = gradients(loadModelKernels(g), n), got = gradients(loadWasmModel(g), n);
+    want.forEach((w, p) => w.forEach((v, i) => assert.ok(Math.abs(got[p][i] - v) <= 1e-4 * Math.max(1, Math.abs(v)), `param ${p}[${i}]: ${got[p][i]} vs ${v}`)));
+  }
+});
+
+test('two and three threads give the same bits as one', () => {
+  const one = gradients(loadWasmModel(g), 61);
+  for (const threads of [2, 3]) {
+    const model = loadWasmModel(g);
+    assert.equal(model.setThreads!(threads), threads);
+    const many = gradients(model, 61);
+    one.forEach((w, p) => assert.deepEqual(many[p], w, `param ${p} with ${threads} threads`));
+    model.setThreads!(1);
+  }
+});
+
+test('without WebAssembly SIMD the TypeScript kernels run, with one line saying so', () => {
+  const ts = loadModelKernels(g);
+  const notAModule = Buffer.from('not a WebAssembly module').toString('base64');
+  const r = withWasmKernels(ts, notAModule);
+  assert.equal(r.model, ts);
+  assert.match(r.fallback ?? '', /WebAssembly SIMD is not available here: using the TypeScript kernels/);
+});
