@@ -73,6 +73,7 @@ function measure(c: (typeof contenders)[number]): number {
 for (const c of contenders) for (let i = 0; i < 10; i++) c.step(i); // warm up every JIT and allocator
 const results = contenders.map(() => [] as number[]);
 for (let r = 0; r < ROUNDS; r++) contenders.forEach((c, k) => results[k].push(measure(c)));
+if (process.env.BENCH_VERBOSE) contenders.forEach((c, k) => console.log(c.name, results[k].map((x) => x.toFixed(0)).join(" ")));
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const med = results.map(median);
 const ref = med[4]; // TF.js with the backward pass written out: the peer a user would pick

@@ -33,9 +33,11 @@ export function withWasmKernels(model: CompiledModel, moduleBase64: string): { m
   const memory = new wasmApi.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
   const instance = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { memory } });
   const exports = instance.exports as Record<string, (...args: number[]) => void>;
-  // What the kernels need to find their operands. The allocator (so the model) holds it strongly, the route
-  // weakly: a model nobody uses any more takes its memory with it, and products fall back to TypeScript.
-  const owned = { buffers: new Set<ArrayBufferLike>([memory.buffer]), exports };
+  // What the kernels need to find their operands: the views this memory handed out (a view's .buffer is no
+  // test — a shared memory may give two views of itself different SharedArrayBuffer objects), and the
+  // kernels. The allocator (so the model) holds it strongly, the route weakly: a model nobody uses any more
+  // takes its memory with it, and products fall back to TypeScript.
+  const owned = { views: new WeakSet<Buf>(), exports };
   const weak = new WeakRef(owned);
   let pool: HelperPool | undefined;
   const parallel = new Map<string, (...args: number[]) => void>();
@@ -48,18 +50,16 @@ export function withWasmKernels(model: CompiledModel, moduleBase64: string): { m
   };
   addGemmRoute({
     alive: () => weak.deref() !== undefined,
-    owns: (b: Buf) => weak.deref()?.buffers.has(b.buffer) ?? false,
+    owns: (b: Buf) => weak.deref()?.views.has(b) ?? false,
     kernel: (name) => route(name),
   });
   let top = 16; // address 0 stays unused
   const alloc = (length: number): Float32Array => {
     const bytesNeeded = Math.ceil((length * 4) / 16) * 16;
     const end = top + bytesNeeded;
-    if (end > memory.buffer.byteLength) {
-      memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
-      owned.buffers.add(memory.buffer);
-    }
+    if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
     const view = new Float32Array(memory.buffer, top, length);
+    owned.views.add(view);
     top = end;
     return view;
   };

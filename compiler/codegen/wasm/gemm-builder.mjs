@@ -169,7 +169,7 @@ function buildRankUpdate(mod, name, variant, m, k) {
     const body = [];
     for (let r = 0; r < R; r++) for (let v = 0; v < V; v++) body.push(h.set(acc(r, v), zero()));
     const inner = [];
-    for (let r = 0; r < R; r++) inner.push(h.set(SPL + r, mod.f32x4.splat(mod.f32.load(0, 4, aAt(r, h.get(T))))));
+    for (let r = 0; r < R; r++) inner.push(h.set(SPL + r, mod.v128.load32_splat(0, 4, aAt(r, h.get(T)))));
     for (let v = 0; v < V; v++) {
       inner.push(h.set(BV + v, mod.v128.load(0, 4, bAt(h.get(T), h.add(h.get(J), h.c(4 * v))))));
       for (let r = 0; r < R; r++) inner.push(h.set(acc(r, v), mod.f32x4.add(h.get(acc(r, v), v128), mod.f32x4.mul(h.get(SPL + r, v128), h.get(BV + v, v128)))));
