@@ -122,7 +122,7 @@ function report(result: TrainResult, testSet: Dataset | undefined, io: RunIo): v
 /** One CSV row per example: every output flattened, and the predicted class when accuracy applies. */
 function writePredictions(model: CompiledModel, result: TrainResult, data: Dataset, file: string, batch: number): void {
   const spec = model.spec;
-  const Arr = result.params[0] instanceof Float64Array ? Float64Array : Float32Array;
+  const Arr = result.params[0] instanceof Float64Array ? Float64Array : model.float32Array ?? Float32Array;
   const k = model.create(batch, Arr);
   const inputs = data.inputs.map((a) => new Arr(batch * (a.length / data.n)));
   const header = spec.outputs.flatMap((o) => (elementsOf(o.shape) === 1 ? [o.name] : Array.from({ length: elementsOf(o.shape) }, (_, i) => `${o.name}_${i}`)));

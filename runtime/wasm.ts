@@ -64,7 +64,11 @@ export function withWasmKernels(model: CompiledModel, moduleBase64: string): { m
     return view;
   };
   // `new Arr(n)` in the runtime and the generated code: a function called with `new` may return the object.
-  const WasmFloat32Array = Object.assign(function (this: unknown, length: number) { return alloc(length); }, { BYTES_PER_ELEMENT: 4 }) as unknown as Float32ArrayConstructor;
+  const WasmFloat32Array = Object.assign(function (this: unknown, length: number) { return alloc(length); }, {
+    BYTES_PER_ELEMENT: 4,
+    from: (src: ArrayLike<number>) => { const a = alloc(src.length); a.set(src); return a; },
+    of: (...xs: number[]) => { const a = alloc(xs.length); a.set(xs); return a; },
+  }) as unknown as Float32ArrayConstructor;
   const use = (t: number): number => {
     pool?.stop();
     parallel.clear();

@@ -51,3 +51,25 @@ test('without WebAssembly SIMD the TypeScript kernels run, with one line saying 
   assert.equal(r.model, ts);
   assert.match(r.fallback ?? '', /WebAssembly SIMD is not available here: using the TypeScript kernels/);
 });
+
+test('eval --precision f32 runs the wasm target and agrees with float64; every --target answers', async () => {
+  const { runCli, tempDir } = await import('./helpers.js');
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const point = join(tempDir(), 'p.json');
+  writeFileSync(point, JSON.stringify({
+    params: { W1: [[0.1, 0.2, 0.3, 0.4], [0.1, -0.2, 0.3, 0.1], [0.5, 0.2, -0.3, 0.4]], W2: [[0.1, 0.2, 0.3], [0.3, -0.2, 0.1], [0.2, 0.2, 0.2]] },
+    examples: [{ x: [1, 2, 3, 4], y: 1 }, { x: [0, 1, 0, 1], y: 2 }, { x: [1, 0, 1, 0], y: 0 }],
+  }));
+  const model = 'test/fixtures/regress/param-reused-in-loss.nn';
+  const f64 = runCli(['eval', model, '--point', point]);
+  assert.equal(f64.status, 0, f64.stderr);
+  const want = JSON.parse(f64.stdout) as { loss: number; grad: Record<string, number[][]> };
+  for (const extra of [['--precision', 'f32'], ['--precision', 'f32', '--target', 'ts'], ['--target', 'gpu'], ['--target', 'wasm']]) {
+    const r = runCli(['eval', model, '--point', point, ...extra]);
+    assert.equal(r.status, 0, `${extra.join(' ')}: ${r.stderr}`);
+    const got = JSON.parse(r.stdout) as typeof want;
+    assert.ok(Math.abs(got.loss - want.loss) < 1e-5, `${extra.join(' ')}: loss ${got.loss} vs ${want.loss}`);
+    for (const [name, rows] of Object.entries(want.grad)) rows.flat().forEach((v, i) => assert.ok(Math.abs(got.grad[name].flat()[i] - v) < 1e-5, `${extra.join(' ')}: ${name}[${i}]`));
+  }
+});
