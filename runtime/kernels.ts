@@ -14,7 +14,8 @@ export function addGemmRoute(r: GemmRoute): void {
   for (let i = gemmRoutes.length - 1; i >= 0; i--) if (!gemmRoutes[i].alive()) gemmRoutes.splice(i, 1);
   gemmRoutes.push(r);
 }
-function route(name: string, a: Buf, b: Buf, c: Buf): ((...args: number[]) => void) | undefined {
+/** The WebAssembly kernel `name` if buffers a, b and c all live in its memory (the optimizer asks too). */
+export function route(name: string, a: Buf, b: Buf, c: Buf): ((...args: number[]) => void) | undefined {
   if (!(a instanceof Float32Array)) return undefined;
   for (const r of gemmRoutes) if (r.owns(a) && r.owns(b) && r.owns(c)) return r.kernel(name);
   return undefined;

@@ -2,6 +2,8 @@
 // An L2 penalty λ‖W‖² on weight matrices adds 2λW to their gradient (decoupled from the loss printout).
 
 import type { Buf } from './kernels.js';
+import { route } from './kernels.js';
+import type { ArrayCtor } from './model.js';
 
 export type OptimizerName = 'sgd' | 'momentum' | 'adam';
 
@@ -11,8 +13,9 @@ export class Optimizer {
   step = 0;
   private readonly m: Buf[];
   private readonly v: Buf[];
-  constructor(readonly name: OptimizerName, readonly lr: number, private readonly params: Buf[], private readonly l2: number[], private readonly momentum = 0.9) {
-    const like = (p: Buf) => (p instanceof Float32Array ? new Float32Array(p.length) : new Float64Array(p.length));
+  /** `Arr` makes the optimizer's state (the wasm target passes its memory's allocator, so the step runs there). */
+  constructor(readonly name: OptimizerName, readonly lr: number, private readonly params: Buf[], private readonly l2: number[], private readonly momentum = 0.9, Arr?: ArrayCtor) {
+    const like = (p: Buf) => (Arr ? new Arr(p.length) : p instanceof Float32Array ? new Float32Array(p.length) : new Float64Array(p.length));
     this.m = name === 'sgd' ? [] : params.map(like);
     this.v = name === 'adam' ? params.map(like) : [];
   }
@@ -24,6 +27,9 @@ export class Optimizer {
     const c1 = 1 - Math.pow(b1, this.step), c2 = 1 - Math.pow(b2, this.step);
     for (let k = 0; k < this.params.length; k++) {
       const p = this.params[k], g = grads[k], decay = 2 * this.l2[k];
+      // In WebAssembly SIMD when the buffers live in the wasm target's memory.
+      const wasm = this.name === 'adam' ? undefined : route(this.name, p, g, this.name === 'momentum' ? this.m[k] : p);
+      if (wasm) { wasm(p.length, p.byteOffset, g.byteOffset, this.name === 'momentum' ? this.m[k].byteOffset : 0, lr, scale, decay, this.momentum); continue; }
       if (this.name === 'sgd') {
         for (let i = 0; i < p.length; i++) p[i] -= lr * (scale * g[i] + decay * p[i]);
       } else if (this.name === 'momentum') {

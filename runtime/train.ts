@@ -78,7 +78,7 @@ export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
   const params = createParams(model, opts.seed, Arr);
   const grads = spec.params.map((p) => new Arr(elementsOf(p.shape)));
   const l2 = spec.params.map((p) => (p.isWeight ? opts.l2 : 0));
-  const optimizer = new Optimizer(opts.optimizer, opts.lr, params, l2);
+  const optimizer = new Optimizer(opts.optimizer, opts.lr, params, l2, undefined, Arr);
   const widths = spec.inputs.map((s) => (s.classes !== undefined ? 1 : elementsOf(s.shape)));
   const inputs = widths.map((w) => new Arr(opts.batch * w));
   const history: EpochStats[] = [];

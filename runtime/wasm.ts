@@ -43,7 +43,7 @@ export function withWasmKernels(model: CompiledModel, moduleBase64: string): { m
   const parallel = new Map<string, (...args: number[]) => void>();
   const route = (name: string): ((...args: number[]) => void) | undefined => {
     const fn = weak.deref()?.exports[name];
-    if (!fn || !pool) return fn;
+    if (!fn || !pool || !name.startsWith('gemm')) return fn; // only products are split across threads
     let p = parallel.get(name);
     if (!p) { p = splitAcross(pool, name, fn); parallel.set(name, p); }
     return p;

@@ -35,6 +35,8 @@ function buildGemmModule(shapes, shared = false) {
     else buildRankUpdate(mod, name, s.variant, s.m, s.k);
     mod.addFunctionExport(name, name);
   }
+  buildOptimizerStep(mod, 'sgd');
+  buildOptimizerStep(mod, 'momentum');
   if (!mod.validate()) throw new Error('internal error: the generated WebAssembly module does not validate');
   binaryen.setOptimizeLevel(3);
   mod.optimize();
@@ -205,6 +207,42 @@ function buildRankUpdate(mod, name, variant, m, k) {
   ]);
   const params = variant === 'TN' ? [i32, i32, i32, i32, i32, i32, i32] : [i32, i32, i32, i32];
   mod.addFunction(name, binaryen.createType(params), none, locals, body);
+}
+
+/**
+ * The optimizer's step over one parameter, four lanes at a time (the runtime's Optimizer calls it when the
+ * buffers live in this memory):
+ *   sgd:      p ← p − lr (scale g + decay p)
+ *   momentum: m ← μ m + scale g + decay p;  p ← p − lr m
+ * Params: n, p, g, m (byte addresses; m unused by sgd), lr, scale, decay, μ (f32).
+ */
+function buildOptimizerStep(mod, kind) {
+  const h = helpers(mod);
+  const [N, P, G, M, LR, SCALE, DECAY, MU] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const I = 8, PV = 9, MV = 10, PS = 11, MS = 12; // i32 index; v128 p, m; f32 p, m for the tail
+  const locals = [i32, v128, v128, f32, f32];
+  const at = (base, i) => h.addr(h.get(base), i);
+  const vsplat = (l) => mod.f32x4.splat(h.get(l, f32));
+  // The same update in lanes (v = true) and in scalars (the last n mod 4 elements).
+  const update = (v) => {
+    const ops = v ? mod.f32x4 : mod.f32;
+    const load = (base) => (v ? mod.v128.load(0, 4, at(base, h.get(I))) : mod.f32.load(0, 4, at(base, h.get(I))));
+    const store = (base, x) => (v ? mod.v128.store(0, 4, at(base, h.get(I)), x) : mod.f32.store(0, 4, at(base, h.get(I)), x));
+    const c = (l) => (v ? vsplat(l) : h.get(l, f32));
+    const pl = v ? PV : PS, ml = v ? MV : MS, t = v ? v128 : f32;
+    const grad = () => ops.add(ops.mul(c(SCALE), load(G)), ops.mul(c(DECAY), h.get(pl, t)));
+    if (kind === 'sgd') return [h.set(pl, load(P)), store(P, ops.sub(h.get(pl, t), ops.mul(c(LR), grad())))];
+    return [
+      h.set(pl, load(P)),
+      h.set(ml, ops.add(ops.mul(c(MU), load(M)), grad())),
+      store(M, h.get(ml, t)),
+      store(P, ops.sub(h.get(pl, t), ops.mul(c(LR), h.get(ml, t)))),
+    ];
+  };
+  const n4 = () => mod.i32.and(h.get(N), h.c(~3));
+  const body = mod.block(null, [h.loop(I, h.c(0), n4, 4, update(true)), h.loop(I, n4(), () => h.get(N), 1, update(false))]);
+  mod.addFunction(kind, binaryen.createType([i32, i32, i32, i32, f32, f32, f32, f32]), none, locals, body);
+  mod.addFunctionExport(kind, kind);
 }
 
 const request = JSON.parse(readFileSync(0, 'utf8'));
