@@ -7,7 +7,7 @@
 import type { Dataset } from './data.js';
 import { DataError, gatherBatch } from './data.js';
 import type { Buf } from './kernels.js';
-import type { CompiledModel } from './model.js';
+import type { ArrayCtor, CompiledModel } from './model.js';
 import { elementsOf } from './model.js';
 import { Rng } from './rng.js';
 
@@ -21,44 +21,55 @@ export class GeneratedCodeMismatch extends DataError {}
 /** Four examples: a full row tile of the products, and enough to see rows mixed up. */
 const EXAMPLES = 4;
 
-export function checkGeneratedGradients(model: CompiledModel, data: Dataset, rows: (b: number) => number, params: readonly Buf[], reference?: GradientReference): SafetyReport {
+export function checkGeneratedGradients(model: CompiledModel, data: Dataset, rows: (b: number) => number, params: readonly Buf[], reference?: GradientReference, precision: 'f32' | 'f64' = 'f64'): SafetyReport {
   const t0 = performance.now();
   const spec = model.spec;
   const n = Math.min(EXAMPLES, data.n);
   const inputs = spec.inputs.map((s) => new Float64Array(n * (s.classes !== undefined ? 1 : elementsOf(s.shape))));
   gatherBatch(data, n, rows, inputs);
   const p64 = params.map((p) => Float64Array.from(p));
-  const k = model.create(n, Float64Array);
-  const grads = spec.params.map((p) => new Float64Array(elementsOf(p.shape)));
-  const loss = k.lossAndGrad(p64, inputs, n, grads);
   let worst = 0;
   const fail = (what: string, detail: string): never => {
     throw new GeneratedCodeMismatch(`stopped before training: the generated ${what} ${detail}. This is a bug in gradc's code generator, not in your model; please report it with the model file (nothing was trained).`);
   };
-  // Kernels with a float32 path of their own (the wasm target's SIMD products) must agree with the float64 run.
-  if (model.float32Array) {
-    const F32 = model.float32Array;
-    const copy = (a: Float64Array) => { const b = new F32(a.length); b.set(a); return b; };
-    const g32 = spec.params.map((p) => new F32(elementsOf(p.shape)));
-    model.create(n, F32).lossAndGrad(p64.map(copy), inputs.map(copy), n, g32);
+  /** The generated loss and gradient in the given precision and memory. */
+  const run = (Arr: ArrayCtor): { loss: number; grads: Buf[] } => {
+    const copy = (a: Float64Array) => { const b = new Arr(a.length); b.set(a); return b; };
+    const grads = spec.params.map((p) => new Arr(elementsOf(p.shape)));
+    const loss = model.create(n, Arr).lossAndGrad(p64.map(copy), inputs.map(copy), n, grads);
+    return { loss, grads };
+  };
+  // The kernels that will train: float32 in the wasm target's memory, or the float64 loops.
+  const Train: ArrayCtor = precision === 'f64' ? Float64Array : model.float32Array ?? Float32Array;
+  const float32 = Train !== Float64Array || model.float32Only === true;
+
+  if (reference) {
+    // Against the interpreter, exactly the code that trains (float32 within float32 rounding).
+    const got = run(Train), want = reference(p64, inputs, n);
+    const tol = float32 ? 1e-3 : 1e-6;
+    if (!close(got.loss, want.loss, tol)) fail('loss', `is ${got.loss} on the first ${n} examples, the interpreter says ${want.loss}`);
+    spec.params.forEach((p, pi) => {
+      for (let i = 0; i < got.grads[pi].length; i++) {
+        const e = relErr(got.grads[pi][i], want.grads[pi][i]);
+        worst = Math.max(worst, e);
+        if (!(e <= tol)) fail(`gradient of ${p.name}`, `differs from the interpreter's at element ${i}: ${got.grads[pi][i]} vs ${want.grads[pi][i]}`);
+      }
+    });
+    return { examples: n, against: 'interpreter', worst, ms: performance.now() - t0 };
+  }
+
+  // Without an interpreter: the float64 kernels against central differences, and the float32 kernels that
+  // will train against the float64 ones.
+  const k = model.create(n, Float64Array);
+  const grads = spec.params.map((p) => new Float64Array(elementsOf(p.shape)));
+  const loss = k.lossAndGrad(p64, inputs, n, grads);
+  if (Train !== Float64Array && !model.float32Only) {
+    const g32 = run(Train).grads;
     spec.params.forEach((p, pi) => {
       for (let i = 0; i < g32[pi].length; i++) {
         if (!(relErr(g32[pi][i], grads[pi][i]) <= 1e-3)) fail(`float32 gradient of ${p.name}`, `differs from the float64 one at element ${i}: ${g32[pi][i]} vs ${grads[pi][i]}`);
       }
     });
-  }
-  if (reference) {
-    const want = reference(p64, inputs, n);
-    const tolRef = model.float32Only ? 1e-3 : 1e-6;
-    if (!close(loss, want.loss, tolRef)) fail('loss', `is ${loss} on the first ${n} examples, the interpreter says ${want.loss}`);
-    spec.params.forEach((p, pi) => {
-      for (let i = 0; i < grads[pi].length; i++) {
-        const e = relErr(grads[pi][i], want.grads[pi][i]);
-        worst = Math.max(worst, e);
-        if (!(e <= tolRef)) fail(`gradient of ${p.name}`, `differs from the interpreter's at element ${i}: ${grads[pi][i]} vs ${want.grads[pi][i]}`);
-      }
-    });
-    return { examples: n, against: 'interpreter', worst, ms: performance.now() - t0 };
   }
   // Central differences of the loss along one random direction d per parameter (as JAX's check_grads does):
   // ⟨∂L/∂θ, d⟩ against (L(θ + h d) − L(θ − h d)) / 2h. Two forward passes per parameter see every element.

@@ -101,7 +101,7 @@ export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
     for (let bi = 0; bi < batches; bi++) {
       const start = bi * opts.batch, n = Math.min(opts.batch, data.n - start);
       if (epoch === firstEpoch && bi === 0) {
-        const r = checkGeneratedGradients(model, data, (b) => order[start + b], params, opts.reference);
+        const r = checkGeneratedGradients(model, data, (b) => order[start + b], params, opts.reference, opts.precision ?? 'f32');
         opts.log(`checked the generated gradients against ${r.against === 'interpreter' ? 'the interpreter' : 'central differences'} on ${r.examples} examples: ok (worst relative error ${r.worst.toExponential(1)}, ${Math.round(r.ms)} ms)`);
       }
       gatherBatch(data, n, (b) => order[start + b], inputs);
