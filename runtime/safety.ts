@@ -2,7 +2,8 @@
 // first minibatch against an independent evaluation, and training stops with a message naming the parameter
 // if they differ. A bug in generated code must never train silently.
 //  - `gradc train` passes a reference: the compiler's float64 interpreter evaluating the symbolic gradient.
-//  - A standalone trainer has no interpreter: it compares with central differences of the loss (float64).
+//  - A standalone trainer has no interpreter: it compares with central differences of the loss (float64),
+//    then the float32 kernels that will train with the float64 ones.
 
 import type { Dataset } from './data.js';
 import { DataError, gatherBatch } from './data.js';
@@ -60,9 +61,8 @@ export function checkGeneratedGradients(model: CompiledModel, data: Dataset, row
 
   // Without an interpreter: the float64 kernels against central differences, and the float32 kernels that
   // will train against the float64 ones.
-  const k = model.create(n, Float64Array);
-  const grads = spec.params.map((p) => new Float64Array(elementsOf(p.shape)));
-  const loss = k.lossAndGrad(p64, inputs, n, grads);
+  const { loss, grads } = run(Float64Array);
+  const k = model.create(n, Float64Array); // for the forward passes of the differences
   if (Train !== Float64Array && !model.float32Only) {
     const g32 = run(Train).grads;
     spec.params.forEach((p, pi) => {
