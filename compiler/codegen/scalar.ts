@@ -26,6 +26,8 @@ export function scalarExpr(ctx: ScalarContext, n: Node, out: readonly number[], 
   const leaf = n.args.length === 0 && n.op !== 'call'; // a fn of no arguments is computed, not loaded
   if (!isRoot && (ctx.materialized.has(n) || leaf)) return ctx.load(n, within(n, out, i));
   const idx = within(n, out, i);
+  // v[y]: element y of v (v is in a buffer: its consumer has another shape, so the plan never inlines it).
+  if (n.op === 'index') return scalarExpr(ctx, n.args[0], n.args[0].shape, scalarExpr(ctx, n.args[1], [], A.num(0)));
   if (n.op === 'onehot') return A.cond(A.bin('===', idx, scalarExpr(ctx, n.args[0], [], A.num(0))), A.num(1), A.num(0));
   const args = n.args.map((a) => scalarExpr(ctx, a, n.shape, idx));
   if (n.op === 'call') return inlineFn(fnOf(n), args);

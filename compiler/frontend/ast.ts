@@ -8,7 +8,9 @@ export type Expr =
   | { kind: 'unary'; op: '-' | '+'; arg: Expr; span: Span }
   | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr; span: Span; opSpan: Span }
   | { kind: 'transpose'; arg: Expr; span: Span }
-  | { kind: 'call'; name: string; nameSpan: Span; args: Expr[]; span: Span };
+  | { kind: 'call'; name: string; nameSpan: Span; args: Expr[]; span: Span }
+  /** v[i]: an element of a vector at a class label or an integer literal (0-based). */
+  | { kind: 'index'; arg: Expr; index: Expr; span: Span };
 
 export type BinaryOp = '+' | '-' | '*' | '/' | '^' | '.*' | './' | '.^';
 
@@ -33,6 +35,8 @@ export type Statement =
   | { kind: 'input'; name: Ident; shape: ShapeAst; span: Span }
   | { kind: 'param'; name: Ident; shape: ShapeAst; init?: Init; initSpan?: Span; span: Span }
   | { kind: 'fn'; name: Ident; params: Ident[]; body: Expr; span: Span }
+  /** const lambda = 0.01: a named real constant (a hyperparameter). */
+  | { kind: 'const'; name: Ident; value: number; valueSpan: Span; span: Span }
   /** A statement with a syntax error: the names it meant to define, so later uses do not cascade. */
   | { kind: 'broken'; names: Ident[]; role?: string; span: Span }
   | { kind: 'let'; role: 'intermediate' | 'output' | 'loss'; name: Ident; expr: Expr; span: Span };

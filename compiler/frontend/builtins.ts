@@ -3,13 +3,15 @@
 import type { Node } from '../ir/node.js';
 import { allOps, showShape } from '../ir/node.js';
 import * as B from '../ir/build.js';
+import { broadcastShape } from '../ir/ops/common.js';
 
 /** What a builtin receives: argument nodes and their source text (for messages). */
 export interface BuiltinArgs { nodes: Node[]; texts: string[] }
 /** A node, or an error message (with the index of the argument to point at, if any). */
 export type BuiltinResult = Node | { error: string; arg?: number };
 
-export interface Builtin { arity: number; build(a: BuiltinArgs): BuiltinResult; signature: string }
+/** `arity` is a count, or the counts accepted (max(t) and max(a, b)). */
+export interface Builtin { arity: number | readonly number[]; build(a: BuiltinArgs): BuiltinResult; signature: string }
 
 /** Every unary elementwise op of the op table is a built-in function of the same name. */
 const ELEMENTWISE = allOps().filter((op) => 'emit' in op && op.arity === 1 && op.name !== 'neg').map((op) => op.name);
@@ -41,10 +43,32 @@ const BUILTIN_TABLE: Record<string, Builtin> = {
   softmax: { arity: 1, signature: 'softmax(v)', build: (a) => vectorArg('softmax', a, 0) ? { error: vectorArg('softmax', a, 0)!, arg: 0 } : B.softmax(a.nodes[0]) },
   log_softmax: { arity: 1, signature: 'log_softmax(v)', build: (a) => vectorArg('log_softmax', a, 0) ? { error: vectorArg('log_softmax', a, 0)!, arg: 0 } : B.logSoftmax(a.nodes[0]) },
   logsumexp: { arity: 1, signature: 'logsumexp(v)', build: (a) => vectorArg('logsumexp', a, 0) ? { error: vectorArg('logsumexp', a, 0)!, arg: 0 } : B.logsumexp(a.nodes[0]) },
+  // With one argument a reduction over all elements, with two elementwise (SPEC: as mathjs's max and min).
+  max: { arity: [1, 2], signature: 'max(t) or max(a, b)', build: (a) => pairwise('max', a, B.maxAll, B.max) },
+  min: { arity: [1, 2], signature: 'min(t) or min(a, b)', build: (a) => pairwise('min', a, B.minAll, B.min) },
+  // The 2-norm of a vector, the Frobenius norm of a matrix: written out, so its gradient x / norm(x) follows.
+  norm: { arity: 1, signature: 'norm(v)', build: (a) => a.nodes[0].isScalar ? B.unary('abs', a.nodes[0]) : B.sqrt(B.sum(B.pow(a.nodes[0], B.constant(2)))) },
+  leaky_relu: {
+    arity: 2, signature: 'leaky_relu(t, a)',
+    build: (a) => broadcastShape(a.nodes[0].shape, a.nodes[1].shape)
+      ? B.leakyRelu(a.nodes[0], a.nodes[1])
+      : { error: `the slope of leaky_relu must be a scalar or have the shape of its argument: ${a.texts[0]} is ${showShape(a.nodes[0].shape)} and ${a.texts[1]} is ${showShape(a.nodes[1].shape)}`, arg: 1 },
+  },
+  // transpose(A) is A'; lower.ts handles it with the postfix form (a vector's ' makes it a row).
+  transpose: { arity: 1, signature: 'transpose(A)', build: () => { throw new Error('transpose is lowered specially'); } },
   // onehot and cross_entropy need to know the class label's K; lower.ts checks their arguments.
   onehot: { arity: 2, signature: 'onehot(y, K)', build: () => { throw new Error('onehot is lowered specially'); } },
   cross_entropy: { arity: 2, signature: 'cross_entropy(z, y)', build: () => { throw new Error('cross_entropy is lowered specially'); } },
 };
 
+function pairwise(name: string, a: BuiltinArgs, all: (t: Node) => Node, two: (x: Node, y: Node) => Node): BuiltinResult {
+  if (a.nodes.length === 1) return all(a.nodes[0]);
+  const [x, y] = a.nodes;
+  if (!broadcastShape(x.shape, y.shape)) return { error: `${name}(a, b) is elementwise: ${a.texts[0]} is ${showShape(x.shape)} and ${a.texts[1]} is ${showShape(y.shape)}, which do not broadcast` };
+  return two(x, y);
+}
+
 export const BUILTINS: ReadonlyMap<string, Builtin> = new Map(Object.entries(BUILTIN_TABLE));
+/** Builtins that apply elementwise (or keep their argument's shape): a row vector stays a row through them. */
+export const ELEMENTWISE_BUILTINS: ReadonlySet<string> = new Set([...ELEMENTWISE, 'max', 'min', 'leaky_relu', 'softmax', 'log_softmax']);
 export const CONSTANTS: ReadonlyMap<string, number> = new Map([['pi', Math.PI], ['e', Math.E]]);

@@ -9,7 +9,7 @@ import { broadcastShape } from '../ir/ops/common.js';
 import type { DiagnosticBag, SourceFile, Span } from '../source/diagnostics.js';
 import { nearest } from '../source/diagnostics.js';
 import type { Expr, Init, ShapeAst, SizeRef, Statement } from './ast.js';
-import { BUILTINS, CONSTANTS } from './builtins.js';
+import { BUILTINS, CONSTANTS, ELEMENTWISE_BUILTINS } from './builtins.js';
 import type { InputDecl, Model, ParamDecl, ValueDecl } from './model.js';
 
 /** Names that mathjs parses as literals (NaN, Infinity, true, …) or that printed formulas call (ones, zeros). */
@@ -17,18 +17,22 @@ const MATHJS_RESERVED = new Set(['NaN', 'Infinity', 'true', 'false', 'null', 'un
 
 type Binding =
   | { kind: 'dim'; node: Node; span: Span }
-  | { kind: 'input' | 'param' | 'intermediate' | 'output' | 'loss'; node: Node; span: Span }
+  | { kind: 'input' | 'param' | 'const'; node: Node; span: Span }
+  /** `row`: a vector that is a row (x' or an expression of one), as the lecture's column-vector notation has it. */
+  | { kind: 'intermediate' | 'output' | 'loss'; node: Node; span: Span; row?: boolean }
   | { kind: 'fn'; fn: FnDef; span: Span }
   | { kind: 'var'; node: Node; span: Span }
   | { kind: 'poison'; span: Span };
 
 const ROLE_WORD: Record<string, string> = {
-  dim: 'a dim', input: 'an input', param: 'a parameter', intermediate: 'an intermediate', output: 'an output',
+  dim: 'a dim', const: 'a constant', input: 'an input', param: 'a parameter', intermediate: 'an intermediate', output: 'an output',
   loss: 'the loss', fn: 'a function', var: 'a function argument', poison: 'a name',
 };
 
 export interface LowerOptions {
   dimOverrides?: ReadonlyMap<string, number>;
+  /** `--const NAME=VALUE`: replaces the value of `const NAME = …`. */
+  constOverrides?: ReadonlyMap<string, number>;
   /** Extra expressions lowered after the model, in its full scope (the claims of `gradc verify`). */
   extraExpressions?: readonly Expr[];
   /** Receives the nodes of extraExpressions (null where one had an error). */
@@ -41,6 +45,7 @@ export function newFnId(): number { return nextFnId++; }
 export function lower(file: SourceFile, statements: Statement[], diags: DiagnosticBag, opts: LowerOptions = {}): Model | undefined {
   const scope = new Map<string, Binding>();
   const dims = new Map<string, { value: number; span: Span }>();
+  const consts = new Map<string, number>();
   const inputs: InputDecl[] = [];
   const params: ParamDecl[] = [];
   const fns = new Map<string, FnDef>();
@@ -51,7 +56,7 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
   let lossSeen = false;
 
   const text = (e: Expr): string => {
-    const s = file.slice(e.span).replace(/\s+/g, ' ');
+    const s = e.span.file.slice(e.span).replace(/\s+/g, ' '); // a claim has a source of its own
     return s.length <= 24 ? s : 'the expression';
   };
   const line = (s: Span) => file.position(s.start).line;
@@ -109,28 +114,68 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
   const expr = (e: Expr, es: ExprScope): Node | null => {
     const r = exprInner(e, es);
     if (r && !spans.has(r)) spans.set(r, e.span);
+    if (r && r.rank !== 1) rows.delete(e);
     return r;
   };
+  // Vectors are columns; `'` makes a row. The IR has one kind of vector, so orientation is a property of
+  // the expression (and of the names bound to one), checked here: u * v' is outer(u, v), u' * v is dot.
+  const rows = new Set<Expr>();
+  const isRow = (e: Expr): boolean => rows.has(e);
+  const orient = (e: Expr, row: boolean): void => { if (row) rows.add(e); };
 
   const exprInner = (e: Expr, es: ExprScope): Node | null => {
     switch (e.kind) {
       case 'num': return B.constant(e.value);
-      case 'name': return nameRef(e.name, e.span, es);
+      case 'name': {
+        const b = scope.get(e.name);
+        orient(e, !es.fnParams && b !== undefined && 'row' in b && b.row === true);
+        return nameRef(e.name, e.span, es);
+      }
       case 'unary': {
         const a = expr(e.arg, es);
+        orient(e, isRow(e.arg));
         return a && (e.op === '-' ? B.neg(a) : a);
       }
       case 'transpose': {
         const a = expr(e.arg, es);
-        return a && B.transpose(a); // a scalar or a vector is unchanged, as in mathjs
+        orient(e, a?.rank === 1 && !isRow(e.arg)); // a scalar is unchanged; a vector turns
+        return a && B.transpose(a);
       }
-      case 'call': return callExpr(e, es);
+      case 'call': {
+        if (e.name === 'transpose' && e.args.length === 1 && !scope.has('transpose')) {
+          const t: Expr = { kind: 'transpose', arg: e.args[0], span: e.span };
+          const r = expr(t, es);
+          orient(e, isRow(t));
+          return r;
+        }
+        return callExpr(e, es);
+      }
+      case 'index': return indexExpr(e, es);
       case 'binary': {
         const l = expr(e.left, es), r = expr(e.right, es);
         if (!l || !r) return null;
         return binary(e, l, r);
       }
     }
+  };
+
+  const indexExpr = (e: Extract<Expr, { kind: 'index' }>, es: ExprScope): Node | null => {
+    const v = expr(e.arg, es);
+    const i = expr(e.index, es);
+    if (!v || !i) return null;
+    if (v.rank !== 1) { diags.error(e.arg.span, `only a vector can be indexed (v[y]), but ${text(e.arg)} is ${v.isScalar ? 'a scalar' : showShape(v.shape)}`); return null; }
+    if (i.op === 'input' && i.attr.classes !== undefined) {
+      const k = i.attr.classes as number;
+      if (k !== v.shape[0]) { diags.error(e.span, `${text(e.index)} is class(${k}) but ${text(e.arg)} has ${v.shape[0]} elements: they must agree`); return null; }
+      return B.index(v, i);
+    }
+    const c = B.constValue(i);
+    if (c !== undefined && i.attr.name === undefined) {
+      if (!Number.isInteger(c) || c < 0 || c >= v.shape[0]) { diags.error(e.index.span, `index ${c} is outside ${text(e.arg)}, whose indices are 0..${v.shape[0] - 1} (0-based)`); return null; }
+      return B.index(v, i);
+    }
+    diags.error(e.index.span, `an index must be a class label (an input declared as class(K)) or an integer literal, but ${text(e.index)} is ${i.isScalar ? 'a computed value' : showShape(i.shape)}`);
+    return null;
   };
 
   let laterDefinition: (name: string) => Span | undefined = () => undefined;
@@ -146,7 +191,7 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
       if (BUILTINS.has(name)) { diags.error(sp, `'${name}' is a built-in function: call it as ${BUILTINS.get(name)!.signature}`); return null; }
       const later = laterDefinition(name);
       if (later && !es.fnParams) { diags.error(sp, `'${name}' is used before it is defined (on line ${line(later)}): statements are read in order; move its definition up`); return null; }
-      const visible = [...scope].filter(([, v]) => v.kind !== 'fn' && (!es.fnParams || v.kind === 'dim')).map(([k]) => k);
+      const visible = [...scope].filter(([, v]) => v.kind !== 'fn' && (!es.fnParams || v.kind === 'dim' || v.kind === 'const')).map(([k]) => k);
       const guess = nearest(name, [...visible, ...(es.fnParams ?? [])]);
       diags.error(sp, `unknown name '${name}'${guess ? `: did you mean ${guess}?` : ': a name must be defined before it is used'}`);
       return null;
@@ -154,10 +199,10 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
     switch (b.kind) {
       case 'poison': return null;
       case 'fn': diags.error(sp, `'${name}' is a function: call it as ${name}(…)`); return null;
-      case 'dim': return b.node;
+      case 'dim': case 'const': return b.node;
       default:
         if (es.fnParams) {
-          diags.error(sp, `fn ${es.fnName} cannot use ${ROLE_WORD[b.kind]} '${name}': a fn sees only its arguments (${[...es.fnParams].join(', ')}), dims and constants; pass ${name} as an argument`);
+          diags.error(sp, `fn ${es.fnName} cannot use ${ROLE_WORD[b.kind]} '${name}': a fn sees only its arguments (${[...es.fnParams].join(', ')}), dims and consts; pass ${name} as an argument`);
           return null;
         }
         return b.node;
@@ -178,8 +223,10 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
     }
     const arity = builtin ? builtin.arity : (user as { fn: FnDef }).fn.params.length;
     const signature = builtin ? builtin.signature : `${e.name}(${(user as { fn: FnDef }).fn.params.join(', ')})`;
-    if (e.args.length !== arity) {
-      diags.error(e.span, `${e.name} takes ${arity} argument${arity === 1 ? '' : 's'}, found ${e.args.length}: ${signature}`);
+    const arities = typeof arity === 'number' ? [arity] : arity;
+    if (!arities.includes(e.args.length)) {
+      const count = arities.join(' or ');
+      diags.error(e.span, `${e.name} takes ${count} argument${count === '1' ? '' : 's'}, found ${e.args.length}: ${signature}`);
       e.args.forEach((a) => expr(a, es));
       return null;
     }
@@ -187,6 +234,12 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
     const args = e.args.map((a) => expr(a, es));
     if (args.some((a) => !a)) return null;
     const nodes = args as Node[];
+    // Elementwise functions keep a row a row (sigmoid(x') is a row); mixing a row with a column is an error.
+    if (builtin ? ELEMENTWISE_BUILTINS.has(e.name) : true) {
+      const vec = e.args.filter((a, k) => nodes[k].rank === 1);
+      if (vec.some(isRow) && !vec.every(isRow)) { diags.error(e.span, `${e.name} mixes a row vector with a column vector: transpose one of them (')`); return null; }
+      orient(e, vec.length > 0 && vec.every(isRow));
+    }
     if (e.name === 'cross_entropy') return crossEntropyExpr(e, nodes);
     if (!builtin) {
       const fn = (user as { fn: FnDef }).fn;
@@ -240,7 +293,15 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
   };
 
   const binary = (e: Extract<Expr, { kind: 'binary' }>, l: Node, r: Node): Node | null => {
-    const L = `${text(e.left)} is ${showShape(l.shape)}`, R = `${text(e.right)} is ${showShape(r.shape)}`;
+    const lr = isRow(e.left), rr = isRow(e.right);
+    const L = `${text(e.left)} is ${lr ? `a row ${showShape(l.shape)}` : showShape(l.shape)}`, R = `${text(e.right)} is ${rr ? `a row ${showShape(r.shape)}` : showShape(r.shape)}`;
+    if (e.op !== '*') {
+      if (l.rank === 1 && r.rank === 1 && lr !== rr) {
+        diags.error(e.opSpan, `cannot combine a row vector with a column vector (${L} and ${R}): transpose one of them (')`);
+        return null;
+      }
+      orient(e, lr || rr);
+    }
     const elementwise = (build: (a: Node, b: Node) => Node, verb: string): Node | null => {
       if (broadcastShape(l.shape, r.shape)) return build(l, r);
       let hint = '';
@@ -270,14 +331,24 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
   };
 
   const product = (e: Extract<Expr, { kind: 'binary' }>, l: Node, r: Node, L: string, R: string): Node | null => {
-    if (l.isScalar || r.isScalar) return B.mul(l, r);
+    const lr = isRow(e.left), rr = isRow(e.right);
+    if (l.isScalar || r.isScalar) { orient(e, lr || rr); return B.mul(l, r); }
     if (l.rank === 1 && r.rank === 1) {
-      if (l.shape[0] === r.shape[0]) return B.dot(l, r);
-      diags.error(e.opSpan, `the product of two vectors is their dot product, which needs one length: ${L} and ${R}; for an outer product write outer(${text(e.left)}, ${text(e.right)})`);
+      if (!lr && rr) return B.outer(l, r); // u * v': the outer product u vᵀ
+      if (lr && rr) {
+        diags.error(e.opSpan, `cannot multiply two row vectors (${L} and ${R}): a row times a column (u' * v) is the dot product, a column times a row (u * v') the outer product`);
+        return null;
+      }
+      if (l.shape[0] === r.shape[0]) return B.dot(l, r); // u' * v, and u * v of two columns as before
+      diags.error(e.opSpan, `the product of two vectors is their dot product, which needs one length: ${L} and ${R}; for the outer product write ${text(e.left)} * ${text(e.right)}'`);
+      return null;
+    }
+    if (r.rank === 1 && rr) {
+      diags.error(e.opSpan, `cannot multiply a matrix by a row vector (${L} and ${R}): did you mean ${text(e.left)} * ${text(e.right).replace(/'$/, '')}?`);
       return null;
     }
     const inner = (a: Shape, b: Shape) => (a.length === 2 ? a[1] : a[0]) === b[0];
-    if (inner(l.shape, r.shape)) return B.matmul(l, r);
+    if (inner(l.shape, r.shape)) { orient(e, lr); return B.matmul(l, r); } // x' * A is a row
     const lt = l.rank === 2 ? [l.shape[1], l.shape[0]] : l.shape;
     const rt = r.rank === 2 ? [r.shape[1], r.shape[0]] : r.shape;
     const [a, b] = [text(e.left), text(e.right)];
@@ -322,6 +393,14 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
           define(d.name.name, d.name.span, { kind: 'dim', node: B.dim(d.name.name, value), span: d.name.span });
         }
         return;
+      case 'const': {
+        const override = opts.constOverrides?.get(st.name.name);
+        const value = override ?? st.value;
+        if (!Number.isFinite(value)) { diags.error(st.valueSpan, `const ${st.name.name} must be a finite number`); define(st.name.name, st.name.span, { kind: 'poison', span: st.name.span }); return; }
+        consts.set(st.name.name, value);
+        define(st.name.name, st.name.span, { kind: 'const', node: B.namedConstant(st.name.name, value), span: st.name.span });
+        return;
+      }
       case 'input': {
         const s = shapeOf(st.shape);
         if (!s) { define(st.name.name, st.name.span, { kind: 'poison', span: st.name.span }); return; }
@@ -373,7 +452,7 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
           values.push(decl);
           if (st.role === 'loss' && !loss) loss = decl;
         }
-        define(st.name.name, st.name.span, { kind: st.role, node, span: st.name.span });
+        define(st.name.name, st.name.span, { kind: st.role, node, span: st.name.span, row: isRow(st.expr) });
         return;
       }
     }
@@ -388,7 +467,7 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
   }
   if (diags.hasErrors || !loss) return undefined;
   return {
-    name: modelName, file, dims, inputs, params, fns, values, spans,
+    name: modelName, file, dims, consts, inputs, params, fns, values, spans,
     outputs: values.filter((v) => v.role === 'output'), loss,
   };
 }

@@ -12,6 +12,8 @@ export interface Model {
   readonly name: string;
   readonly file: SourceFile;
   readonly dims: ReadonlyMap<string, { value: number; span: Span }>;
+  /** Named constants (`const lambda = 0.01`), after any `--const` override. */
+  readonly consts: ReadonlyMap<string, number>;
   readonly inputs: readonly InputDecl[];
   readonly params: readonly ParamDecl[];
   readonly fns: ReadonlyMap<string, FnDef>;

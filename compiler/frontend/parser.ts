@@ -44,7 +44,7 @@ export function parseExpression(tokens: Token[], diags: DiagnosticBag): Expr | u
   }
 }
 
-const KEYWORDS = new Set(['model', 'dim', 'input', 'param', 'fn', 'output', 'loss']);
+const KEYWORDS = new Set(['model', 'dim', 'const', 'input', 'param', 'fn', 'output', 'loss']);
 
 class Parser {
   private i = 0;
@@ -114,6 +114,13 @@ class Parser {
     switch (kw) {
       case 'model': { const name = this.ident('a model name'); stmt = { kind: 'model', name, span: first.span }; break; }
       case 'dim': stmt = this.dim(first); break;
+      case 'const': {
+        const name = this.ident('a constant name');
+        this.expectOp('=', `after the constant name (const ${name.name} = 0.01)`);
+        const v = this.signedNumber(`a number (const ${name.name} = 0.01)`);
+        stmt = { kind: 'const', name, value: v.value, valueSpan: v.span, span: first.span };
+        break;
+      }
       case 'input': {
         const name = this.ident('an input name');
         this.expectOp(':', `after the input name (input ${name.name}: [d])`);
@@ -130,11 +137,11 @@ class Parser {
         break;
       }
       default: {
-        if (first.kind !== 'ident') this.fail(first, `expected a statement (model, dim, input, param, fn, output, loss or NAME = EXPR), found ${this.describe(first)}`);
+        if (first.kind !== 'ident') this.fail(first, `expected a statement (model, dim, const, input, param, fn, output, loss or NAME = EXPR), found ${this.describe(first)}`);
         const name = this.ident('a name');
         if (this.peek().kind === 'ident') {
           const guess = nearest(name.name, KEYWORDS);
-          this.fail(first, `unknown statement '${name.name}'${guess ? `: did you mean ${guess}?` : ': statements are model, dim, input, param, fn, output, loss or NAME = EXPR'}`);
+          this.fail(first, `unknown statement '${name.name}'${guess ? `: did you mean ${guess}?` : ': statements are model, dim, const, input, param, fn, output, loss or NAME = EXPR'}`);
         }
         if (!this.at('op', '=')) {
           if (this.at('op', ':')) this.fail(this.peek(), `'${name.name}: …' declares nothing: write 'input ${name.name}: …' or 'param ${name.name}: …'`);
@@ -292,11 +299,18 @@ class Parser {
 
   postfix(): Expr {
     let e = this.primary();
-    while (this.at('op', "'")) {
-      const q = this.next();
-      e = { kind: 'transpose', arg: e, span: join(e.span, q.span) };
+    for (;;) {
+      if (this.at('op', "'")) {
+        const q = this.next();
+        e = { kind: 'transpose', arg: e, span: join(e.span, q.span) };
+      } else if (this.at('op', '[')) {
+        this.next();
+        if (this.at('op', ']')) this.fail(this.peek(), 'expected an index inside [ ] (a class label or an integer, 0-based)');
+        const index = this.expr();
+        const close = this.expectOp(']', 'to close the index');
+        e = { kind: 'index', arg: e, index, span: join(e.span, close.span) };
+      } else return e;
     }
-    return e;
   }
 
   primary(): Expr {

@@ -12,6 +12,8 @@ export const param = (name: string, shape: Shape) => make('param', [], { name, s
 export const variable = (name: string, shape: Shape = []) => make('var', [], shape.length ? { name, shape: [...shape] } : { name });
 export const dim = (name: string, value: number) => make('dim', [], { name, value });
 export const constant = (value: number, shape: Shape = []) => make('const', [], { value: Object.is(value, -0) ? 0 : value, shape: [...shape] });
+/** A hyperparameter (`const lambda = 0.01`): a constant that prints by its name (its value in mathjs output). */
+export const namedConstant = (name: string, value: number) => make('const', [], { value: Object.is(value, -0) ? 0 : value, shape: [], name });
 export const isConst = (n: Node, v?: number): boolean => n.op === 'const' && (v === undefined || n.attr.value === v);
 export const constValue = (n: Node): number | undefined => (n.op === 'const' ? (n.attr.value as number) : undefined);
 
@@ -30,6 +32,9 @@ export const step = (a: Node) => make('step', [a]);
 export const cos = (a: Node) => make('cos', [a]);
 export const sin = (a: Node) => make('sin', [a]);
 export const sqrt = (a: Node) => make('sqrt', [a]);
+export const max = (a: Node, b: Node) => make('max', [a, b]);
+export const min = (a: Node, b: Node) => make('min', [a, b]);
+export const leakyRelu = (t: Node, a: Node) => make('leaky_relu', [t, a]);
 
 export const matmul = (a: Node, b: Node) => make('matmul', [a, b]);
 export const transpose = (a: Node) => (a.rank < 2 ? a : make('transpose', [a]));
@@ -39,6 +44,12 @@ export const outer = (a: Node, b: Node) => make('outer', [a, b]);
 export const sum = (a: Node) => make('sum', [a]);
 export const mean = (a: Node) => make('mean', [a]);
 export const sumRows = (a: Node) => make('sum_rows', [a]);
+export const maxAll = (a: Node) => make('max_all', [a]);
+export const minAll = (a: Node) => make('min_all', [a]);
+/** 1 at the first position where `a` takes its max (or min), 0 elsewhere: the adjoint of max(t), min(t). */
+export const argMask = (a: Node, which: 'max' | 'min') => make('arg_mask', [a], { which });
+/** v[y]: the element of a vector at a class label (or an integer constant). */
+export const index = (v: Node, i: Node) => make('index', [v, i]);
 export const fill = (a: Node, shape: Shape) => make('fill', [a], { shape: [...shape] });
 
 export const softmax = (a: Node) => make('softmax', [a]);

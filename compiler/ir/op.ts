@@ -34,7 +34,7 @@ export interface ScalarEmitter<E> {
   bin(op: '+' | '-' | '*' | '/', a: E, b: E): E;
   pow(a: E, b: E): E;
   /** Math.exp, Math.log, …; `helper` names the runtime's stable sigmoid and softplus. */
-  math(fn: 'exp' | 'log' | 'sqrt' | 'abs' | 'sin' | 'cos' | 'tanh' | 'sign' | 'max', args: E[]): E;
+  math(fn: 'exp' | 'log' | 'sqrt' | 'abs' | 'sin' | 'cos' | 'tanh' | 'sign' | 'max' | 'min', args: E[]): E;
   helper(fn: 'sigmoid' | 'softplus', args: E[]): E;
   /** x > 0 ? then : otherwise */
   ifPositive(x: E, then: E, otherwise: E): E;

@@ -35,6 +35,10 @@ export function createMath(fns: readonly FnDef[] = []): MathJsInstance {
     logsumexp: (z: Value) => lse(vec(z)),
     onehot: (y: number, k: number) => math.matrix(Array.from({ length: k }, (_, i) => (i === y ? 1 : 0))),
     cross_entropy: (z: Value, y: number) => { const a = vec(z); return lse(a) - a[y]; },
+    // One argument: over all elements; two: elementwise (mathjs's own max(a, b) would take the max of both).
+    max: (a: Value, b?: Value) => (b === undefined ? Math.max(...toArr(a)) : elementwise((x, y) => Math.max(x, y))(a, b)),
+    min: (a: Value, b?: Value) => (b === undefined ? Math.min(...toArr(a)) : elementwise((x, y) => Math.min(x, y))(a, b)),
+    leaky_relu: elementwise((t, a) => (t > 0 ? t : a * t)),
     outer: (u: Value, v: Value) => { const a = vec(u), b = vec(v); return math.matrix(a.map((x) => b.map((w) => x * w))); },
   };
   math.import(imports as Record<string, never>, { override: true });

@@ -15,8 +15,11 @@ const args = (n: Node): Node[] => n.args as Node[];
 const rule = (name: string, op: string, apply: (n: Node) => Node | undefined, stable?: StableInfo): Rule => ({ name, op, apply, stable });
 
 // Shallow patterns over nodes.
-const cnst = (value?: number) => P.when((n: Node): n is Node => n.op === 'const' && (value === undefined || n.attr.value === value));
+// A named constant (`const lambda = 0.01`) is a symbol here: folding it into a number would hide the name.
+const isNumber = (n: Node): boolean => n.op === 'const' && n.attr.name === undefined;
+const cnst = (value?: number) => P.when((n: Node): n is Node => isNumber(n) && (value === undefined || n.attr.value === value));
 const anyConst = { op: 'const' } as const;
+const anyNumber = P.when((n: Node): n is Node => isNumber(n));
 const negOf = { op: 'neg' } as const;
 const isConstNode = (n: Node): boolean => n.op === 'const' || n.op === 'dim';
 const val = (n: Node): number => n.attr.value as number;
@@ -33,7 +36,7 @@ function scalarizeConst(n: Node, build: (a: Node, b: Node) => Node): Node | unde
 
 /** Evaluate an op whose arguments are all constants (scalars repeated over a shape). */
 function fold(n: Node): Node | undefined {
-  if (!n.args.every((a) => a.op === 'const') || (n.args.length === 0 && n.op !== 'call')) return undefined;
+  if (!n.args.every(isNumber) || (n.args.length === 0 && n.op !== 'call')) return undefined;
   if (!['call', 'neg', 'add', 'mul', 'div', 'pow', 'exp', 'log', 'sqrt', 'abs', 'sin', 'cos', 'tanh', 'sign', 'step', 'sigmoid', 'relu', 'softplus', 'log_sigmoid'].includes(n.op)) return undefined;
   const scalarArgs = n.args.map((a) => B.constant(val(a)));
   const v = opOf(n.op).eval(scalarArgs.map((a) => ({ shape: [], data: Float64Array.of(val(a)) })), n).data[0];
@@ -84,11 +87,11 @@ export const algebraRules: Rule[] = [
     .with([P.when((x: Node) => !isConstNode(x)), anyConst], ([x, c]) => (c.isScalar ? B.mul(c, x) : undefined))
     .otherwise(() => undefined)),
   rule('mul-const-const', 'mul', (n) => match(args(n))                  // c₁·(c₂·x) → (c₁c₂)·x
-    .with([anyConst, { op: 'mul', args: [anyConst, P._] }], ([c1, m]) =>
+    .with([anyNumber, { op: 'mul', args: [anyNumber, P._] }], ([c1, m]) =>
       c1.isScalar && m.args[0].isScalar ? B.mul(B.constant(val(c1) * val(m.args[0])), m.args[1]) : undefined)
     .otherwise(() => undefined)),
   rule('mul-neg-const', 'mul', (n) => match(args(n))                    // (−c)·x → −(c·x)
-    .with([P.when((c: Node) => c.op === 'const' && val(c) < 0 && c.isScalar), P._], ([c, x]) =>
+    .with([P.when((c: Node) => isNumber(c) && val(c) < 0 && c.isScalar), P._], ([c, x]) =>
       val(c) === -1 ? fits(B.neg(x), n) ?? B.neg(B.mul(B.constant(1), x)) : B.neg(B.mul(B.constant(-val(c)), x)))
     .otherwise(() => undefined)),
   rule('mul-neg', 'mul', (n) => match(args(n))                          // (−a)·b → −(a·b), a·(−b) → −(a·b)
@@ -114,6 +117,9 @@ export const algebraRules: Rule[] = [
   rule('fold-pow', 'pow', fold),
   rule('pow-one', 'pow', (n) => match(args(n)).with([P._, cnst(1)], ([x]) => fits(x, n)).otherwise(() => undefined)),
   rule('pow-zero', 'pow', (n) => match(args(n)).with([P._, cnst(0)], () => B.constant(1, n.shape)).otherwise(() => undefined)),
+  rule('pow-sqrt-2', 'pow', (n) => match(args(n))                     // (√u)² → u (norm(x)^2 is the sum of squares)
+    .with([{ op: 'sqrt' }, cnst(2)], ([r]) => fits(r.args[0], n))
+    .otherwise(() => undefined)),
 
   // ---- elementwise functions ----
   rule('fold-call', 'call', fold), // a fn of constants is a constant

@@ -113,6 +113,11 @@ export function generateModel(seed: number): GeneratedModel {
       default: return `-${r.pick(vars)}`;
     }
   };
+  // A named hyperparameter, sometimes.
+  const constName = r.chance(0.3) ? fresh('lambda') : undefined;
+  if (constName) lines.push(`const ${constName} = ${r.pick(['0.01', '0.5', '-2', '3'])}`);
+  const scalarParam = (): string | undefined => { const ps = values.filter((x) => x.param && x.shape.length === 0); return ps.length && r.chance(0.5) ? r.pick(ps).name : undefined; };
+
   const nFns = r.chance(0.35) ? r.int(1, 2) : 0;
   for (let k = 0; k < nFns; k++) {
     const arity = r.int(1, 2);
@@ -154,7 +159,11 @@ export function generateModel(seed: number): GeneratedModel {
       const [m] = s;
       choices.push(
         () => { const k = r.pick(vectorDims()); features.add('matvec'); return `${wrap(gen([m, k], depth - 1))} * ${wrap(gen([k], depth - 1))}`; },
-        () => { const k = r.pick(vectorDims()); features.add('vecmat'); return `${wrap(gen([k], depth - 1))}' * ${wrap(gen([k, m], depth - 1))}`; },
+        // x' * A is a row (vectors are columns); transposed back, or through an elementwise function first.
+        () => { const k = r.pick(vectorDims()); features.add('vecmat'); return `(${wrap(gen([k], depth - 1))}' * ${wrap(gen([k, m], depth - 1))})'`; },
+        () => { const k = r.pick(vectorDims()); features.add('row-vector'); return `transpose(${r.pick(['tanh', 'sigmoid', 'relu'])}(${wrap(gen([k], depth - 1))}' * ${wrap(gen([k, m], depth - 1))}))`; },
+        () => { features.add('max-min'); return `${r.pick(['max', 'min'])}(${gen(s, depth - 1)}, ${r.chance(0.5) ? gen(s, depth - 1) : gen([], depth - 1)})`; },
+        () => { features.add('leaky_relu'); return `leaky_relu(${gen(s, depth - 1)}, ${scalarParam() ?? r.pick(['0.01', '0.2'])})`; },
         () => { features.add('softmax'); return `${r.pick(['softmax', 'log_softmax'])}(${gen(s, depth - 1)})`; },
         () => (label && label.K === m ? (features.add('onehot'), `onehot(${label.name}, ${m})`) : gen(s, depth - 1)),
       );
@@ -163,6 +172,8 @@ export function generateModel(seed: number): GeneratedModel {
       const [m, n] = s;
       choices.push(
         () => { features.add('outer'); return `outer(${gen([m], depth - 1)}, ${gen([n], depth - 1)})`; },
+        () => { features.add('column-row'); return `${wrap(gen([m], depth - 1))} * ${wrap(gen([n], depth - 1))}'`; },
+        () => { features.add('transpose'); return `transpose(${gen([n, m], depth - 1)})`; },
         () => { const k = r.pick(vectorDims()); features.add('matmat'); return `${wrap(gen([m, k], depth - 1))} * ${wrap(gen([k, n], depth - 1))}`; },
         () => { features.add('transpose'); return `${atom(gen([n, m], depth - 1))}'`; },
         () => { features.add('row-broadcast'); return `${wrap(gen(s, depth - 1))} + ${wrap(gen([n], depth - 1))}`; },
@@ -245,6 +256,10 @@ export function generateModel(seed: number): GeneratedModel {
       () => `${wrap(gen([], depth - 1))} * ${wrap(gen([], depth - 1))}`,
       () => `${wrap(gen([], depth - 1))} / (1 + ${wrap(gen([], depth - 1))} ^ 2)`,
       () => `${wrap(gen([], depth - 1))} ^ 2`,
+      () => { features.add('max-min'); return `${r.pick(['max', 'min'])}(${gen(randomShape(), depth - 1)})`; },
+      () => { features.add('norm'); return `${r.pick(['norm', 'norm'])}(${gen(randomShape(), depth - 1)})${r.chance(0.5) ? ' ^ 2' : ''}`; },
+      () => { const k = v(); const i = label && label.K === k ? label.name : String(r.int(0, dimValues[dimNames.indexOf(k)] - 1)); features.add('index'); return `${wrap(gen([k], depth - 1))}[${i}]`; },
+      () => (constName ? (features.add('const'), `${constName} * ${wrap(gen([], depth - 1))}`) : gen([], depth - 1)),
     ];
     return r.pick(choices)();
   };

@@ -121,6 +121,20 @@ export function emitGpuProgram(plan: Plan): GpuProgram {
           ...sumLoop(A.num(k), (p) => A.bin('*', at(a, a.rank === 2 ? A.bin('+', A.bin('*', id('i'), A.num(k)), p) : p, used), at(c, c.rank === 2 ? A.bin('+', A.bin('*', p, A.num(q)), id('j')) : p, used))),
           A.ret(id('sum_'))]);
       }
+      case 'max_all': case 'min_all': {
+        const fn = n.op === 'max_all' ? 'Math.max' : 'Math.min';
+        return kernel(n, 1, B, [], false, (used) => [...split(1, B), A.letDecl('m', at(a, A.num(0), used)),
+          A.forRange('q', A.num(1), A.num(a.size), [A.assign(id('m'), A.call(fn, [id('m'), at(a, id('q'), used)]))]), A.ret(id('m'))]);
+      }
+      case 'arg_mask': {
+        // Each thread scans the whole tensor (the extreme and how many attain it) and compares its own element.
+        const fn = n.attr.which === 'max' ? 'Math.max' : 'Math.min';
+        return kernel(n, n.size, B, [], false, (used) => [...split(n.size, B), A.letDecl('m', at(a, A.num(0), used)),
+          A.forRange('q', A.num(1), A.num(a.size), [A.assign(id('m'), A.call(fn, [id('m'), at(a, id('q'), used)]))]),
+          A.letDecl('count', A.num(0)),
+          A.forRange('q', A.num(0), A.num(a.size), [f.createIfStatement(A.bin('===', at(a, id('q'), used), id('m')), A.assign(id('count'), A.num(1), '+='))]),
+          f.createIfStatement(A.bin('===', at(a, id('i'), used), id('m')), A.ret(A.bin('/', A.num(1), id('count')))), A.ret(A.num(0))]);
+      }
       default:
         throw new Error(`internal error: no gpu.js kernel for ${n.op}`);
     }

@@ -133,6 +133,21 @@ export function emitModel(plan: Plan): Stmt {
         const fn = { softmax: 'softmaxRows', log_softmax: 'logSoftmaxRows', logsumexp: 'logsumexpRows' }[n.op]!;
         return [A.exprStmt(A.call(fn, [A.num(1), A.num(a.shape[0]), id(bufName.get(a)!), id(bufName.get(n)!)]))];
       }
+      case 'max_all': case 'min_all': {
+        const fn = n.op === 'max_all' ? 'Math.max' : 'Math.min';
+        return [A.letDecl('m_', at(a, A.num(0))),
+          A.forRange('i', A.num(1), A.num(a.size), [A.assign(id('m_'), A.call(fn, [id('m_'), at(a, id('i'))]))]),
+          A.assign(out(A.num(0)), id('m_'))];
+      }
+      case 'arg_mask': {
+        // 1 / (how many elements attain the extreme) at each of them, as the interpreter computes it.
+        const fn = n.attr.which === 'max' ? 'Math.max' : 'Math.min';
+        return [A.letDecl('m_', at(a, A.num(0))),
+          A.forRange('i', A.num(1), A.num(a.size), [A.assign(id('m_'), A.call(fn, [id('m_'), at(a, id('i'))]))]),
+          A.letDecl('count_', A.num(0)),
+          A.forRange('i', A.num(0), A.num(a.size), [ts.factory.createIfStatement(A.bin('===', at(a, id('i')), id('m_')), A.assign(id('count_'), A.num(1), '+='))]),
+          ...loopElems(n.size, 'i', (i) => [A.assign(out(i), A.cond(A.bin('===', at(a, i), id('m_')), A.bin('/', A.num(1), id('count_')), A.num(0)))])];
+      }
       default: throw new Error(`internal error: no code for ${n.op}`);
     }
   };

@@ -90,9 +90,9 @@ interface BinarySpec {
   print: (p: PrintCtx) => Printed;
 }
 
-function binary(name: string, spec: BinarySpec): ElementwiseOp {
+function binary(name: string, spec: BinarySpec & { kink?: boolean }): ElementwiseOp {
   return {
-    name, arity: 2, fn: spec.fn, emit: spec.emit,
+    name, arity: 2, fn: spec.fn, emit: spec.emit, kink: spec.kink,
     shape: (shapes) => broadcastAll(shapes, name),
     eval: (args) => elementwise(args, spec.fn),
     vjp: (g, n) => spec.vjp(g, n, n.args[0], n.args[1]),
@@ -148,6 +148,25 @@ export const binaryOps: ElementwiseOp[] = [
     print: (p) => p.style === 'latex'
       ? printed(`{${p.arg(0, PREC.postfix)}}^{${p.arg(1, 0)}}`, PREC.pow)
       : printed(`${p.arg(0, PREC.postfix)} ${p.node.args[0].isScalar ? '^' : '.^'} ${p.arg(1, PREC.pow)}`, PREC.pow),
+  }),
+  // max and min of two tensors, elementwise; a tie sends the gradient to the first argument (as PyTorch's
+  // maximum splits it, any choice is a subgradient; this one keeps the printed rule a single step()).
+  binary('max', {
+    fn: (a, b) => (a >= b ? a : b), emit: (e, a, b) => e.math('max', [a, b]), kink: true,
+    vjp: (g, _, a, b) => [B.mul(g, B.sub(B.constant(1), B.step(B.sub(b, a)))), B.mul(g, B.step(B.sub(b, a)))],
+    print: (p) => callOf(p, 'max', '\\max'),
+  }),
+  binary('min', {
+    fn: (a, b) => (a <= b ? a : b), emit: (e, a, b) => e.math('min', [a, b]), kink: true,
+    vjp: (g, _, a, b) => [B.mul(g, B.sub(B.constant(1), B.step(B.sub(a, b)))), B.mul(g, B.step(B.sub(a, b)))],
+    print: (p) => callOf(p, 'min', '\\min'),
+  }),
+  // leaky_relu(t, a) = t where t > 0, else a·t. Its derivative is written with step() so that the printed
+  // formula stays in the language: ∂/∂t = step(t) + a·step(−t), ∂/∂a = min(t, 0) (a learnable slope: PReLU).
+  binary('leaky_relu', {
+    fn: (t, a) => (t > 0 ? t : a * t), emit: (e, t, a) => e.ifPositive(t, t, e.bin('*', a, t)), kink: true,
+    vjp: (g, _, t, a) => [B.mul(g, B.add(B.step(t), B.mul(a, B.step(B.neg(t))))), B.mul(g, B.min(t, B.constant(0)))],
+    print: (p) => callOf(p, 'leaky_relu', '\\operatorname{leaky\\_relu}'),
   }),
 ];
 

@@ -60,6 +60,9 @@ export const leafOps: OpDef[] = [
     print: (p) => {
       const v = p.node.attr.value as number;
       const shape = p.node.shape;
+      // A named hyperparameter prints by name, except in mathjs output, which is over inputs, params and dims only.
+      const name = p.node.attr.name as string | undefined;
+      if (name !== undefined && p.style !== 'mathjs') return printed(p.style === 'latex' ? latexName(name) : name);
       // 2/3 rather than 0.666666666666667: a mean over 3 elements shows up in gradients as such fractions.
       const frac = shape.length === 0 ? asFraction(v) : undefined;
       if (frac) {

@@ -6,7 +6,8 @@ import type { OpDef } from '../op.js';
 import * as B from '../build.js';
 import { tensor } from '../tensor.js';
 import type { Tensor } from '../tensor.js';
-import { callOf, requireRank } from './common.js';
+import { callOf, printed, requireRank } from './common.js';
+import { PREC } from '../op.js';
 
 export function logsumexpOf(z: ArrayLike<number>): number {
   let m = -Infinity;
@@ -84,4 +85,31 @@ function kNameOf(y: import('../node.js').Node): string | undefined {
   return y.op === 'input' && typeof y.attr.classDim === 'string' ? (y.attr.classDim as string) : undefined;
 }
 
-for (const op of [softmax, logSoftmax, logsumexp, onehot, crossEntropy]) registerOp(op);
+/**
+ * v[y]: the element of a vector at a class label or an integer constant (0-based). The lecture's loss
+ * −z_y + log Σ exp z_k is written with it. mathjs indexes from 1, so mathjs output writes dot(v, onehot(y, K)).
+ */
+const index: OpDef = {
+  name: 'index', arity: 2,
+  shape: ([v, i]) => {
+    if (v.length !== 1 || i.length !== 0) throw new Error(`index needs a vector and a scalar index, got ${showShape(v)} and ${showShape(i)}`);
+    return [];
+  },
+  eval: ([v, i]) => tensor([], [v.data[classIndex(i, v.data.length)]]),
+  vjp: (g, n) => {
+    const [v, i] = n.args;
+    return [B.mul(g, B.onehot(i, v.shape[0], kNameOf(i))), null];
+  },
+  print: (p) => {
+    const [v, i] = p.node.args;
+    if (p.style === 'mathjs') {
+      const k = String(kNameOf(i) ?? v.shape[0]);
+      return p.call('dot', [p.arg(0, 0), `onehot(${p.arg(1, 0)}, ${k})`]);
+    }
+    if (p.style === 'latex') return printed(`{${p.arg(0, PREC.atom)}}_{${p.arg(1, 0)}}`, PREC.postfix);
+    return printed(`${p.arg(0, PREC.postfix)}[${p.arg(1, 0)}]`, PREC.postfix);
+  },
+  flops: () => 0,
+};
+
+for (const op of [softmax, logSoftmax, logsumexp, onehot, crossEntropy, index]) registerOp(op);

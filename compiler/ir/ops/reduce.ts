@@ -61,4 +61,47 @@ const fill: OpDef = {
   flops: () => 0,
 };
 
-for (const op of [sum, mean, sumRows, fill]) registerOp(op);
+/** max(t), min(t) over all elements. The adjoint is shared equally by the elements that attain it (argMask). */
+function extreme(which: 'max' | 'min'): OpDef {
+  return {
+    name: `${which}_all`, arity: 1,
+    shape: () => [],
+    eval: ([a]) => tensor([], [extremeOf(a.data, which)]),
+    vjp: (g, n) => [B.mul(g, B.argMask(n.args[0], which))],
+    print: (p) => callOf(p, which, `\\${which}`),
+    flops: (n) => n.args[0].size,
+    kink: true,
+  };
+}
+
+export function extremeOf(data: ArrayLike<number>, which: 'max' | 'min'): number {
+  let m = data[0];
+  for (let i = 1; i < data.length; i++) if (which === 'max' ? data[i] > m : data[i] < m) m = data[i];
+  return m;
+}
+
+/**
+ * (t == max(t)) / sum(t == max(t)): 1 where t attains its max (or min), shared equally when several elements
+ * tie, as PyTorch's amax does. The printed form is exactly this, so it evaluates in mathjs too.
+ */
+const argMask: OpDef = {
+  name: 'arg_mask', arity: 1,
+  shape: ([a]) => a,
+  eval: ([a], n) => {
+    const m = extremeOf(a.data, n.attr.which as 'max' | 'min');
+    let count = 0;
+    for (const x of a.data) if (x === m) count++;
+    return tensor(a.shape, Array.from(a.data, (x) => (x === m ? 1 / count : 0)));
+  },
+  vjp: () => [null],
+  print: (p) => {
+    const which = p.node.attr.which as string;
+    const t = p.arg(0, PREC.add + 1);
+    if (p.style === 'latex') return printed(`\\frac{\\mathbb{1}\\left[${t} = \\${which} ${p.arg(0, PREC.postfix)}\\right]}{\\#\\left\\{${which}\\right\\}}`);
+    const eq = `(${t} == ${which}(${p.arg(0, 0)}))`;
+    return printed(`${eq} / sum${eq}`, PREC.mul);
+  },
+  flops: (n) => 2 * n.args[0].size,
+};
+
+for (const op of [sum, mean, sumRows, fill, extreme('max'), extreme('min'), argMask]) registerOp(op);
