@@ -21,8 +21,28 @@ export interface TrainerFlags {
 }
 
 export class UsageProblem extends Error {}
+export class HelpRequested extends Error {}
 
 const FLAG_HELP = '--data SOURCE --test SOURCE --split F --epochs N --batch N --lr X --optimizer sgd|momentum|adam --seed N --l2 X --precision f32|f64 --threads N --save FILE --resume FILE --predict FILE --selftest';
+
+/** Every training flag with its default: `node trainer.mjs --help` and `gradc train --help` print it. */
+export const TRAIN_HELP = [
+  '  --data SOURCE        training data: a CSV file, mnist or iris (required)',
+  '  --test SOURCE        held-out data for the reported accuracy (default: the built-in test split, or none)',
+  '  --split F            hold out this fraction of --data instead, e.g. 0.8 trains on 80 %',
+  `  --epochs N           passes over the data (default ${TRAIN_DEFAULTS.epochs})`,
+  `  --batch N            examples per step (default ${TRAIN_DEFAULTS.batch})`,
+  `  --lr X               learning rate (default ${TRAIN_DEFAULTS.lr})`,
+  `  --optimizer NAME     sgd, momentum (0.9) or adam (default ${TRAIN_DEFAULTS.optimizer})`,
+  `  --l2 X               weight decay on weight matrices (default ${TRAIN_DEFAULTS.l2})`,
+  `  --seed N             initialisation and shuffling (default ${TRAIN_DEFAULTS.seed})`,
+  '  --precision P        f32 or f64 arithmetic (default f32)',
+  '  --threads N          threads for the WebAssembly kernels (default: as many as pay here)',
+  '  --save FILE.json     write the trained weights (also after each epoch)',
+  '  --resume FILE.json   start from saved weights; with --epochs 0 and --predict, predict only',
+  '  --predict FILE.csv   write predictions for the rows of a CSV (labels optional)',
+  '  --selftest           compare the gradients with finite differences and exit',
+].join('\n');
 
 export function parseTrainerFlags(argv: readonly string[]): TrainerFlags {
   const f: TrainerFlags = { ...TRAIN_DEFAULTS, selftest: false, precision: 'f32', threads: 0 };
@@ -33,6 +53,7 @@ export function parseTrainerFlags(argv: readonly string[]): TrainerFlags {
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a === '--help' || a === '-h') throw new HelpRequested();
     const v = () => { const x = argv[++i]; if (x === undefined) throw new UsageProblem(`${a} needs a value`); return x; };
     switch (a) {
       case '--data': f.data = v(); break;
@@ -167,7 +188,9 @@ export function trainerMain(model: CompiledModel): void {
     const flags = parseTrainerFlags(process.argv.slice(2));
     code = runTrainer(model, flags, terminalIo());
   } catch (e) {
-    if (e instanceof UsageProblem) { console.error(`usage: node trainer.mjs ${FLAG_HELP}\n${e.message}`); code = 2; } else throw e;
+    // The problem first: it is what the user needs to read; the usage follows for reference.
+    if (e instanceof HelpRequested) { console.log(`usage: node trainer.mjs --data SOURCE [options]\n\n${TRAIN_HELP}`); code = 0; }
+    else if (e instanceof UsageProblem) { console.error(`trainer: ${e.message}\nusage: node trainer.mjs ${FLAG_HELP}`); code = 2; } else throw e;
   }
   process.exitCode = code;
 }

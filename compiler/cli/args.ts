@@ -34,12 +34,25 @@ export function parseArgs(argv: readonly string[], specs: Readonly<Record<string
   return { command, positional, options };
 }
 
+/** --dim d=2 (repeatable), or several at once: --dim d=2,n=3. */
 export function dimOverrides(args: ParsedArgs): Map<string, number> {
   const out = new Map<string, number>();
-  for (const d of args.options.get('--dim') ?? []) {
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(\d+)$/.exec(d);
-    if (!m || Number(m[2]) <= 0) throw new UsageError(`--dim ${d}: expected NAME=VALUE with a positive integer VALUE`);
+  for (const d of (args.options.get('--dim') ?? []).flatMap((v) => v.split(','))) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)=(\d+)\s*$/.exec(d);
+    if (!m || Number(m[2]) <= 0) throw new UsageError(`--dim ${d}: expected NAME=VALUE with a positive integer VALUE (several: --dim d=2,n=3)`);
     out.set(m[1], Number(m[2]));
+  }
+  return out;
+}
+
+/** --const lambda=0.1 (repeatable, or several at once): a new value for a `const` of the model. */
+export function constOverrides(args: ParsedArgs): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const d of (args.options.get('--const') ?? []).flatMap((v) => v.split(','))) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)=([^=]+)$/.exec(d);
+    const v = m ? Number(m[2]) : NaN;
+    if (!m || m[2].trim() === '' || !Number.isFinite(v)) throw new UsageError(`--const ${d}: expected NAME=NUMBER (several: --const lambda=0.1,margin=1)`);
+    out.set(m[1], v);
   }
   return out;
 }

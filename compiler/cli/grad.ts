@@ -6,6 +6,8 @@ import type { Node } from '../ir/node.js';
 import type { Style } from '../ir/op.js';
 import { printExpr } from '../ir/print.js';
 import { expandDerivedFns, gradName, programNaming } from './naming.js';
+import { targetOf } from '../verify/target.js';
+import * as B from '../ir/build.js';
 
 export type GradFormat = 'text' | 'latex' | 'mathjs' | 'json';
 
@@ -17,52 +19,73 @@ export function closedForm(n: Node | null, shape: readonly number[], style: Styl
   return printExpr(style === 'mathjs' ? expandDerivedFns(n) : n, style);
 }
 
-/** The backward program, one step per line: `dL/dz2 = softmax(z2) - onehot(y, K)`. */
-export function programLines(g: Gradients, style: 'text' | 'latex', wrt: readonly string[]): string[] {
+/** What `--wrt` names: a parameter, or (to check backprop step by step) an input or a named value. */
+export interface WrtGrad { readonly name: string; readonly shape: readonly number[]; readonly node: Node | null; readonly kind: 'param' | 'value' | 'input' }
+
+/**
+ * The backward program, one step per line: `dL/dz2 = softmax(z2) - onehot(y, K)`. Steps of named values
+ * are printed up to the last one asked for (all of them for a param or an input: they lead there);
+ * inputs come last, written over the program's names (dL/dx = W1' * dL/dz1).
+ */
+export function programLines(g: Gradients, style: 'text' | 'latex', wrt: readonly WrtGrad[]): string[] {
   const { naming, stepName } = programNaming(g, style);
   const lossName = g.model.loss.name;
+  const wanted = new Set(wrt.map((w) => w.name));
+  const anyParam = wrt.some((w) => w.kind !== 'value');
+  let last = g.steps.length - 1;
+  if (!anyParam) last = Math.max(-1, ...g.steps.map((s, i) => (wanted.has(s.of) ? i : -1)));
   const lines: string[] = [];
   const printed = new Map<Node, string>();
-  for (const s of g.steps) {
-    if (s.kind === 'param' && !wrt.includes(s.of)) continue;
+  const line = (name: string, rhs: string) => lines.push(style === 'latex' ? `${name} &= ${rhs}` : `${name} = ${rhs}`);
+  g.steps.forEach((s, i) => {
+    if (i > last || (s.kind === 'param' && !wanted.has(s.of))) return;
     const name = gradName(lossName, s.of, style);
     const earlier = printed.get(s.node);
     const rhs = earlier ?? printExpr(s.node, style, naming);
     if (!earlier) printed.set(s.node, stepName.get(s.node) === name ? name : stepName.get(s.node) ?? name);
-    lines.push(style === 'latex' ? `${name} &= ${rhs}` : `${name} = ${rhs}`);
+    line(name, rhs);
+  });
+  for (const w of wrt) {
+    if (w.node === null) { line(gradName(lossName, w.name, style), '0'); continue; }
+    if (w.kind === 'input' || (w.kind === 'value' && !g.steps.some((s) => s.of === w.name))) line(gradName(lossName, w.name, style), printExpr(w.node, style, naming));
   }
-  for (const w of wrt) if (g.grads.get(w) === null) lines.push(`${gradName(lossName, w, style)} = 0`);
   return lines;
 }
 
-export function formatGradients(g: Gradients, format: GradFormat, inline: boolean, wrt: readonly string[]): string {
-  const shapeOf = (name: string) => g.model.params.find((p) => p.name === name)!.shape;
+/** Resolve names: a parameter's gradient comes with the model's; any other name's is derived on its own. */
+export function wrtGrads(g: Gradients, names: readonly string[]): WrtGrad[] {
+  return names.map((name) => {
+    const p = g.model.params.find((q) => q.name === name);
+    if (p) return { name, shape: p.shape, node: g.grads.get(name) ?? null, kind: 'param' };
+    const t = targetOf(g.model, name);
+    return { name, shape: t.node.shape, node: B.isConst(t.derived, 0) ? null : t.derived, kind: t.kind };
+  });
+}
+
+export function formatGradients(g: Gradients, format: GradFormat, inline: boolean, names: readonly (string | WrtGrad)[]): string {
   const loss = g.model.loss.name;
+  const wrt = names.map((w) => (typeof w === 'string' ? wrtGrads(g, [w])[0] : w));
+  const closed = (w: WrtGrad, style: Style) => closedForm(w.node, w.shape, style);
   switch (format) {
     case 'text':
       if (!inline) return programLines(g, 'text', wrt).join('\n');
-      return wrt.map((w) => `${gradName(loss, w, 'text')} = ${closedForm(g.grads.get(w) ?? null, shapeOf(w), 'text')}`).join('\n');
+      return wrt.map((w) => `${gradName(loss, w.name, 'text')} = ${closed(w, 'text')}`).join('\n');
     case 'latex': {
       const lines = inline
-        ? wrt.map((w) => `${gradName(loss, w, 'latex')} &= ${closedForm(g.grads.get(w) ?? null, shapeOf(w), 'latex')}`)
+        ? wrt.map((w) => `${gradName(loss, w.name, 'latex')} &= ${closed(w, 'latex')}`)
         : programLines(g, 'latex', wrt);
       return ['\\begin{aligned}', lines.join(' \\\\\n'), '\\end{aligned}'].join('\n');
     }
     case 'mathjs':
-      return wrt.map((w) => `${gradName(loss, w, 'text')} = ${closedForm(g.grads.get(w) ?? null, shapeOf(w), 'mathjs')}`).join('\n');
+      return wrt.map((w) => `${gradName(loss, w.name, 'text')} = ${closed(w, 'mathjs')}`).join('\n');
     case 'json': {
       // Object.fromEntries defines own properties: a param named __proto__ stays a key, not a prototype.
-      const wrtObj = Object.fromEntries(wrt.map((w) => [w, {
-        shape: [...shapeOf(w)],
-        formula: closedForm(g.grads.get(w) ?? null, shapeOf(w), 'mathjs'),
-        text: closedForm(g.grads.get(w) ?? null, shapeOf(w), 'text'),
-      }]));
-      const program = programLines(g, 'text', wrt).map((line) => {
-        const eq = line.indexOf(' = ');
-        return { name: line.slice(0, eq), text: line.slice(eq + 3) };
+      const wrtObj = Object.fromEntries(wrt.map((w) => [w.name, { shape: [...w.shape], formula: closed(w, 'mathjs'), text: closed(w, 'text') }]));
+      const program = programLines(g, 'text', wrt).map((l) => {
+        const eq = l.indexOf(' = ');
+        return { name: l.slice(0, eq), text: l.slice(eq + 3) };
       });
       return JSON.stringify({ wrt: wrtObj, program }, null, 2);
     }
   }
 }
-

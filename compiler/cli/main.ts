@@ -4,8 +4,9 @@
 import { deriveGradients } from '../autodiff/gradients.js';
 import { loadModel } from '../frontend/index.js';
 import type { Model } from '../frontend/model.js';
-import { formatDiagnostic, PlainError, UserError } from '../source/diagnostics.js';
-import { choice, dimOverrides, OptionSpec, ParsedArgs, parseArgs, UsageError } from './args.js';
+import { formatDiagnostic, nearest, PlainError, UserError } from '../source/diagnostics.js';
+import { differentiableNames } from '../verify/target.js';
+import { choice, constOverrides, dimOverrides, OptionSpec, ParsedArgs, parseArgs, UsageError } from './args.js';
 import { checkReport } from './check.js';
 import { formatGradients } from './grad.js';
 import { toDot, toSvg } from './graph.js';
@@ -13,12 +14,16 @@ import { runCompile, runEval, runGradcheck, runTrain, TRAIN_OPTIONS } from './ru
 import { readPoint } from './point.js';
 import { runVerify } from './verify.js';
 import { DataError } from '../../runtime/data.js';
+import { TRAIN_HELP } from '../../runtime/cli.js';
+import { readFileSync } from 'node:fs';
 import { renameSync, writeFileSync } from 'node:fs';
 
-const COMMON: Record<string, OptionSpec> = { '--dim': { flag: false, repeat: true } };
+const COMMON: Record<string, OptionSpec> = { '--dim': { flag: false, repeat: true }, '--const': { flag: false, repeat: true } };
 
 interface Command {
   summary: string;
+  /** `gradc COMMAND --help`: each option with what it does and its default. */
+  help: string[];
   options: Record<string, OptionSpec>;
   run(args: ParsedArgs, model: Model): number | Promise<number>;
 }
@@ -26,28 +31,39 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   check: {
     summary: 'parse and shape-check; print a summary of inputs, parameters and graph sizes',
+    help: [],
     options: {},
     run: (_, model) => { console.log(checkReport(model).text); return 0; },
   },
   grad: {
     summary: 'print the derived gradients (--wrt NAME, --format text|latex|mathjs|json, --inline)',
+    help: [
+      '  --wrt NAME           a parameter, input or named value (repeatable, or NAME,NAME; default: every parameter)',
+      '  --format F           text (the backward program), latex, mathjs or json (default text)',
+      '  --inline             one closed expression per gradient instead of the backward program',
+    ],
     options: { '--wrt': { flag: false, repeat: true }, '--format': { flag: false }, '--inline': { flag: true } },
     run: (args, model) => {
       const wrt = wrtOption(args, model);
       const format = choice(args, '--format', ['text', 'latex', 'mathjs', 'json'] as const, 'text');
-      const g = deriveGradients(model, wrt);
+      const g = deriveGradients(model);
       console.log(formatGradients(g, format, args.options.has('--inline'), wrt));
       return 0;
     },
   },
   graph: {
     summary: 'the computational graph (--format dot|svg, -o FILE, --backward)',
+    help: [
+      '  --format F           dot or svg (default: from the -o extension, else dot)',
+      '  -o FILE              write to FILE instead of standard output',
+      '  --backward           include the gradient nodes',
+    ],
     options: { '--format': { flag: false }, '-o': { flag: false }, '--backward': { flag: true } },
     run: async (args, model) => {
-      const format = choice(args, '--format', ['dot', 'svg'] as const, 'dot');
+      const file = args.options.get('-o')?.[0];
+      const format = choice(args, '--format', ['dot', 'svg'] as const, file?.toLowerCase().endsWith('.svg') ? 'svg' : 'dot');
       const dot = toDot(deriveGradients(model), args.options.has('--backward'));
       const out = format === 'svg' ? await toSvg(dot) : dot;
-      const file = args.options.get('-o')?.[0];
       if (file) writeOutput(file, out + '\n');
       else console.log(out);
       return 0;
@@ -55,26 +71,49 @@ const COMMANDS: Record<string, Command> = {
   },
   eval: {
     summary: 'evaluate loss, outputs and gradients at a point (--point FILE.json, --target wasm|ts|gpu, --precision f64|f32), printing JSON',
+    help: [
+      '  --point FILE.json    params and inputs (or "examples": a minibatch), required',
+      '  --target T           the generated code that computes it: ts, wasm or gpu (default ts)',
+      '  --precision P        f64 or f32 (default f64; wasm and gpu compute in f32)',
+    ],
     options: { '--point': { flag: false }, '--target': { flag: false }, '--precision': { flag: false } },
     run: () => 0, // handled in main: the point's dims must be known before the model is loaded
   },
   verify: {
     summary: 'check a hand-derived gradient: --wrt NAME --claim "EXPR" (or --claims FILE), --seed, --runs, --json',
+    help: [
+      '  --wrt NAME           a parameter, input or named value',
+      '  --claim "EXPR"       the claimed gradient; it may use the adjoints dL/dNAME of the backward program',
+      '  --claims FILE        one claim per line: NAME: EXPR, or dL/dNAME = EXPR as `gradc grad` prints it',
+      '  --seed N             seed of the random points (default 1)',
+      '  --runs N             random points for the numeric check (default 200)',
+      '  --json               the verdicts as JSON',
+    ],
     options: { '--wrt': { flag: false }, '--claim': { flag: false }, '--claims': { flag: false }, '--seed': { flag: false }, '--runs': { flag: false }, '--json': { flag: true } },
     run: () => 0, // handled in main: claims are parsed together with the model
   },
   gradcheck: {
-    summary: 'compare generated gradients with central differences (--seed N, --points N); exit 1 on a mismatch',
-    options: { '--seed': { flag: false }, '--points': { flag: false } },
+    summary: 'compare generated gradients with central differences (--seed N, --points N, --target ts|wasm|gpu); exit 1 on a mismatch',
+    help: [
+      '  --seed N             seed of the random points (default 1)',
+      '  --points N           random points (default 3)',
+      '  --target T           the generated code to check: ts (float64, default), wasm or gpu (float32)',
+    ],
+    options: { '--seed': { flag: false }, '--points': { flag: false }, '--target': { flag: false } },
     run: (args, model) => runGradcheck(args, model),
   },
   compile: {
     summary: 'write a standalone trainer: -o DIR (trainer.ts and trainer.mjs), --target wasm|ts|gpu',
+    help: [
+      '  -o DIR               the folder to write trainer.ts and trainer.mjs into (required)',
+      '  --target T           wasm (default), ts or gpu',
+    ],
     options: { '-o': { flag: false }, '--target': { flag: false } },
     run: (args, model) => runCompile(args, model),
   },
   train: {
     summary: 'compile and train: --data SOURCE (CSV, mnist, iris), --test, --split, --epochs, --batch, --lr, --optimizer, --seed, --l2, --precision f32|f64, --target wasm|ts, --threads N, --save, --resume, --predict',
+    help: [...TRAIN_HELP.split('\n'), '  --target T           wasm (default) or ts'],
     options: Object.fromEntries([...TRAIN_OPTIONS.map((o) => [o, { flag: false }]), ['--selftest', { flag: true }], ['--target', { flag: false }]]),
     run: (args, model) => runTrain(args, model),
   },
@@ -91,11 +130,15 @@ export function writeOutput(file: string, text: string): void {
   }
 }
 
+/** --wrt: parameters (the default: all of them), inputs and named values, to follow backprop step by step. */
 export function wrtOption(args: ParsedArgs, model: Model): string[] {
-  const wrt = args.options.get('--wrt') ?? model.params.map((p) => p.name);
+  const wrt = (args.options.get('--wrt') ?? model.params.map((p) => p.name)).flatMap((w) => w.split(',')).map((w) => w.trim());
+  const known = differentiableNames(model);
   for (const w of wrt) {
-    if (!model.params.some((p) => p.name === w)) {
-      throw new PlainError(`--wrt ${w}: '${w}' is not a parameter of ${model.name} (its parameters: ${model.params.map((p) => p.name).join(', ')})`);
+    if (model.inputs.some((i) => i.name === w && i.classes !== undefined)) throw new PlainError(`--wrt ${w}: '${w}' is a class label, an integer: the loss has no gradient with respect to it`);
+    if (!known.includes(w)) {
+      const guess = nearest(w, known);
+      throw new PlainError(`--wrt ${w}: '${w}' is not a parameter, input or named value of ${model.name}${guess ? ` (did you mean ${guess}?)` : ''}; choose from ${known.join(', ')}`);
     }
   }
   return wrt;
@@ -107,8 +150,20 @@ export const USAGE = [
   'commands:',
   ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`),
   '',
-  'every command takes --dim NAME=VALUE (repeatable) to override a dim',
+  'every command takes --dim NAME=VALUE and --const NAME=VALUE (repeatable, or NAME=V,NAME=V) to override a dim or a const',
+  'gradc COMMAND --help lists its options; the reference is docs/cli.md',
 ].join('\n');
+
+function commandHelp(name: string, c: Command): string {
+  return [`usage: gradc ${name} MODEL.nn [options]`, '', `${c.summary.replace(/ \(.*$/, '')}`, '', 'options:', ...c.help,
+    '  --dim NAME=VALUE     override a dim (repeatable, or d=2,n=3)',
+    '  --const NAME=VALUE   override a const (repeatable)'].join('\n');
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `gradc ${pkg.version}`;
+}
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {
@@ -116,20 +171,26 @@ export async function main(argv: readonly string[]): Promise<number> {
       console.log(USAGE);
       return argv.length === 0 ? 2 : 0;
     }
-    const cmd = COMMANDS[argv[0]];
-    if (!cmd) throw new UsageError(`unknown command '${argv[0]}'`);
+    if (argv[0] === '--version' || argv[0] === '-V') { console.log(version()); return 0; }
+    const cmd = Object.hasOwn(COMMANDS, argv[0]) ? COMMANDS[argv[0]] : undefined;
+    if (!cmd) {
+      const guess = nearest(argv[0], Object.keys(COMMANDS));
+      throw new UsageError(`unknown command '${argv[0]}'${guess ? `: did you mean ${guess}?` : ''}`);
+    }
+    if (argv.slice(1).some((a) => a === '--help' || a === '-h')) { console.log(commandHelp(argv[0], cmd)); return 0; }
     const args = parseArgs(argv, { ...COMMON, ...cmd.options });
     if (args.positional.length !== 1) throw new UsageError(`${args.command} takes one model file, got ${args.positional.length}`);
     const dims = dimOverrides(args);
+    const consts = constOverrides(args);
     if (args.command === 'eval') {
       const file = args.options.get('--point')?.[0];
       if (!file) throw new UsageError('eval needs --point FILE.json');
       const point = readPoint(file);
       for (const [k, v] of Object.entries(point.dims ?? {})) if (!dims.has(k)) dims.set(k, v);
-      return runEval(args, loadModel(args.positional[0], { dimOverrides: dims }), file, point);
+      return runEval(args, loadModel(args.positional[0], { dimOverrides: dims, constOverrides: consts }), file, point);
     }
-    if (args.command === 'verify') return runVerify(args, args.positional[0], dims);
-    const model = loadModel(args.positional[0], { dimOverrides: dims });
+    if (args.command === 'verify') return runVerify(args, args.positional[0], dims, consts);
+    const model = loadModel(args.positional[0], { dimOverrides: dims, constOverrides: consts });
     return await cmd.run(args, model);
   } catch (e) {
     return report(e);

@@ -7,17 +7,22 @@ import type { ParsedArgs } from './args.js';
 import { UsageError, numberOption } from './args.js';
 import { numericVerdict, quickVerdict, type Verdict } from '../verify/verify.js';
 import { fmt } from '../verify/diagnose.js';
+import { resolveAdjoints } from '../verify/target.js';
 
 interface ClaimSource { wrt: string; text: string; source: SourceFile }
 
-/** Claims from a file: one `NAME: EXPR` per line; each claim's source keeps its real line and column. */
+/**
+ * Claims from a file, one per line: `NAME: EXPR`, or a line of a backward program as `gradc grad` prints it,
+ * `dL/dNAME = EXPR` (whose EXPR may use the adjoints of earlier lines, dL/dz2). Each claim's source keeps
+ * its real line and column.
+ */
 export function readClaims(path: string, text: string): ClaimSource[] {
   const lines = text.split('\n');
   const out: ClaimSource[] = [];
   lines.forEach((line, li) => {
     if (line.trim() === '' || line.trimStart().startsWith('#')) return;
-    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:(.*)$/.exec(line);
-    if (!m) throw new PlainError(`${path}:${li + 1}:1: error: expected NAME: EXPR (a parameter or named value, a colon, the claimed gradient)`);
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:(.*)$/.exec(line) ?? /^\s*d[A-Za-z_][A-Za-z0-9_]*\/d([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(line);
+    if (!m) throw new PlainError(`${path}:${li + 1}:1: error: expected NAME: EXPR or dL/dNAME = EXPR (a parameter, input or named value, then the claimed gradient)`);
     // Blank everything but this claim's expression, so positions in messages are the file's own.
     const blanked = lines.map((l, k) => (k === li ? ' '.repeat(line.length - m[2].length) + m[2] : ' '.repeat(l.length))).join('\n');
     out.push({ wrt: m[1], text: m[2].trim(), source: new SourceFile(path, blanked) });
@@ -26,7 +31,7 @@ export function readClaims(path: string, text: string): ClaimSource[] {
   return out;
 }
 
-export function runVerify(args: ParsedArgs, modelPath: string, dims: Map<string, number>): number {
+export function runVerify(args: ParsedArgs, modelPath: string, dims: Map<string, number>, consts: Map<string, number> = new Map()): number {
   const seed = numberOption(args, '--seed', 1, { integer: true, min: 0 });
   const runs = numberOption(args, '--runs', 200, { integer: true, min: 1 });
   const json = args.options.has('--json');
@@ -42,16 +47,16 @@ export function runVerify(args: ParsedArgs, modelPath: string, dims: Map<string,
     claims = [{ wrt, text: claimText, source: new SourceFile('<claim>', claimText) }];
   }
   const modelText = readSource(modelPath);
-  const full = parseModelWithClaims(modelPath, modelText, claims.map((c) => c.source), { dimOverrides: dims });
-  const verdicts: (Verdict | undefined)[] = claims.map((c, i) => quickVerdict(full.model, c.wrt, full.claims[i], c.text));
+  const full = parseModelWithClaims(modelPath, modelText, claims.map((c) => c.source), { dimOverrides: dims, constOverrides: consts });
+  const verdicts: (Verdict | undefined)[] = claims.map((c, i) => quickVerdict(full.model, c.wrt, resolveAdjoints(full.model, full.claims[i]), c.text));
   let smallDims: Map<string, number> | undefined;
   if (verdicts.some((v) => !v)) {
     // Formulas do not depend on the sizes: check at small, distinct ones, so counterexamples can be read.
     smallDims = new Map(dims);
     let next = 2;
     for (const name of full.model.dims.keys()) if (!dims.has(name)) smallDims.set(name, Math.min(full.model.dims.get(name)!.value, next++));
-    const small = parseModelWithClaims(modelPath, modelText, claims.map((c) => c.source), { dimOverrides: smallDims });
-    claims.forEach((c, i) => { verdicts[i] ??= numericVerdict(small.model, c.wrt, small.claims[i], c.text, { seed, runs }); });
+    const small = parseModelWithClaims(modelPath, modelText, claims.map((c) => c.source), { dimOverrides: smallDims, constOverrides: consts });
+    claims.forEach((c, i) => { verdicts[i] ??= numericVerdict(small.model, c.wrt, resolveAdjoints(small.model, small.claims[i]), c.text, { seed, runs }); });
   }
   const done = verdicts as Verdict[];
   const sizes = smallDims && smallDims.size ? [...smallDims].map(([k, v]) => `${k} = ${v}`).join(', ') : undefined;

@@ -24,6 +24,9 @@ function checkDimOverrides(model: Model, opts: LowerOptions): void {
   for (const name of opts.dimOverrides?.keys() ?? []) {
     if (!model.dims.has(name)) throw new PlainError(`--dim ${name}: the model has no dim '${name}' (its dims: ${[...model.dims.keys()].join(', ') || 'none'})`);
   }
+  for (const name of opts.constOverrides?.keys() ?? []) {
+    if (!model.consts.has(name)) throw new PlainError(`--const ${name}: the model has no const '${name}' (its consts: ${[...model.consts.keys()].join(', ') || 'none'}; declare one with const ${name} = 0.01)`);
+  }
 }
 
 /** A model plus extra expressions in its scope (the claims of `gradc verify`), each from its own source. */
@@ -31,7 +34,7 @@ export function parseModelWithClaims(path: string, text: string, claims: readonl
   const file = new SourceFile(path, text);
   const diags = new DiagnosticBag();
   const statements = parse(lex(file, diags), diags);
-  const exprs = claims.map((c) => parseExpression(lex(c, diags), diags));
+  const exprs = claims.map((c) => parseExpression(lex(c, diags, { adjointNames: true }), diags));
   let nodes: (Node | null)[] = [];
   const present = exprs.filter((e): e is NonNullable<typeof e> => e !== undefined);
   const model = lower(file, statements, diags, { ...opts, extraExpressions: present, onExtra: (n) => { nodes = n; } });

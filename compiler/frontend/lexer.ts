@@ -10,7 +10,8 @@ const OPERATORS = ['.*', './', '.^', '+', '-', '*', '/', '^', "'", '(', ')', '['
 /** After one of these at the end of a line, the statement continues on the next line. */
 const CONTINUES = new Set(['+', '-', '*', '/', '^', '.*', './', '.^', ',', '=', '~', ':', '(', '[']);
 
-export function lex(file: SourceFile, diags: DiagnosticBag): Token[] {
+/** `adjointNames`: in a claim, `dL/dz2` (no spaces) is one name, the adjoint the backward program prints. */
+export function lex(file: SourceFile, diags: DiagnosticBag, opts: { adjointNames?: boolean } = {}): Token[] {
   const text = file.text;
   const tokens: Token[] = [];
   let depth = 0;
@@ -32,6 +33,8 @@ export function lex(file: SourceFile, diags: DiagnosticBag): Token[] {
     if (/[A-Za-z_]/.test(c)) {
       const start = i;
       while (i < text.length && /[A-Za-z0-9_]/.test(text[i])) i++;
+      const m = opts.adjointNames && text[start] === 'd' ? /^\/d[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i)) : null;
+      if (m) i += m[0].length;
       push('ident', start, i);
       continue;
     }

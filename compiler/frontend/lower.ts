@@ -127,6 +127,7 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
     switch (e.kind) {
       case 'num': return B.constant(e.value);
       case 'name': {
+        if (e.name.includes('/')) return adjointRef(e);
         const b = scope.get(e.name);
         orient(e, !es.fnParams && b !== undefined && 'row' in b && b.row === true);
         return nameRef(e.name, e.span, es);
@@ -157,6 +158,25 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
         return binary(e, l, r);
       }
     }
+  };
+
+  // In a claim, `dL/dz2` names the adjoint the backward program prints: a placeholder that verify replaces
+  // by the derived ∂L/∂z2, so one step of backprop can be checked given the previous ones.
+  let claimMode = false;
+  const adjointRef = (e: Extract<Expr, { kind: 'name' }>): Node | null => {
+    const [num, den] = e.name.split('/');
+    const of = den.slice(1);
+    if (!claimMode || !loss || num !== `d${loss.name}`) {
+      diags.error(e.span, `unknown name '${e.name}'${loss ? `: the adjoints of this model are written d${loss.name}/dNAME` : ''}`);
+      return null;
+    }
+    const b = scope.get(of);
+    if (!b || !['param', 'input', 'intermediate', 'output'].includes(b.kind) || !('node' in b)) {
+      diags.error(e.span, `${e.name}: '${of}' is not a parameter, input or named value of the model`);
+      return null;
+    }
+    if (b.kind === 'input' && b.node.attr.classes !== undefined) { diags.error(e.span, `${of} is a class label: the loss has no gradient with respect to it`); return null; }
+    return B.variable(e.name, b.node.shape, of);
   };
 
   const indexExpr = (e: Extract<Expr, { kind: 'index' }>, es: ExprScope): Node | null => {
@@ -458,6 +478,7 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
     }
   });
 
+  claimMode = true;
   if (opts.extraExpressions) opts.onExtra?.(opts.extraExpressions.map((e) => expr(e, {})));
 
   if (!lossSeen) {

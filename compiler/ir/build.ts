@@ -9,7 +9,9 @@ export const input = (name: string, shape: Shape, classes?: number, classDim?: s
   make('input', [], classes === undefined ? { name, shape: [...shape] }
     : classDim === undefined ? { name, shape: [...shape], classes } : { name, shape: [...shape], classes, classDim });
 export const param = (name: string, shape: Shape) => make('param', [], { name, shape: [...shape] });
-export const variable = (name: string, shape: Shape = []) => make('var', [], shape.length ? { name, shape: [...shape] } : { name });
+/** A placeholder leaf: a fn argument, or (with `adjointOf`) the adjoint dL/dz a claim refers to. */
+export const variable = (name: string, shape: Shape = [], adjointOf?: string) =>
+  make('var', [], { name, ...(shape.length ? { shape: [...shape] } : {}), ...(adjointOf === undefined ? {} : { adjointOf }) });
 export const dim = (name: string, value: number) => make('dim', [], { name, value });
 export const constant = (value: number, shape: Shape = []) => make('const', [], { value: Object.is(value, -0) ? 0 : value, shape: [...shape] });
 /** A hyperparameter (`const lambda = 0.01`): a constant that prints by its name (its value in mathjs output). */

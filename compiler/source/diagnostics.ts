@@ -75,7 +75,9 @@ export function nearest(name: string, candidates: Iterable<string>): string | un
     const d = editDistance(name.toLowerCase(), c.toLowerCase());
     if (d < bestD) { best = c; bestD = d; }
   }
-  return best !== undefined && bestD <= Math.max(1, Math.floor(name.length / 3) + 1) ? best : undefined;
+  // A one- or two-letter name is a different name, not a typo ('q' for d would be noise): only case differs.
+  const allowed = name.length <= 2 ? 0 : name.length <= 5 ? 1 : 2;
+  return best !== undefined && bestD <= allowed ? best : undefined;
 }
 
 function editDistance(a: string, b: string): number {

@@ -13,7 +13,7 @@ import { simplify } from '../simplify/index.js';
 
 export interface Target {
   readonly name: string;
-  readonly kind: 'param' | 'value';
+  readonly kind: 'param' | 'value' | 'input';
   /** The forward node X (a param leaf, or the simplified intermediate). */
   readonly node: Node;
   /** ∂L/∂X, simplified, over inputs and params; a zero constant when L does not depend on X. */
@@ -25,15 +25,26 @@ export interface Target {
 
 export const WRT_VAR = '__wrt';
 
+/** The names a gradient can be taken with respect to: params, inputs other than class labels, named values. */
+export function differentiableNames(model: Model): string[] {
+  return [...model.params.map((p) => p.name), ...model.inputs.filter((i) => i.classes === undefined).map((i) => i.name),
+    ...model.values.filter((v) => v.role !== 'loss').map((v) => v.name)];
+}
+
+const cache = new WeakMap<Model, Map<string, Target>>();
+
 export function targetOf(model: Model, name: string): Target {
+  const known = cache.get(model)?.get(name);
+  if (known) return known;
   const g = deriveGradients(model);
   const param = model.params.find((p) => p.name === name);
+  const input = model.inputs.find((i) => i.name === name);
   const value = model.values.find((v) => v.name === name && v.role !== 'loss');
-  if (!param && !value) {
-    const names = [...model.params.map((p) => p.name), ...model.values.filter((v) => v.role !== 'loss').map((v) => v.name)];
-    throw new PlainError(`--wrt ${name}: '${name}' is not a parameter or a named value of ${model.name} (choose one of ${names.join(', ')})`);
+  if (input?.classes !== undefined) throw new PlainError(`--wrt ${name}: '${name}' is a class label, an integer: the loss has no gradient with respect to it`);
+  if (!param && !value && !input) {
+    throw new PlainError(`--wrt ${name}: '${name}' is not a parameter, input or named value of ${model.name} (choose one of ${differentiableNames(model).join(', ')})`);
   }
-  const node = param ? param.node : g.forward.get(name)!;
+  const node = param ? param.node : input ? input.node : g.forward.get(name)!;
   const v = B.variable(WRT_VAR, node.shape);
   const lossOfX = substitute(g.loss, (n) => (n === node ? v : undefined));
   let derived: Node;
@@ -42,5 +53,13 @@ export function targetOf(model: Model, name: string): Target {
     const adj = reverse(lossOfX, [v]).get(v);
     derived = adj ? simplify(substitute(adj, (n) => (n === v ? node : undefined))) : B.constant(0, node.shape);
   }
-  return { name, kind: param ? 'param' : 'value', node, derived, lossOfX, g };
+  const t: Target = { name, kind: param ? 'param' : input ? 'input' : 'value', node, derived, lossOfX, g };
+  if (!cache.has(model)) cache.set(model, new Map());
+  cache.get(model)!.set(name, t);
+  return t;
+}
+
+/** A claim with its `dL/dz2` placeholders replaced by the derived adjoints they name. */
+export function resolveAdjoints(model: Model, claim: Node): Node {
+  return substitute(claim, (n) => (n.op === 'var' && typeof n.attr.adjointOf === 'string' ? targetOf(model, n.attr.adjointOf).derived : undefined));
 }
