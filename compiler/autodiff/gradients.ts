@@ -66,7 +66,11 @@ export function deriveGradients(model: Model, wrt: readonly string[] = model.par
     const pg = grads.get(p.name);
     if (!pg) continue;
     let at = -1;
-    valueSteps.forEach((s, i) => { if (pg === s.node || pg.args.includes(s.node)) at = i; });
+    // The terms of a sum count too: dL/dW2 = outer(dL/dz2, a1) + 2 * lambda * W2 goes after dL/dz2.
+    const terms: Node[] = [];
+    const collect = (n: Node): void => { if (n.op === 'add') n.args.forEach(collect); else if (n.op === 'neg') collect(n.args[0]); else terms.push(n); };
+    collect(pg);
+    valueSteps.forEach((s, i) => { if (pg === s.node || pg.args.includes(s.node) || terms.some((t) => t === s.node || t.args.includes(s.node))) at = i; });
     after.set(at, [...(after.get(at) ?? []), { of: p.name, kind: 'param', node: pg }]);
   }
   const steps: Step[] = [];

@@ -90,6 +90,10 @@ export const algebraRules: Rule[] = [
     .with([anyNumber, { op: 'mul', args: [anyNumber, P._] }], ([c1, m]) =>
       c1.isScalar && m.args[0].isScalar ? B.mul(B.constant(val(c1) * val(m.args[0])), m.args[1]) : undefined)
     .otherwise(() => undefined)),
+  rule('mul-named-const', 'mul', (n) => match(args(n))                 // λ·(c·x) → (c·λ)·x: 2 * lambda * W
+    .with([P.when((c: Node) => c.op === 'const' && c.attr.name !== undefined && c.isScalar), { op: 'mul', args: [anyNumber, P._] }], ([l, m]) =>
+      m.args[0].isScalar ? B.mul(B.mul(m.args[0], l), m.args[1]) : undefined)
+    .otherwise(() => undefined)),
   rule('mul-neg-const', 'mul', (n) => match(args(n))                    // (−c)·x → −(c·x)
     .with([P.when((c: Node) => isNumber(c) && val(c) < 0 && c.isScalar), P._], ([c, x]) =>
       val(c) === -1 ? fits(B.neg(x), n) ?? B.neg(B.mul(B.constant(1), x)) : B.neg(B.mul(B.constant(-val(c)), x)))

@@ -75,9 +75,11 @@ export function nearest(name: string, candidates: Iterable<string>): string | un
     const d = editDistance(name.toLowerCase(), c.toLowerCase());
     if (d < bestD) { best = c; bestD = d; }
   }
-  // A one- or two-letter name is a different name, not a typo ('q' for d would be noise): only case differs.
-  const allowed = name.length <= 2 ? 0 : name.length <= 5 ? 1 : 2;
-  return best !== undefined && bestD <= allowed ? best : undefined;
+  if (best === undefined) return undefined;
+  // A one- or two-letter name with another letter is a different name, not a typo ('q' for d is noise);
+  // a doubled or dropped letter (xx for x) still is one.
+  if (name.length <= 2) return bestD === 0 || (bestD === 1 && best.length !== name.length) ? best : undefined;
+  return bestD <= (name.length <= 5 ? 1 : 2) ? best : undefined;
 }
 
 function editDistance(a: string, b: string): number {
