@@ -13,13 +13,16 @@ export interface Checkpoint {
   epoch: number;
   params: { name: string; shape: number[]; values: number[] }[];
   optimizer?: OptimizerState;
+  /** A binary classifier's negative label as the training data had it (0 or −1), for predictions later. */
+  negativeLabel?: number;
 }
 
-export function saveCheckpoint(file: string, spec: ModelSpec, epoch: number, params: readonly Buf[], optimizer?: OptimizerState): void {
+export function saveCheckpoint(file: string, spec: ModelSpec, epoch: number, params: readonly Buf[], optimizer?: OptimizerState, negativeLabel?: number): void {
   const ck: Checkpoint = {
     format: 'gradc-checkpoint', model: spec.name, epoch,
     params: spec.params.map((p, k) => ({ name: p.name, shape: [...p.shape], values: Array.from(params[k]) })),
     optimizer,
+    ...(spec.binary && negativeLabel !== undefined ? { negativeLabel } : {}),
   };
   const tmp = `${file}.tmp-${process.pid}`;
   writeFileSync(tmp, JSON.stringify(ck));

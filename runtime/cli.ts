@@ -1,16 +1,17 @@
 // The trainer's command line, shared by the standalone trainer (`node trainer.js --data …`) and by
 // `gradc train`: flags, data loading, training, the final report, predictions and --selftest.
 
-import { accessSync, constants, existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Dataset } from './data.js';
 import { DataError, gatherBatch, loadSource, split } from './data.js';
 import { gradcheck } from './gradcheck.js';
-import { argmaxRow } from './kernels.js';
-import type { CompiledModel } from './model.js';
+import type { Buf } from './kernels.js';
+import type { CompiledModel, ModelSpec } from './model.js';
 import { assertFits, elementsOf } from './model.js';
 import type { OptimizerName } from './optim.js';
-import { TRAIN_DEFAULTS, train, TrainResult } from './train.js';
+import { accuracyRule, predictorFor, TRAIN_DEFAULTS, train, TrainResult, type Predictor } from './train.js';
+import { loadCheckpoint } from './checkpoint.js';
 import type { GradientReference } from './safety.js';
 
 export interface TrainerFlags {
@@ -77,6 +78,8 @@ export function parseTrainerFlags(argv: readonly string[]): TrainerFlags {
   return f;
 }
 
+export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 export interface RunIo { out: (line: string) => void; err: (line: string) => void; progress?: (text: string) => void }
 
 /**
@@ -109,19 +112,33 @@ export function runTrainer(model: CompiledModel, flags: TrainerFlags, io: RunIo,
     assertFits(model.spec, flags.batch, flags.precision === 'f64' ? 8 : 4); // before the data are read
 
     const specs = model.spec.inputs;
-    let trainSet: Dataset = loadSource(flags.data, specs, 'train');
+    // Data to predict may leave out the label column; data to train on may not.
+    let trainSet: Dataset = loadSource(flags.data, specs, 'train', { optionalLabel: flags.predict ? model.spec.accuracyLabel : null });
+    if (trainSet.labeled === false && flags.epochs > 0) {
+      throw new DataError(`${flags.data}: the rows have no ${specs[model.spec.accuracyLabel!].name} column, so they can be predicted but not trained on: add --epochs 0 --resume W.json to predict with trained weights`);
+    }
+    if (trainSet.labeled === false && !flags.resume) throw new DataError('--epochs 0 without --resume W.json would predict with untrained weights: give the weights to predict with');
     let testSet: Dataset | undefined;
     if (flags.test) testSet = loadSource(flags.test, specs, 'test');
     else if (flags.split !== undefined) [trainSet, testSet] = split(trainSet, flags.split, flags.seed);
     else if (flags.data === 'mnist') testSet = loadSource('mnist', specs, 'test');
     const threads = model.setThreads && flags.precision === 'f32' ? model.setThreads(flags.threads) : undefined;
-    io.out(`training ${model.spec.name} on ${trainSet.source} (${trainSet.n} examples${testSet ? `, testing on ${testSet.n}` : ''}): ${flags.optimizer}, lr ${flags.lr}, batch ${flags.batch}, ${flags.epochs} epochs${flags.l2 ? `, L2 ${flags.l2}` : ''}, seed ${flags.seed}${threads ? `; products in WebAssembly SIMD on ${threads} thread${threads > 1 ? 's' : ''}` : ''}`);
+    // Two short lines rather than one that wraps mid-number on an 80-column terminal.
+    io.out(`training ${model.spec.name} on ${trainSet.source}: ${trainSet.n} examples${testSet ? `, testing on ${testSet.n}` : ''}`);
+    io.out(`${flags.optimizer}, lr ${flags.lr}, batch ${flags.batch}, ${plural(flags.epochs, 'epoch')}${flags.l2 ? `, L2 ${flags.l2}` : ''}, seed ${flags.seed}${threads ? `; wasm SIMD, ${plural(threads, 'thread')}` : ''}`);
+    const rule = accuracyRule(model.spec, predictorFor(model.spec, trainSet));
+    if (rule) io.out(`accuracy: ${rule}`);
     const result = train(model, {
       train: trainSet, test: testSet, epochs: flags.epochs, batch: flags.batch, lr: flags.lr, optimizer: flags.optimizer,
       seed: flags.seed, l2: flags.l2, precision: flags.precision, save: flags.save, resume: flags.resume, log: io.out, progress: io.progress, reference,
     });
-    report(result, testSet, io);
-    if (flags.predict) writePredictions(model, result, testSet ?? trainSet, flags.predict, flags.batch);
+    if (flags.epochs > 0 || trainSet.labeled !== false) report(result, testSet, io);
+    if (flags.predict) {
+      const target = testSet ?? trainSet;
+      const predictor = trainSet.labeled === false ? unlabeledPredictor(model.spec, readNegativeLabel(flags.resume!)) : predictorFor(model.spec, trainSet);
+      const n = writePredictions(model, result.params, target, flags.predict, flags.batch, predictor);
+      io.out(`wrote ${plural(n, 'prediction')} for ${target.source} to ${flags.predict}`);
+    }
     return 0;
   } catch (e) {
     if (e instanceof DataError || e instanceof UsageProblem) { io.err(e.message); return e instanceof UsageProblem ? 2 : 1; }
@@ -140,32 +157,76 @@ function report(result: TrainResult, testSet: Dataset | undefined, io: RunIo): v
   io.out(parts.join(', '));
 }
 
-/** One CSV row per example: every output flattened, and the predicted class when accuracy applies. */
-function writePredictions(model: CompiledModel, result: TrainResult, data: Dataset, file: string, batch: number): void {
+/**
+ * One CSV row per example: its row number in the data (1-based), every output flattened, and the predicted
+ * label when accuracy applies. `-` writes to standard output. Returns the number of rows.
+ */
+export function writePredictions(model: CompiledModel, params: readonly Buf[], data: Dataset, file: string, batch: number, predictor: Predictor | null): number {
   const spec = model.spec;
-  const Arr = result.params[0] instanceof Float64Array ? Float64Array : model.float32Array ?? Float32Array;
+  const Arr = params[0] instanceof Float64Array ? Float64Array : model.float32Array ?? Float32Array;
   const k = model.create(batch, Arr);
   const inputs = data.inputs.map((a) => new Arr(batch * (a.length / data.n)));
-  const header = spec.outputs.flatMap((o) => (elementsOf(o.shape) === 1 ? [o.name] : Array.from({ length: elementsOf(o.shape) }, (_, i) => `${o.name}_${i}`)));
-  if (spec.accuracyLabel !== null) header.push('predicted');
+  const header = ['row', ...spec.outputs.flatMap((o) => (elementsOf(o.shape) === 1 ? [o.name] : Array.from({ length: elementsOf(o.shape) }, (_, i) => `${o.name}_${i}`)))];
+  if (predictor) header.push('predicted');
   const lines = [header.join(',')];
   for (let start = 0; start < data.n; start += batch) {
     const n = Math.min(batch, data.n - start);
     gatherBatch(data, n, (b) => start + b, inputs);
-    const r = k.forward(result.params, inputs, n);
+    const r = k.forward(params, inputs, n);
     for (let b = 0; b < n; b++) {
-      const row: string[] = [];
+      const row: string[] = [String(start + b + 1)];
       spec.outputs.forEach((o, oi) => { const w = elementsOf(o.shape); for (let j = 0; j < w; j++) row.push(String(Number(r.outputs[oi][b * w + j].toPrecision(6)))); });
-      if (spec.accuracyLabel !== null && r.logits) { const kk = r.logits.length / batch; row.push(String(argmaxRow(r.logits, b * kk, kk))); }
+      if (predictor && r.logits) row.push(String(predictor.predict(r.logits, b, batch)));
       lines.push(row.join(','));
     }
   }
+  if (file === '-') { process.stdout.write(lines.join('\n') + '\n'); return data.n; }
   const tmp = `${file}.tmp-${process.pid}`;
   try {
     writeFileSync(tmp, lines.join('\n') + '\n');
     renameSync(tmp, file);
   } catch (e) {
     throw new DataError(`--predict ${file}: cannot write the predictions (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return data.n;
+}
+
+/**
+ * Predictions for data without labels: argmax for a class label; for a binary classifier the negative label
+ * the weights were trained with (saved in the checkpoint), else 0 for a probability output, −1 for a score.
+ */
+function unlabeledPredictor(spec: ModelSpec, savedNegative: number | undefined): Predictor | null {
+  if (spec.accuracyLabel === null) return null;
+  if (!spec.binary) return predictorFor(spec, { n: 0, inputs: [], source: '' });
+  const t = spec.binary.threshold, negative = savedNegative ?? (t === 0 ? -1 : 0);
+  return { negative, predict: (logits, b) => (logits[b] > t ? 1 : negative) };
+}
+
+function readNegativeLabel(file: string): number | undefined {
+  try { return (JSON.parse(readFileSync(file, 'utf8')) as { negativeLabel?: number }).negativeLabel; } catch { return undefined; }
+}
+
+/**
+ * `gradc predict`: the outputs (and predicted labels) of saved weights on new data, which may leave out the
+ * label column, without training. For a binary classifier on unlabeled data the negative label is the one
+ * the weights were trained with (saved in the checkpoint), else 0 for a probability output, −1 for a score.
+ */
+export function runPredict(model: CompiledModel, opts: { weights: string; data: string; out: string; precision: 'f32' | 'f64'; batch?: number }, io: RunIo): number {
+  try {
+    if (opts.out !== '-') checkWritable(opts.out, '-o');
+    const batch = opts.batch ?? 64;
+    assertFits(model.spec, batch, opts.precision === 'f64' ? 8 : 4);
+    const Arr = opts.precision === 'f64' ? Float64Array : model.float32Array ?? Float32Array;
+    const params = model.spec.params.map((p) => new Arr(elementsOf(p.shape)));
+    const ck = loadCheckpoint(opts.weights, model.spec, params);
+    const data = loadSource(opts.data, model.spec.inputs, 'test', { optionalLabel: model.spec.accuracyLabel });
+    const predictor = data.labeled === false ? unlabeledPredictor(model.spec, ck.negativeLabel) : predictorFor(model.spec, data);
+    const n = writePredictions(model, params, data, opts.out, batch, predictor);
+    if (opts.out !== '-') io.out(`wrote ${plural(n, 'prediction')} for ${data.source} to ${opts.out}`);
+    return 0;
+  } catch (e) {
+    if (e instanceof DataError) { io.err(e.message); return 1; }
+    throw e;
   }
 }
 

@@ -10,7 +10,14 @@ import { Rng } from './rng.js';
 export interface InputSpec { readonly name: string; readonly shape: readonly number[]; readonly classes?: number }
 
 /** Examples stored column-wise: one array per input, `n` rows of its flattened size. */
-export interface Dataset { readonly n: number; readonly inputs: Float64Array[]; readonly source: string }
+export interface Dataset {
+  readonly n: number; readonly inputs: Float64Array[]; readonly source: string;
+  /** false for new data without its label column (predictions only): the label holds a placeholder 0. */
+  readonly labeled?: boolean;
+}
+
+/** `optionalLabel`: the index of an input a row may leave out (the label, when the data are only to be predicted). */
+export interface CsvOptions { readonly optionalLabel?: number | null }
 
 export class DataError extends Error {}
 
@@ -21,7 +28,14 @@ function located(file: string, text: string, line: number, col: number, message:
   return new DataError(`${file}:${line}:${col}: error: ${message}\n  ${src}\n  ${' '.repeat(Math.max(0, col - 1))}^`);
 }
 
-export function parseCsv(file: string, text: string, specs: readonly InputSpec[]): Dataset {
+export function parseCsv(file: string, text: string, allSpecs: readonly InputSpec[], opts: CsvOptions = {}): Dataset {
+  const allSizes = allSpecs.map((s) => (s.classes !== undefined ? 1 : sizeOfShape(s.shape)));
+  const fullWidth = allSizes.reduce((a, b) => a + b, 0);
+  // Rows without the label column are new data to predict; the first data row decides, the others must agree.
+  const skip = opts.optionalLabel ?? -1;
+  const firstRow = text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '').find((l) => l.split(',').some((f) => /^\s*[-+.\d]/.test(f)));
+  const unlabeled = skip >= 0 && firstRow !== undefined && firstRow.split(',').length === fullWidth - allSizes[skip];
+  const specs = unlabeled ? allSpecs.filter((_, i) => i !== skip) : allSpecs;
   const sizes = specs.map((s) => (s.classes !== undefined ? 1 : sizeOfShape(s.shape)));
   const width = sizes.reduce((a, b) => a + b, 0);
   const rows: number[][] = [];
@@ -60,7 +74,10 @@ export function parseCsv(file: string, text: string, specs: readonly InputSpec[]
     rows.push(row);
   });
   if (rows.length === 0) throw located(file, text, 1, 1, `no data rows: expected lines of ${width} comma-separated numbers (${layout})`);
-  return fromRows(rows, specs, sizes, file);
+  if (!unlabeled) return fromRows(rows, specs, sizes, file);
+  // The label's place holds 0, a valid class: the forward pass runs as usual; its loss means nothing.
+  const d = fromRows(rows.map((r) => { let k = 0; for (let i = 0; i < skip; i++) k += allSizes[i]; return [...r.slice(0, k), ...new Array<number>(allSizes[skip]).fill(0), ...r.slice(k)]; }), allSpecs, allSizes, file);
+  return { ...d, labeled: false };
 }
 
 function firstContentLine(lines: string[]): number {
@@ -76,12 +93,12 @@ function fromRows(rows: number[][], specs: readonly InputSpec[], sizes: number[]
   return { n: rows.length, inputs, source };
 }
 
-export function loadCsv(file: string, specs: readonly InputSpec[]): Dataset {
+export function loadCsv(file: string, specs: readonly InputSpec[], opts: CsvOptions = {}): Dataset {
   let text: string;
   try { text = readFileSync(file, 'utf8'); } catch (e) {
     throw new DataError(`${file}: cannot read the data file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
-  return parseCsv(file, text, specs);
+  return parseCsv(file, text, specs, opts);
 }
 
 /** A class label input and one real-valued input of `size`: what a built-in classification set needs. */
@@ -158,10 +175,10 @@ export function loadIris(specs: readonly InputSpec[]): Dataset {
   return { n: rows.length, inputs, source: 'iris' };
 }
 
-export function loadSource(source: string, specs: readonly InputSpec[], part: 'train' | 'test'): Dataset {
+export function loadSource(source: string, specs: readonly InputSpec[], part: 'train' | 'test', opts: CsvOptions = {}): Dataset {
   if (source === 'mnist') return loadMnist(specs, part);
   if (source === 'iris') return loadIris(specs);
-  return loadCsv(source, specs);
+  return loadCsv(source, specs, opts);
 }
 
 /**

@@ -19,6 +19,11 @@ export interface ModelSpec {
   readonly loss: string;
   /** The class-label input whose argmax-of-logits accuracy is reported, when the loss is cross_entropy of a label. */
   readonly accuracyLabel: number | null;
+  /**
+   * A binary classifier: the logits are one scalar output per example, predicting the positive label where
+   * it exceeds `threshold` (0.5 for a probability, 0 for a score). The labels are 0/1 or −1/+1 (see the data).
+   */
+  readonly binary?: { readonly output: string; readonly threshold: number };
   /** Params and inputs whose derivative jumps at 0 (relu, abs, step): gradient checks keep away or accept one-sided values. */
   readonly kinked: boolean;
   /** Elements of the kernels' own buffers: `fixed` once, `perExample` per example of the batch, `largest` in one buffer per example. */

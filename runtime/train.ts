@@ -1,13 +1,13 @@
 // The training loop shared by `gradc train` and the standalone trainers: seeded shuffling, minibatches,
 // the optimizer, per-epoch metrics (mean loss; accuracy from the argmax of the logits when the loss is
-// cross_entropy of a class label), progress, atomic checkpoints, --resume, and a stop on NaN/Inf loss.
+// cross_entropy of a class label, or from a thresholded output for a binary classifier), progress, atomic checkpoints, --resume, and a stop on NaN/Inf loss.
 
 import type { Dataset } from './data.js';
 import { DataError, gatherBatch } from './data.js';
 import { initialize } from './init.js';
 import type { Buf } from './kernels.js';
 import { argmaxRow } from './kernels.js';
-import type { ArrayCtor, CompiledModel, Kernels } from './model.js';
+import type { ArrayCtor, CompiledModel, Kernels, ModelSpec } from './model.js';
 import { assertFits, elementsOf } from './model.js';
 import { Optimizer, OptimizerName } from './optim.js';
 import { Rng } from './rng.js';
@@ -52,8 +52,33 @@ export function createParams(model: CompiledModel, seed: number, Arr: ArrayCtor 
   });
 }
 
+/**
+ * How a label is predicted from the logits: argmax for a class label; for a binary classifier, the positive
+ * label 1 above the threshold, else the negative one, 0 or −1 as the training labels are. null when the
+ * labels are neither 0/1 nor ±1 (a regression target): there is no accuracy.
+ */
+export interface Predictor { readonly negative: number; predict(logits: Buf, b: number, batch: number): number }
+
+export function predictorFor(spec: ModelSpec, data: Dataset): Predictor | null {
+  if (spec.accuracyLabel === null) return null;
+  if (!spec.binary) return { negative: 0, predict: (logits, b, batch) => { const k = logits.length / batch; return argmaxRow(logits, b * k, k); } };
+  const labels = data.inputs[spec.accuracyLabel];
+  const values = new Set<number>();
+  for (let i = 0; i < data.n && values.size <= 3; i++) values.add(labels[i]);
+  const negative = [...values].every((v) => v === 0 || v === 1) ? 0 : [...values].every((v) => v === -1 || v === 1) ? -1 : null;
+  if (negative === null) return null;
+  const t = spec.binary.threshold;
+  return { negative, predict: (logits, b) => (logits[b] > t ? 1 : negative) };
+}
+
+/** The rule the header states, e.g. `p > 0.5 predicts y = 1, otherwise −1`. */
+export function accuracyRule(spec: ModelSpec, p: Predictor | null): string | null {
+  if (!p || !spec.binary || spec.accuracyLabel === null) return null;
+  return `${spec.binary.output} > ${spec.binary.threshold} predicts ${spec.inputs[spec.accuracyLabel].name} = 1, otherwise ${p.negative}`;
+}
+
 /** Mean loss and accuracy of `params` on a dataset, by batches. */
-export function evaluate(model: CompiledModel, kernels: Kernels, params: readonly Buf[], data: Dataset, batch: number, inputs: Buf[]): { loss: number; accuracy: number | null } {
+export function evaluate(model: CompiledModel, kernels: Kernels, params: readonly Buf[], data: Dataset, batch: number, inputs: Buf[], predictor: Predictor | null = predictorFor(model.spec, data)): { loss: number; accuracy: number | null } {
   const spec = model.spec;
   let loss = 0, correct = 0;
   for (let start = 0; start < data.n; start += batch) {
@@ -61,13 +86,12 @@ export function evaluate(model: CompiledModel, kernels: Kernels, params: readonl
     gatherBatch(data, n, (b) => start + b, inputs);
     const r = kernels.forward(params, inputs, n);
     for (let b = 0; b < n; b++) loss += r.loss[b];
-    if (spec.accuracyLabel !== null && r.logits) {
-      const k = r.logits.length / batch;
+    if (predictor && spec.accuracyLabel !== null && r.logits) {
       const labels = inputs[spec.accuracyLabel];
-      for (let b = 0; b < n; b++) if (argmaxRow(r.logits, b * k, k) === labels[b]) correct++;
+      for (let b = 0; b < n; b++) if (predictor.predict(r.logits, b, batch) === labels[b]) correct++;
     }
   }
-  return { loss: loss / data.n, accuracy: spec.accuracyLabel !== null ? correct / data.n : null };
+  return { loss: loss / data.n, accuracy: predictor ? correct / data.n : null };
 }
 
 export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
@@ -90,6 +114,7 @@ export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
     opts.log(`resumed from ${opts.resume} after epoch ${ck.epoch}`);
   }
   const data = opts.train;
+  const predictor = predictorFor(spec, data);
   const order = Int32Array.from({ length: data.n }, (_, i) => i);
   const t0 = Date.now();
   for (let epoch = firstEpoch; epoch <= opts.epochs; epoch++) {
@@ -102,17 +127,17 @@ export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
       const start = bi * opts.batch, n = Math.min(opts.batch, data.n - start);
       if (epoch === firstEpoch && bi === 0) {
         const r = checkGeneratedGradients(model, data, (b) => order[start + b], params, opts.reference, opts.precision ?? 'f32');
-        opts.log(`checked the generated gradients against ${r.against === 'interpreter' ? 'the interpreter' : 'central differences'} on ${r.examples} examples: ok (worst relative error ${r.worst.toExponential(1)}, ${Math.round(r.ms)} ms)`);
+        opts.log(`gradients checked against ${r.against === 'interpreter' ? 'the interpreter' : 'central differences'} on ${r.examples} examples: ok (${r.worst.toExponential(1)}, ${Math.round(r.ms)} ms)`);
       }
       gatherBatch(data, n, (b) => order[start + b], inputs);
       const loss = kernels.lossAndGrad(params, inputs, n, grads);
       if (!Number.isFinite(loss)) {
         throw new TrainingStopped(`the loss became ${loss} in epoch ${epoch}, batch ${bi + 1} of ${batches}: the learning rate ${opts.lr} is probably too large; try --lr ${opts.lr / 10}${opts.save ? `. ${opts.save} still holds the last good checkpoint` : ''}`);
       }
-      if (spec.accuracyLabel !== null && kernels.logits) {
+      if (predictor && spec.accuracyLabel !== null && kernels.logits) {
         // Running accuracy over the epoch, from the logits this step computed anyway (as PyTorch loops do).
-        const k = kernels.logits.length / opts.batch, labels = inputs[spec.accuracyLabel];
-        for (let b = 0; b < n; b++) if (argmaxRow(kernels.logits, b * k, k) === labels[b]) correct++;
+        const labels = inputs[spec.accuracyLabel];
+        for (let b = 0; b < n; b++) if (predictor.predict(kernels.logits, b, opts.batch) === labels[b]) correct++;
       }
       optimizer.update(grads, 1 / n); // the loss is the mean over the minibatch
       lossSum += loss; seen += n;
@@ -122,23 +147,23 @@ export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
       }
     }
     const secs = (performance.now() - te) / 1000;
-    const testEval = opts.test ? evaluate(model, kernels, params, opts.test, opts.batch, inputs) : null;
+    const testEval = opts.test ? evaluate(model, kernels, params, opts.test, opts.batch, inputs, predictor) : null;
     const stats: EpochStats = {
-      epoch, loss: lossSum / seen, accuracy: spec.accuracyLabel !== null ? correct / seen : null,
+      epoch, loss: lossSum / seen, accuracy: predictor ? correct / seen : null,
       testLoss: testEval?.loss ?? null, testAccuracy: testEval?.accuracy ?? null, examplesPerSecond: seen / Math.max(secs, 1e-9),
     };
     history.push(stats);
     if (opts.save) {
-      try { saveCheckpoint(opts.save, spec, epoch, params, optimizer.save()); } catch (e) {
+      try { saveCheckpoint(opts.save, spec, epoch, params, optimizer.save(), predictor?.negative); } catch (e) {
         throw new TrainingStopped(`${opts.save}: cannot write the checkpoint after epoch ${epoch} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
       }
     }
     const pct = (x: number | null) => (x === null ? '' : `${(100 * x).toFixed(2)}%`);
-    opts.log([`epoch ${epoch}/${opts.epochs}`, `loss ${stats.loss.toFixed(4)}`,
-      stats.accuracy !== null ? `acc ${pct(stats.accuracy)}` : '',
-      stats.testLoss !== null ? `test loss ${stats.testLoss.toFixed(4)}` : '',
-      stats.testAccuracy !== null ? `test acc ${pct(stats.testAccuracy)}` : '',
-      `${Math.round(stats.examplesPerSecond)} examples/s`].filter(Boolean).join('  '));
+    // At most 76 columns: an epoch line must not wrap on an 80-column terminal.
+    opts.log([`epoch ${epoch}/${opts.epochs}`,
+      [`loss ${stats.loss.toFixed(4)}`, stats.accuracy !== null ? `acc ${pct(stats.accuracy)}` : ''].filter(Boolean).join(' '),
+      [stats.testLoss !== null ? `test loss ${stats.testLoss.toFixed(4)}` : '', stats.testAccuracy !== null ? `acc ${pct(stats.testAccuracy)}` : ''].filter(Boolean).join(' '),
+      `${Math.round(stats.examplesPerSecond)} ex/s`].filter(Boolean).join('  '));
   }
   return { params, history, seconds: (Date.now() - t0) / 1000 };
 }

@@ -10,7 +10,7 @@ import { choice, constOverrides, dimOverrides, OptionSpec, ParsedArgs, parseArgs
 import { checkReport } from './check.js';
 import { formatGradients } from './grad.js';
 import { toDot, toSvg } from './graph.js';
-import { runCompile, runEval, runGradcheck, runTrain, TRAIN_OPTIONS } from './run.js';
+import { runCompile, runEval, runGradcheck, runPredictCommand, runTrain, TRAIN_OPTIONS } from './run.js';
 import { readPoint } from './point.js';
 import { runVerify } from './verify.js';
 import { DataError } from '../../runtime/data.js';
@@ -116,6 +116,18 @@ const COMMANDS: Record<string, Command> = {
     help: [...TRAIN_HELP.split('\n'), '  --target T           wasm (default) or ts'],
     options: Object.fromEntries([...TRAIN_OPTIONS.map((o) => [o, { flag: false }]), ['--selftest', { flag: true }], ['--target', { flag: false }]]),
     run: (args, model) => runTrain(args, model),
+  },
+  predict: {
+    summary: 'outputs and predicted labels of saved weights on new data: --weights W.json --data SOURCE (labels optional), -o OUT.csv',
+    help: [
+      '  --weights FILE.json  weights saved by train --save (required)',
+      '  --data SOURCE        a CSV file (the label column may be left out), mnist or iris (required)',
+      '  -o FILE.csv          where to write the predictions (default: standard output)',
+      '  --precision P        f32 (default) or f64',
+      '  --target T           wasm (default) or ts',
+    ],
+    options: { '--weights': { flag: false }, '--data': { flag: false }, '-o': { flag: false }, '--precision': { flag: false }, '--target': { flag: false } },
+    run: (args, model) => runPredictCommand(args, model),
   },
 };
 

@@ -7,7 +7,7 @@ import { loadGpuModel, loadModelKernels, loadWasmModel, trainerMjs, trainerSourc
 import type { Model } from '../frontend/model.js';
 import { PlainError } from '../source/diagnostics.js';
 import { gradcheck } from '../../runtime/gradcheck.js';
-import { parseTrainerFlags, runTrainer, terminalIo, UsageProblem } from '../../runtime/cli.js';
+import { parseTrainerFlags, runPredict, runTrainer, terminalIo, UsageProblem } from '../../runtime/cli.js';
 import { UsageError, type ParsedArgs, numberOption, choice } from './args.js';
 import { evalPoint, type Point } from './point.js';
 import { interpreterReference } from '../codegen/reference.js';
@@ -117,4 +117,17 @@ export function runTrain(args: ParsedArgs, model: Model): number {
   const io = terminalIo();
   const compiled = target === 'wasm' && flags.precision === 'f32' ? loadWasmModel(g, io.err) : loadModelKernels(g);
   return runTrainer(compiled, flags, io, interpreterReference(g));
+}
+
+/** `gradc predict M.nn --weights W.json --data new.csv [-o OUT.csv]`: saved weights on new data, no training. */
+export function runPredictCommand(args: ParsedArgs, model: Model): number {
+  const weights = args.options.get('--weights')?.[0];
+  const data = args.options.get('--data')?.[0];
+  if (!weights || !data) throw new UsageError('predict needs --weights W.json (saved by train --save) and --data SOURCE');
+  const precision = choice(args, '--precision', ['f32', 'f64'] as const, 'f32');
+  const target = choice(args, '--target', ['wasm', 'ts'] as const, 'wasm');
+  const g = deriveGradients(model);
+  const io = terminalIo();
+  const compiled = target === 'wasm' && precision === 'f32' ? loadWasmModel(g, io.err) : loadModelKernels(g);
+  return runPredict(compiled, { weights, data, out: args.options.get('-o')?.[0] ?? '-', precision }, io);
 }

@@ -12,6 +12,7 @@ import type { Node } from '../ir/node.js';
 import { sameShape, topo } from '../ir/node.js';
 import * as B from '../ir/build.js';
 import { isElementwise } from './elementwise.js';
+import type { Gradients as G } from '../autodiff/gradients.js';
 
 export type Step =
   | { kind: 'loop'; node: Node }                                            // fused elementwise loop
@@ -40,6 +41,33 @@ export interface Plan {
   readonly loss: Node;
   readonly outputs: readonly Node[];
   readonly logits: Node | null;
+  /** How accuracy is measured, if it applies (the runtime compares `logits` with the label input). */
+  readonly accuracy: Accuracy | null;
+}
+
+/**
+ * Accuracy applies to a classifier: argmax of the logits of cross_entropy(z, y) against the class label y;
+ * or a binary one — a scalar output the label does not feed (p = σ(wᵀx)), thresholded (0.5 for a
+ * probability, made by sigmoid; 0 for a score) against a scalar input the loss reads (y ∈ {0, 1} or {−1, +1}).
+ */
+export type Accuracy =
+  | { readonly kind: 'class'; readonly label: Node; readonly logits: Node }
+  | { readonly kind: 'binary'; readonly label: Node; readonly logits: Node; readonly output: string; readonly threshold: number };
+
+export function accuracyOf(g: G): Accuracy | null {
+  const lossNodes = topo([g.loss]);
+  const ce = lossNodes.find((n) => n.op === 'cross_entropy' && n.args[1].op === 'input');
+  if (ce) return { kind: 'class', label: ce.args[1], logits: ce.args[0] };
+  const scalarInputs = g.model.inputs.filter((i) => i.shape.length === 0 && i.classes === undefined && lossNodes.includes(i.node));
+  for (const o of g.model.outputs) {
+    const out = g.outputs.get(o.name)!;
+    if (!out.isScalar) continue;
+    const reads = new Set(topo([out]));
+    if (!g.model.inputs.some((i) => reads.has(i.node))) continue; // a constant is no prediction
+    const label = scalarInputs.find((i) => !reads.has(i.node));
+    if (label) return { kind: 'binary', label: label.node, logits: out, output: o.name, threshold: out.op === 'sigmoid' ? 0.5 : 0 };
+  }
+  return null;
 }
 
 export function makePlan(g: Gradients): Plan {
@@ -61,8 +89,8 @@ export function makePlan(g: Gradients): Plan {
   };
   const lossNode = perExample(g.loss);
   const outputs = [...g.outputs.values()].map(perExample);
-  const ce = topo([g.loss]).find((n) => n.op === 'cross_entropy' && n.args[1].op === 'input');
-  const logits = ce ? perExample(ce.args[0]) : null;
+  const accuracy = accuracyOf(g);
+  const logits = accuracy ? perExample(accuracy.logits) : null;
 
   // Decompose each gradient into batch-summable terms.
   const terms = new Map<string, Term[]>();
@@ -82,7 +110,7 @@ export function makePlan(g: Gradients): Plan {
   }
   const termRoots = [...terms.values()].flat().flatMap((t) => (t.kind === 'outer' ? [t.u, t.v] : [t.node]));
 
-  const trainRoots = [lossNode, ...termRoots];
+  const trainRoots = [lossNode, ...termRoots, ...(logits ? [logits] : [])]; // running accuracy reads the logits
   const forwardRoots = [lossNode, ...outputs, ...(logits ? [logits] : [])];
   const all = topo([...trainRoots, ...forwardRoots]);
   const roots = new Set([...trainRoots, ...forwardRoots]);
@@ -145,7 +173,7 @@ export function makePlan(g: Gradients): Plan {
     return { kind: 'generic', node: n };
   };
   const program = (rs: Node[]): Program => ({ steps: topo(rs).filter((n) => materialized.has(n)).map(stepFor) });
-  return { g, batched, materialized, alias, train: program(trainRoots), forward: program(forwardRoots), terms, loss: lossNode, outputs, logits };
+  return { g, batched, materialized, alias, train: program(trainRoots), forward: program(forwardRoots), terms, loss: lossNode, outputs, logits, accuracy };
 }
 
 /** The products the plan runs as gemm kernels, by variant and the two sizes the model fixes (for the wasm target). */

@@ -8,8 +8,8 @@ import type { Plan } from './plan.js';
 
 export function specObject(plan: Plan): ModelSpec {
   const m = plan.g.model;
-  const ce = topo([plan.g.loss]).find((n) => n.op === 'cross_entropy' && n.args[1].op === 'input');
-  const accuracyLabel = ce ? m.inputs.findIndex((i) => i.node === ce.args[1]) : -1;
+  const acc = plan.accuracy;
+  const accuracyLabel = acc ? m.inputs.findIndex((i) => i.node === acc.label) : -1;
   const kinked = topo([plan.g.loss, ...[...plan.g.grads.values()].filter((x): x is Node => !!x)]).some((n) => opOf(n.op).kink);
   return {
     name: m.name,
@@ -19,6 +19,7 @@ export function specObject(plan: Plan): ModelSpec {
     outputs: m.outputs.map((o) => ({ name: o.name, shape: [...o.node.shape] })),
     loss: m.loss.name,
     accuracyLabel: accuracyLabel >= 0 ? accuracyLabel : null,
+    ...(acc?.kind === 'binary' ? { binary: { output: acc.output, threshold: acc.threshold } } : {}),
     kinked,
     buffers: bufferElements(plan),
   };

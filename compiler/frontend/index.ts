@@ -8,7 +8,20 @@ import type { Model } from './model.js';
 import { parse, parseExpression } from './parser.js';
 import type { Node } from '../ir/node.js';
 
-export function parseModel(path: string, text: string, opts: LowerOptions = {}): Model {
+/**
+ * The text of a model file as the lexer should see it: without a UTF-8 byte-order mark (editors on Windows
+ * write one), and refused in one line if it is not text at all (a binary file would print a screen of noise).
+ */
+export function modelText(path: string, text: string): string {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const sample = text.slice(0, 4096);
+  const binary = [...sample].filter((c) => c === '\0' || c === '\ufffd' || (c < ' ' && c !== '\n' && c !== '\r' && c !== '\t')).length;
+  if (sample.includes('\0') || binary > sample.length / 20) throw new PlainError(`${path}: not a text model file (it contains binary data); a model is a .nn text file`);
+  return text;
+}
+
+export function parseModel(path: string, rawText: string, opts: LowerOptions = {}): Model {
+  const text = modelText(path, rawText);
   const file = new SourceFile(path, text);
   const diags = new DiagnosticBag();
   const tokens = lex(file, diags);
@@ -30,8 +43,8 @@ function checkDimOverrides(model: Model, opts: LowerOptions): void {
 }
 
 /** A model plus extra expressions in its scope (the claims of `gradc verify`), each from its own source. */
-export function parseModelWithClaims(path: string, text: string, claims: readonly SourceFile[], opts: LowerOptions = {}): { model: Model; claims: Node[] } {
-  const file = new SourceFile(path, text);
+export function parseModelWithClaims(path: string, rawText: string, claims: readonly SourceFile[], opts: LowerOptions = {}): { model: Model; claims: Node[] } {
+  const file = new SourceFile(path, modelText(path, rawText));
   const diags = new DiagnosticBag();
   const statements = parse(lex(file, diags), diags);
   const exprs = claims.map((c) => parseExpression(lex(c, diags, { adjointNames: true }), diags));

@@ -71,7 +71,10 @@ class Parser {
         }
       } else if (a.text !== 'model') names.push({ name: b.text, span: b.span });
     } else if (a.kind === 'ident' && b?.kind === 'op' && b.text === '=') names.push({ name: a.text, span: a.span });
-    else if (a.kind === 'ident' && b?.kind === 'ident' && (c?.text === ':' || c?.text === '=')) names.push({ name: b.text, span: b.span });
+    else if (a.kind === 'ident' && b?.kind === 'ident' && (c?.text === ':' || c?.text === '=')) {
+      names.push({ name: b.text, span: b.span });
+      role = nearest(a.text, KEYWORDS); // `los L = …` meant a loss: no second "model has no loss" error
+    }
     return { kind: 'broken', names, role, span: a.span };
   }
   fail(t: Token, message: string): never {
