@@ -43,6 +43,25 @@ function fold(n: Node): Node | undefined {
   return Number.isFinite(v) ? B.constant(v, n.shape) : undefined;
 }
 
+/** x when n is 1 − x. */
+const oneMinus = (n: Node): Node | undefined => (n.op === 'add' && isNumber(n.args[0]) && val(n.args[0]) === 1 && n.args[1].op === 'neg' ? n.args[1].args[0] : undefined);
+
+/**
+ * (1 − y)·p − y·(1 − p) = p − y: the gradient of the binary cross-entropy written out,
+ * −(y log p + (1 − y) log(1 − p)) with p = σ(z), is the textbook p − y.
+ */
+function bceGradient(n: Node): Node | undefined {
+  const [l, r] = n.args;
+  if (l.op !== 'mul' || r.op !== 'neg' || r.args[0].op !== 'mul') return undefined;
+  for (const [a, p] of [l.args, [l.args[1], l.args[0]]]) {
+    const y = oneMinus(a);
+    if (!y) continue;
+    const [c, d] = r.args[0].args;
+    if ((c === y && oneMinus(d) === p) || (d === y && oneMinus(c) === p)) return fits(B.sub(p, y), n);
+  }
+  return undefined;
+}
+
 export const algebraRules: Rule[] = [
   // ---- add ----
   rule('fold-add', 'add', fold),
@@ -66,6 +85,7 @@ export const algebraRules: Rule[] = [
       return a2 === a ? fits(negB.args[0], n) : undefined;
     })
     .otherwise(() => undefined)),
+  rule('add-bce', 'add', bceGradient),                                   // (1 − y)·p − y·(1 − p) → p − y
   rule('add-same', 'add', (n) => (n.args[0] === n.args[1] ? B.mul(B.constant(2), n.args[0]) : undefined)), // x + x → 2x
 
   // ---- neg ----
