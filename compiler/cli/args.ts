@@ -72,3 +72,6 @@ export function numberOption(args: ParsedArgs, name: string, fallback: number, o
   }
   return v;
 }
+
+/** The flags `gradc train` passes on to the trainer's own command line (runtime/cli.ts). */
+export const TRAIN_OPTIONS = ['--data', '--test', '--split', '--epochs', '--batch', '--lr', '--optimizer', '--seed', '--save', '--resume', '--predict', '--l2', '--precision', '--threads'];

@@ -3,12 +3,12 @@
 import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { deriveGradients } from '../autodiff/gradients.js';
-import { loadGpuModel, loadModelKernels, loadWasmModel, trainerMjs, trainerSource } from '../codegen/index.js';
+import { loadGpuModel, loadModelKernels, loadWasmModel, trainerFiles } from '../codegen/index.js';
 import type { Model } from '../frontend/model.js';
 import { PlainError } from '../source/diagnostics.js';
 import { gradcheck } from '../../runtime/gradcheck.js';
 import { parseTrainerFlags, runPredict, runTrainer, terminalIo, UsageProblem } from '../../runtime/cli.js';
-import { UsageError, type ParsedArgs, numberOption, choice } from './args.js';
+import { UsageError, type ParsedArgs, numberOption, choice, TRAIN_OPTIONS } from './args.js';
 import { evalPoint, type Point } from './point.js';
 import { interpreterReference } from '../codegen/reference.js';
 import type { CompiledModel } from '../../runtime/model.js';
@@ -86,8 +86,7 @@ export function runCompile(args: ParsedArgs, model: Model): number {
   const target = choice(args, '--target', ['wasm', 'ts', 'gpu'] as const, 'wasm');
   const dir = args.options.get('-o')?.[0];
   if (!dir) throw new UsageError('compile needs -o DIR');
-  const ts = trainerSource(deriveGradients(model), target);
-  const js = trainerMjs(ts);
+  const { ts, mjs: js } = trainerFiles(deriveGradients(model), target);
   try {
     mkdirSync(dir, { recursive: true });
     for (const [name, text] of [['trainer.ts', ts], ['trainer.mjs', js]] as const) {
@@ -104,7 +103,6 @@ export function runCompile(args: ParsedArgs, model: Model): number {
   return 0;
 }
 
-export const TRAIN_OPTIONS = ['--data', '--test', '--split', '--epochs', '--batch', '--lr', '--optimizer', '--seed', '--save', '--resume', '--predict', '--l2', '--precision', '--threads'];
 
 export function runTrain(args: ParsedArgs, model: Model): number {
   const argv: string[] = [];
