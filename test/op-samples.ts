@@ -18,6 +18,8 @@ const t = B.variable('t');
 /** fn softsign(t) = t / (1 + abs(t)) — a user fn for the `call` op. */
 export const softsign: FnDef = Object.freeze({ id: 9_000_001, name: 'softsign', params: ['t'], body: B.div(t, B.add(B.constant(1), B.unary('abs', t))) });
 
+const spike = B.mul(B.constant(10), B.onehot(y, 3, 'K'));
+
 export const SAMPLES: Record<string, () => Node> = {
   input: () => B.mul(y, u),
   param: () => u,
@@ -35,6 +37,10 @@ export const SAMPLES: Record<string, () => Node> = {
   softmax: () => B.softmax(u), log_softmax: () => B.logSoftmax(u), logsumexp: () => B.logsumexp(u),
   onehot: () => B.mul(B.onehot(y, 3, 'K'), u), cross_entropy: () => B.crossEntropy(u, y),
   call: () => B.call(softsign, [u]),
+  max: () => B.max(u, B.constant(0)), min: () => B.min(A, B.mul(B.constant(0.5), A)), leaky_relu: () => B.leakyRelu(u, s),
+  // A tie is a kink (fast-check likes equal values): element y is lifted (or lowered) by 10, so the extreme is unique.
+  max_all: () => B.maxAll(B.add(u, spike)), min_all: () => B.minAll(B.sub(u, spike)), arg_mask: () => B.mul(B.argMask(B.add(u, spike), 'max'), v),
+  index: () => B.mul(B.index(u, y), v),
 };
 
 export const PARAMS = [u, v, A, M, s, pos];
