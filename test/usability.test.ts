@@ -25,6 +25,10 @@ test('gradc --version, gradc COMMAND --help with the defaults, close suggestions
   writeFileSync(join(dir, 'q.nn'), 'dim d = 2\nparam w: [d]\nloss L = sum(w) + q\n');
   const q = runCli(['check', join(dir, 'q.nn')]);
   assert.match(q.stderr, /unknown name 'q': a name must be defined before it is used/);
+  // Messages point at the reference a user has: the docs in this repository.
+  writeFileSync(join(dir, 'f.nn'), 'param w: [2]\nloss L = sum(frobnicate(w))\n');
+  assert.match(runCli(['check', join(dir, 'f.nn')]).stderr, /unknown function 'frobnicate': the built-in functions are listed in docs\/language\.md/);
+  assert.match(runCli(['check', 'examples/logreg.nn', '--bogus']).stderr, /the reference is docs\/cli\.md/);
 });
 
 test('--dim d=2,n=3 sets several dims; graph -o g.svg writes SVG', () => {

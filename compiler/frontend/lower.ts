@@ -237,7 +237,7 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
       if (user?.kind === 'poison') { e.args.forEach((a) => expr(a, es)); return null; }
       if (user) { diags.error(e.nameSpan, `'${e.name}' is ${ROLE_WORD[user.kind]}, not a function: write ${e.name} * (…) for a product`); return null; }
       const guess = nearest(e.name, [...BUILTINS.keys(), ...[...scope].filter(([, v]) => v.kind === 'fn').map(([k]) => k)]);
-      diags.error(e.nameSpan, `unknown function '${e.name}'${guess ? `: did you mean ${guess}?` : ''}`);
+      diags.error(e.nameSpan, `unknown function '${e.name}'${guess ? `: did you mean ${guess}?` : ': the built-in functions are listed in docs/language.md'}`);
       e.args.forEach((a) => expr(a, es));
       return null;
     }

@@ -144,7 +144,7 @@ class Parser {
         const name = this.ident('a name');
         if (this.peek().kind === 'ident') {
           const guess = nearest(name.name, KEYWORDS);
-          this.fail(first, `unknown statement '${name.name}'${guess ? `: did you mean ${guess}?` : ': statements are model, dim, const, input, param, fn, output, loss or NAME = EXPR'}`);
+          this.fail(first, `unknown statement '${name.name}'${guess ? `: did you mean ${guess}?` : ': statements are model, dim, const, input, param, fn, output, loss or NAME = EXPR (docs/language.md)'}`);
         }
         if (!this.at('op', '=')) {
           if (this.at('op', ':')) this.fail(this.peek(), `'${name.name}: …' declares nothing: write 'input ${name.name}: …' or 'param ${name.name}: …'`);
