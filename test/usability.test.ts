@@ -130,3 +130,24 @@ test('training output fits 80 columns and says "1 epoch"', () => {
   assert.match(r.stdout, /, 1 epoch,/);
   for (const line of r.stdout.split('\n')) assert.ok(line.length <= 80, `${line.length} columns: ${line}`);
 });
+
+test('gradc explain: the forward pass with values, each chain-rule step with its value, a central-difference check', () => {
+  const dir = tempDir();
+  const point = join(dir, 'p.json');
+  writeFileSync(point, JSON.stringify({
+    params: { W1: [[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]], b1: [0, 0.1, 0], W2: [[0.2, -0.1, 0.3], [0.1, 0.2, -0.3]], b2: [0, 0] },
+    inputs: { x: [1, 2], y: 1 },
+  }));
+  const r = runCli(['explain', 'examples/mlp.nn', '--point', point, '--dim', 'd=2,n=3,K=2']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^ {2}z1 = W1 \* x \+ b1\n {5}= \[-0\.3, 1\.2, 0\.7\]$/m);
+  assert.match(r.stdout, /^ {2}dL\/dz2 = softmax\(z2\) - onehot\(y, K\)\n {5}= \[0\.55303, -0\.55303\]\n {5}\(z2 is used by L: dL\/dL · ∂L\/∂z2\)$/m);
+  assert.match(r.stdout, /^ {2}dL\/dz1 = dL\/da1 \.\* a1 \.\* \(1 - a1\)\n {5}= \[0\.013519, -0\.029514, 0\.073568\]\n {5}\(z1 is used by a1: dL\/da1 · ∂a1\/∂z1\)$/m);
+  assert.match(r.stdout, /\(parameter W1, through z1\)/);
+  assert.match(r.stdout, /every gradient agrees with central differences\n$/);
+  assert.equal(runCli(['explain', 'examples/mlp.nn']).status, 2);
+  writeFileSync(point, JSON.stringify({ params: {}, inputs: { x: [1, 2], y: 1 } }));
+  const bad = runCli(['explain', 'examples/mlp.nn', '--point', point, '--dim', 'd=2,n=3,K=2']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /params\.W1 is missing/);
+});

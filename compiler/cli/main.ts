@@ -5,7 +5,7 @@ import { loadModel } from '../frontend/index.js';
 import type { Model } from '../frontend/model.js';
 import { formatDiagnostic, nearest, PlainError, UserError } from '../source/diagnostics.js';
 import { differentiableNames } from '../verify/target.js';
-import { choice, constOverrides, dimOverrides, TRAIN_OPTIONS, OptionSpec, ParsedArgs, parseArgs, UsageError } from './args.js';
+import { choice, constOverrides, dimOverrides, numberOption, TRAIN_OPTIONS, OptionSpec, ParsedArgs, parseArgs, UsageError } from './args.js';
 // Each command loads what it needs when it runs: code generation pulls in ts-morph (≈ 0.4 s), which
 // `gradc check` and `gradc grad` never need (see bench/startup.ts).
 const load = {
@@ -16,6 +16,7 @@ const load = {
   run: () => import('./run.js'),
   point: () => import('./point.js'),
   verify: () => import('./verify.js'),
+  explain: () => import('./explain.js'),
 };
 import { DataError } from '../../runtime/data.js';
 import { TRAIN_HELP } from '../../runtime/cli.js';
@@ -82,6 +83,15 @@ const COMMANDS: Record<string, Command> = {
       '  --precision P        f64 or f32 (default f64; wasm and gpu compute in f32)',
     ],
     options: { '--point': { flag: false }, '--target': { flag: false }, '--precision': { flag: false } },
+    run: () => 0, // handled in main: the point's dims must be known before the model is loaded
+  },
+  explain: {
+    summary: 'backpropagation with numbers at a point: --point FILE.json; the forward pass, each chain-rule step with its value, a check against central differences',
+    help: [
+      '  --point FILE.json    params and inputs (format: docs/cli.md); with "examples", the first one (or --example N)',
+      '  --example N          which example of a minibatch point to explain (default 0)',
+    ],
+    options: { '--point': { flag: false }, '--example': { flag: false } },
     run: () => 0, // handled in main: the point's dims must be known before the model is loaded
   },
   verify: {
@@ -198,11 +208,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (args.positional.length !== 1) throw new UsageError(`${args.command} takes one model file, got ${args.positional.length}`);
     const dims = dimOverrides(args);
     const consts = constOverrides(args);
-    if (args.command === 'eval') {
+    if (args.command === 'eval' || args.command === 'explain') {
       const file = args.options.get('--point')?.[0];
-      if (!file) throw new UsageError('eval needs --point FILE.json');
+      if (!file) throw new UsageError(`${args.command} needs --point FILE.json`);
       const point = (await load.point()).readPoint(file);
       for (const [k, v] of Object.entries(point.dims ?? {})) if (!dims.has(k)) dims.set(k, v);
+      if (args.command === 'explain') {
+        const model = loadModel(args.positional[0], { dimOverrides: dims, constOverrides: consts });
+        const index = numberOption(args, '--example', 0, { integer: true, min: 0 });
+        const env = (await load.point()).pointEnv(file, model, point, index);
+        const g = (await load.gradients()).deriveGradients(model);
+        console.log((await load.explain()).explain(g, env, point.examples ? `${file}, example ${index}` : file));
+        return 0;
+      }
       return (await load.run()).runEval(args, loadModel(args.positional[0], { dimOverrides: dims, constOverrides: consts }), file, point);
     }
     if (args.command === 'verify') return (await load.verify()).runVerify(args, args.positional[0], dims, consts);

@@ -6,7 +6,7 @@ import type { Model } from '../frontend/model.js';
 import { PlainError } from '../source/diagnostics.js';
 import type { ArrayCtor, CompiledModel } from '../../runtime/model.js';
 import { assertFits, elementsOf } from '../../runtime/model.js';
-import { fromNested, toNested } from '../ir/tensor.js';
+import { fromNested, toNested, type Tensor } from '../ir/tensor.js';
 
 export interface Point { dims?: Record<string, number>; params: Record<string, unknown>; inputs?: Record<string, unknown>; examples?: Record<string, unknown>[] }
 
@@ -66,4 +66,31 @@ export function evalPoint(file: string, model: Model, compiled: CompiledModel, p
   }));
   const grad = Object.fromEntries(model.params.map((q, i) => [q.name, toNested({ shape: q.shape, data: Float64Array.from(grads[i], (x) => x / n) })]));
   return { loss: lossSum / n, outputs, grad };
+}
+
+/**
+ * The leaf values of one example of a point, for the float64 interpreter: the params and the inputs of
+ * `inputs` (or of examples[index]). Class labels are checked like `eval` checks them.
+ */
+export function pointEnv(file: string, model: Model, p: Point, index = 0): Map<string, Tensor> {
+  const env = new Map<string, Tensor>();
+  for (const q of model.params) {
+    const v = own(p.params, q.name);
+    if (v === undefined) throw new PlainError(`${file}: params.${q.name} is missing (shape [${q.shape.join(', ')}])`);
+    try { env.set(q.name, fromNested(v, q.shape, `params.${q.name}`)); } catch (e) { throw new PlainError(`${file}: ${(e as Error).message}`); }
+  }
+  const ex = p.examples ? p.examples[index] : p.inputs!;
+  if (ex === undefined) throw new PlainError(`${file}: "examples" is empty`);
+  for (const inp of model.inputs) {
+    const where = p.examples ? `examples[${index}].${inp.name}` : `inputs.${inp.name}`;
+    const v = typeof ex === 'object' && ex !== null ? own(ex as Record<string, unknown>, inp.name) : undefined;
+    if (v === undefined) throw new PlainError(`${file}: ${where} is missing`);
+    if (inp.classes !== undefined) {
+      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) >= inp.classes) throw new PlainError(`${file}: ${where} must be a class label 0..${inp.classes - 1}, got ${JSON.stringify(v)}`);
+      env.set(inp.name, { shape: [], data: Float64Array.of(v as number) });
+    } else {
+      try { env.set(inp.name, fromNested(v, inp.shape, where)); } catch (e) { throw new PlainError(`${file}: ${(e as Error).message}`); }
+    }
+  }
+  return env;
 }

@@ -1,0 +1,146 @@
+// `gradc explain M.nn --point P.json`: backpropagation with numbers, the way a lecture works an example by
+// hand. The forward pass value by value; then the backward pass step by step — each adjoint, the chain-rule
+// step that made it (through which later value it flows back), and its value; then every parameter's
+// gradient checked against central differences of the loss. All in float64, by the interpreter.
+
+import type { Gradients } from '../autodiff/gradients.js';
+import { gradName, stepNames, valueNames } from '../autodiff/names.js';
+import type { Model } from '../frontend/model.js';
+import { evaluate, type Env } from '../ir/interpret.js';
+import type { Node } from '../ir/node.js';
+import { topo } from '../ir/node.js';
+import { printExpr } from '../ir/print.js';
+import type { Tensor } from '../ir/tensor.js';
+import { programNaming } from './naming.js';
+
+/** A tensor as a person reads it: all of a small one, the first and last values and a summary of a big one. */
+export function showTensor(t: Tensor): string {
+  const num = (x: number) => (Number.isInteger(x) ? String(x) : String(Number(x.toPrecision(5))));
+  const d = Array.from(t.data);
+  if (t.shape.length === 0) return num(d[0]);
+  const summary = () => {
+    let lo = Infinity, hi = -Infinity, sq = 0;
+    for (const x of d) { lo = Math.min(lo, x); hi = Math.max(hi, x); sq += x * x; }
+    return `(${t.shape.join('×')}: min ${num(lo)}, max ${num(hi)}, norm ${num(Math.sqrt(sq))})`;
+  };
+  if (t.shape.length === 1) {
+    if (d.length <= 8) return `[${d.map(num).join(', ')}]`;
+    return `[${d.slice(0, 4).map(num).join(', ')}, …, ${d.slice(-2).map(num).join(', ')}] ${summary()}`;
+  }
+  const [m, n] = t.shape;
+  if (m <= 4 && n <= 4) return `[${Array.from({ length: m }, (_, i) => `[${d.slice(i * n, i * n + n).map(num).join(', ')}]`).join(', ')}]`;
+  return summary();
+}
+
+export function explain(g: Gradients, env: Env, source: string): string {
+  const model: Model = g.model;
+  const loss = model.loss.name;
+  const names = valueNames(g);
+  const { naming } = programNaming(g, 'text');
+  const steps = stepNames(g, 'text');
+  const stepNodes = g.steps.map((s) => s.node);
+  const gradNodes = [...g.grads.values()].filter((x): x is Node => !!x);
+  const vals = evaluate([g.loss, ...g.forward.values(), ...stepNodes, ...gradNodes], env);
+  const lines: string[] = [];
+  const width = (xs: string[]) => Math.max(0, ...xs.map((x) => x.length));
+
+  // ---- forward ----
+  lines.push(`forward pass of ${model.name} at ${source} (float64)`);
+  const leaves = [...model.inputs, ...model.params];
+  const lw = width(leaves.map((l) => l.name));
+  for (const i of model.inputs) lines.push(`  ${i.name.padEnd(lw)} = ${showTensor(env.get(i.name)!)}   (input${i.classes !== undefined ? `, a class label 0..${i.classes - 1}` : ''})`);
+  for (const p of model.params) lines.push(`  ${p.name.padEnd(lw)} = ${showTensor(env.get(p.name)!)}   (parameter)`);
+  for (const v of model.values) {
+    const node = g.forward.get(v.name)!;
+    const formula = printExpr(node, 'text', (m) => (m === node ? undefined : names.get(m)));
+    lines.push(`  ${v.name} = ${formula}`, `     = ${showTensor(vals.get(node)!)}${v.role === 'output' ? '   (output)' : v.role === 'loss' ? '   (the loss)' : ''}`);
+  }
+
+  // ---- backward ----
+  lines.push('', `backward pass: each adjoint ${gradName(loss, 'X', 'text')} = ∂${loss}/∂X, from the loss down (the chain rule)`);
+  lines.push(`  ${gradName(loss, loss, 'text')} = 1`);
+  const onPath = new Set(topo([g.loss]));
+  const users = usersOf(g, names, (v) => onPath.has(g.forward.get(v)!));
+  const printed = new Map<Node, string>();
+  for (const s of g.steps) {
+    const name = gradName(loss, s.of, 'text');
+    const earlier = printed.get(s.node);
+    const rhs = earlier ?? printExpr(s.node, 'text', naming);
+    if (!earlier) printed.set(s.node, steps.get(s.node) ?? name);
+    let why: string;
+    if (s.kind === 'value') {
+      const through = users.get(s.of) ?? [];
+      why = through.length
+        ? `${s.of} is used by ${through.join(' and ')}: ${through.map((u) => `${gradName(loss, u, 'text')} · ∂${u}/∂${s.of}`).join(' + ')}`
+        : `${s.of} is used by the loss directly: ∂${loss}/∂${s.of}`;
+    } else {
+      // The adjoints the gradient is built from directly (dL/dW1 = outer(dL/dz1, x): through z1).
+      const terms: Node[] = [];
+      const collect = (n: Node): void => { if (n.op === 'add') n.args.forEach(collect); else if (n.op === 'neg') collect(n.args[0]); else terms.push(n); };
+      collect(s.node);
+      const direct = g.steps.filter((o) => o.kind === 'value' && terms.some((t) => t === o.node || t.args.includes(o.node)));
+      const via = (direct.length ? direct : g.steps.filter((o) => o.kind === 'value' && topo([s.node]).includes(o.node))).map((o) => o.of);
+      why = via.length ? `parameter ${s.of}, through ${via.join(' and ')}` : `parameter ${s.of}, through the loss directly`;
+    }
+    lines.push(`  ${name} = ${rhs}`, `     = ${showTensor(vals.get(s.node)!)}`, `     (${why})`);
+  }
+
+  // ---- check ----
+  lines.push('', 'each gradient against central differences of the loss (float64)');
+  const pw = width(model.params.map((p) => p.name));
+  let allOk = true;
+  for (const p of model.params) {
+    const gnode = g.grads.get(p.name) ?? null;
+    const derived = gnode ? vals.get(gnode)!.data : new Float64Array(p.node.size);
+    const { maxAbs, checked, ok } = centralCheck(g.loss, env, p.name, derived);
+    allOk &&= ok;
+    lines.push(`  ${gradName(loss, p.name, 'text').padEnd(pw + 4)} max difference ${maxAbs.toExponential(1)} over ${checked === p.node.size ? `all ${checked}` : `${checked} of ${p.node.size}`} elements  ${ok ? 'ok' : 'MISMATCH'}`);
+  }
+  lines.push(allOk ? 'every gradient agrees with central differences' : 'a gradient disagrees with central differences: please report this as a gradc bug');
+  return lines.join('\n');
+}
+
+/** For each named value, the later named values computed from it directly (not through another name). */
+function usersOf(g: Gradients, names: ReadonlyMap<Node, string>, onLossPath: (value: string) => boolean): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const v of g.model.values) {
+    if (!onLossPath(v.name)) continue; // an output the loss does not read sends nothing back
+    const node = g.forward.get(v.name)!;
+    const seen = new Set<Node>();
+    const walk = (n: Node): void => {
+      for (const a of n.args) {
+        if (seen.has(a)) continue;
+        seen.add(a);
+        const nm = names.get(a) ?? (a.op === 'input' || a.op === 'param' ? (a.attr.name as string) : undefined);
+        if (nm !== undefined && nm !== v.name) { out.set(nm, [...(out.get(nm) ?? []), v.name]); continue; }
+        walk(a);
+      }
+    };
+    walk(node);
+  }
+  for (const [k, us] of out) out.set(k, [...new Set(us)]);
+  return out;
+}
+
+/** Central differences of the loss in a parameter: every element of a small one, 24 spread over a big one. */
+function centralCheck(lossNode: Node, env: Env, param: string, derived: ArrayLike<number>): { maxAbs: number; checked: number; ok: boolean } {
+  const x = env.get(param)!;
+  const size = x.data.length;
+  const idx = size <= 64 ? Array.from({ length: size }, (_, i) => i) : Array.from({ length: 24 }, (_, k) => Math.floor((k * size) / 24 + (k * 7919) % Math.max(1, Math.floor(size / 24))));
+  let maxAbs = 0, ok = true;
+  for (const i of idx) {
+    const h = 1e-6 * Math.max(1, Math.abs(x.data[i]));
+    const at = (delta: number) => {
+      const d = Float64Array.from(x.data);
+      d[i] += delta;
+      const e = new Map(env);
+      e.set(param, { shape: x.shape, data: d });
+      return evaluate([lossNode], e).get(lossNode)!.data[0];
+    };
+    const fd = (at(h) - at(-h)) / (2 * h);
+    const diff = Math.abs(fd - derived[i]);
+    maxAbs = Math.max(maxAbs, diff);
+    if (diff > 1e-5 * Math.max(1, Math.abs(fd))) ok = false;
+  }
+  return { maxAbs, checked: idx.length, ok };
+}
