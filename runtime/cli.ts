@@ -96,7 +96,7 @@ export function checkWritable(file: string, flag: string): void {
 }
 
 /** Runs what the flags ask for; returns the exit status. `reference` is what the generated gradients are checked against. */
-export function runTrainer(model: CompiledModel, flags: TrainerFlags, io: RunIo, reference?: GradientReference): number {
+export function runTrainer(model: CompiledModel, flags: TrainerFlags, io: RunIo, reference?: GradientReference, onTrained?: (r: TrainResult) => void): number {
   try {
     if (flags.selftest) {
       const r = gradcheck(model, { seed: flags.seed, points: 3 });
@@ -133,6 +133,7 @@ export function runTrainer(model: CompiledModel, flags: TrainerFlags, io: RunIo,
       seed: flags.seed, l2: flags.l2, precision: flags.precision, save: flags.save, resume: flags.resume, log: io.out, progress: io.progress, reference,
     });
     if (flags.epochs > 0 || trainSet.labeled !== false) report(result, testSet, io);
+    onTrained?.(result);
     if (flags.predict) {
       const target = testSet ?? trainSet;
       const predictor = trainSet.labeled === false ? unlabeledPredictor(model.spec, readNegativeLabel(flags.resume!)) : predictorFor(model.spec, trainSet);

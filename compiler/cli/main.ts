@@ -17,6 +17,7 @@ const load = {
   point: () => import('./point.js'),
   verify: () => import('./verify.js'),
   explain: () => import('./explain.js'),
+  report: () => import('./report.js'),
 };
 import { DataError } from '../../runtime/data.js';
 import { TRAIN_HELP } from '../../runtime/cli.js';
@@ -94,6 +95,29 @@ const COMMANDS: Record<string, Command> = {
     options: { '--point': { flag: false }, '--example': { flag: false } },
     run: () => 0, // handled in main: the point's dims must be known before the model is loaded
   },
+  report: {
+    summary: 'one self-contained HTML page: the model, shapes and counts, graphs, the typeset backward program (-o FILE.html, --point P.json for values)',
+    help: [
+      '  -o FILE.html         where to write the page (required)',
+      '  --point FILE.json    add the values of `gradc explain` at this point',
+    ],
+    options: { '-o': { flag: false }, '--point': { flag: false } },
+    run: async (args, model) => {
+      const file = args.options.get('-o')?.[0];
+      if (!file) throw new UsageError('report needs -o FILE.html');
+      const pointFile = args.options.get('--point')?.[0];
+      const g = (await load.gradients()).deriveGradients(model);
+      let explained: { point: string; text: string } | undefined;
+      if (pointFile) {
+        const pt = await load.point();
+        const env = pt.pointEnv(pointFile, model, pt.readPoint(pointFile));
+        explained = { point: pointFile, text: (await load.explain()).explain(g, env, pointFile) };
+      }
+      writeOutput(file, await (await load.report()).renderReport(g, { explained }));
+      console.log(`wrote ${file}`);
+      return 0;
+    },
+  },
   verify: {
     summary: 'check a hand-derived gradient: --wrt NAME --claim "EXPR" (or --claims FILE), --seed, --runs, --json',
     help: [
@@ -128,8 +152,8 @@ const COMMANDS: Record<string, Command> = {
   },
   train: {
     summary: 'compile and train: --data SOURCE (CSV, mnist, iris), --test, --split, --epochs, --batch, --lr, --optimizer, --seed, --l2, --precision f32|f64, --target wasm|ts, --threads N, --save, --resume, --predict',
-    help: [...TRAIN_HELP.split('\n'), '  --target T           wasm (default) or ts'],
-    options: Object.fromEntries([...TRAIN_OPTIONS.map((o) => [o, { flag: false }]), ['--selftest', { flag: true }], ['--target', { flag: false }]]),
+    help: [...TRAIN_HELP.split('\n'), '  --target T           wasm (default) or ts', '  --report FILE.html   the model report with the training curves'],
+    options: Object.fromEntries([...TRAIN_OPTIONS.map((o) => [o, { flag: false }]), ['--selftest', { flag: true }], ['--target', { flag: false }], ['--report', { flag: false }]]),
     run: async (args, model) => (await load.run()).runTrain(args, model),
   },
   predict: {

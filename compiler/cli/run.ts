@@ -7,7 +7,8 @@ import { loadGpuModel, loadModelKernels, loadWasmModel, trainerFiles } from '../
 import type { Model } from '../frontend/model.js';
 import { PlainError } from '../source/diagnostics.js';
 import { gradcheck } from '../../runtime/gradcheck.js';
-import { parseTrainerFlags, runPredict, runTrainer, terminalIo, UsageProblem } from '../../runtime/cli.js';
+import { checkWritable, parseTrainerFlags, runPredict, runTrainer, terminalIo, UsageProblem } from '../../runtime/cli.js';
+import type { EpochPoint } from './report.js';
 import { UsageError, type ParsedArgs, numberOption, choice, TRAIN_OPTIONS } from './args.js';
 import { evalPoint, type Point } from './point.js';
 import { interpreterReference } from '../codegen/reference.js';
@@ -104,7 +105,7 @@ export function runCompile(args: ParsedArgs, model: Model): number {
 }
 
 
-export function runTrain(args: ParsedArgs, model: Model): number {
+export async function runTrain(args: ParsedArgs, model: Model): Promise<number> {
   const argv: string[] = [];
   for (const o of TRAIN_OPTIONS) for (const v of args.options.get(o) ?? []) argv.push(o, v);
   if (args.options.has('--selftest')) argv.push('--selftest');
@@ -113,8 +114,18 @@ export function runTrain(args: ParsedArgs, model: Model): number {
   const g = deriveGradients(model);
   const target = choice(args, '--target', ['wasm', 'ts'] as const, 'wasm');
   const io = terminalIo();
+  const report = args.options.get('--report')?.[0];
+  if (report) { try { checkWritable(report, '--report'); } catch (e) { io.err((e as Error).message); return 1; } }
   const compiled = target === 'wasm' && flags.precision === 'f32' ? loadWasmModel(g, io.err) : loadModelKernels(g);
-  return runTrainer(compiled, flags, io, interpreterReference(g));
+  let history: EpochPoint[] | undefined;
+  const code = runTrainer(compiled, flags, io, interpreterReference(g), (r) => { history = r.history; });
+  if (report && history) {
+    const { renderReport } = await import('./report.js');
+    const title = `${flags.optimizer}, lr ${flags.lr}, batch ${flags.batch}, data ${flags.data}${flags.test ? `, test ${flags.test}` : ''}`;
+    writeFileSync(report, await renderReport(g, { training: { title, history } }));
+    io.out(`wrote ${report}`);
+  }
+  return code;
 }
 
 /** `gradc predict M.nn --weights W.json --data new.csv [-o OUT.csv]`: saved weights on new data, no training. */
