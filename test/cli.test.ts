@@ -51,9 +51,19 @@ test('grad prints the backward program; --format json parses', () => {
 test('graph writes DOT and SVG with the lecture colours', () => {
   const dot = runCli(['graph', 'examples/logreg.nn']).stdout;
   assert.match(dot, /label="x\\n\[4\]", fillcolor="#b7e4a7"/); // input: green
-  assert.match(dot, /label="L\\nsoftplus scalar", fillcolor="#ffb86b"/); // loss: orange
+  // The loss is orange; the stable rewrite it went through is named on it.
+  assert.match(dot, /label="L\\nsoftplus \[\]\\n\(stable form of [^"]*log_sigmoid\(y \* dot\(w, x\)\)\)", fillcolor="#ffb86b"/);
+  assert.match(dot, /label="p\\nsigmoid \[\]", fillcolor="#8fd6cf"/); // an output: teal, not a value's blue
+  assert.match(dot, /cluster_legend/);
   const dir = tempDir();
   const r = runCli(['graph', 'examples/mlp.nn', '--backward', '--format', 'svg', '-o', join(dir, 'g.svg')]);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(readFileSync(join(dir, 'g.svg'), 'utf8'), /<svg[\s\S]*dL\/dz2/);
+  const svg = readFileSync(join(dir, 'g.svg'), 'utf8');
+  assert.match(svg, /<svg[\s\S]*dL\/dz2 = dL\/db2/); // ∂L/∂b2 is drawn, on the node it equals
+  assert.match(svg, /dL\/dz1 = dL\/db1/);
+  assert.match(svg, />subtract</); // 1 − a1 as written, not neg + add
+  // The picture and `check` count the same nodes.
+  const nodes = (svg.match(/class="node"/g) ?? []).length - 6; // less the legend's six
+  const counts = /graph: (\d+) forward nodes, (\d+) backward nodes/.exec(runCli(['check', 'examples/mlp.nn']).stdout)!;
+  assert.equal(nodes, Number(counts[1]) + Number(counts[2]));
 });

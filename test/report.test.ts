@@ -35,15 +35,15 @@ test('the report renders in Chromium: formulas, graphs, values; train --report a
     const requests: string[] = [];
     page.on('request', (q) => { if (!q.url().startsWith('file:') && !q.url().startsWith('data:')) requests.push(q.url()); });
     await page.goto(pathToFileURL(page1).href);
-    const counts = await page.evaluate(() => ({
+    // Evaluated in the page (a string: this file is type-checked without the DOM's types).
+    const counts = await page.evaluate(`({
       formulas: document.querySelectorAll('td.tex .katex').length,
       errors: document.querySelectorAll('.katex-error').length,
       rows: document.querySelectorAll('table.program tr').length,
       forwardNodes: document.querySelectorAll('#forward-graph g.node').length,
       backwardNodes: document.querySelectorAll('#backward-graph g.node').length,
       values: document.querySelector('#values pre')?.textContent ?? '',
-      fontsLoaded: document.fonts.status,
-    }));
+    })`) as { formulas: number; errors: number; rows: number; forwardNodes: number; backwardNodes: number; values: string };
     assert.equal(counts.errors, 0, 'a formula failed to render');
     assert.equal(counts.formulas, 7, 'one typeset formula per step of the backward program');
     assert.equal(counts.rows, 7);
@@ -55,7 +55,7 @@ test('the report renders in Chromium: formulas, graphs, values; train --report a
     await page.screenshot({ path: join(OUT, 'report-mlp.png'), fullPage: true });
 
     await page.goto(pathToFileURL(page2).href);
-    const charts = await page.evaluate(() => [...document.querySelectorAll('#training svg.chart')].map((s) => s.querySelectorAll('polyline').length));
+    const charts = await page.evaluate(`[...document.querySelectorAll('#training svg.chart')].map((s) => s.querySelectorAll('polyline').length)`) as number[];
     assert.deepEqual(charts, [2, 2], 'loss and accuracy charts, train and test each');
     await page.screenshot({ path: join(OUT, 'report-training.png'), fullPage: true });
   } finally {

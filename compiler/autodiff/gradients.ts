@@ -73,11 +73,34 @@ export function deriveGradients(model: Model, wrt: readonly string[] = model.par
     valueSteps.forEach((s, i) => { if (pg === s.node || pg.args.includes(s.node) || terms.some((t) => t === s.node || t.args.includes(s.node))) at = i; });
     after.set(at, [...(after.get(at) ?? []), { of: p.name, kind: 'param', node: pg }]);
   }
-  const steps: Step[] = [];
-  valueSteps.forEach((s, i) => steps.push(s, ...(after.get(i) ?? [])));
-  steps.push(...(after.get(-1) ?? []));
+  const ordered: Step[] = [];
+  valueSteps.forEach((s, i) => ordered.push(s, ...(after.get(i) ?? [])));
+  ordered.push(...(after.get(-1) ?? []));
+  const steps = definedBeforeUse(ordered);
   const outputs = new Map(model.outputs.map((o) => [o.name, forward.get(o.name)!]));
   return { model, loss, outputs, forward, grads, steps, stableRewrites };
+}
+
+/**
+ * The steps reordered, as little as possible, so that a step whose expression contains another step's node
+ * (printed by that step's name) comes after it: softmax regression's dL/dW = outer(dL/db, x) after dL/db.
+ */
+function definedBeforeUse(steps: readonly Step[]): Step[] {
+  const out: Step[] = [];
+  const placed = new Set<Step>();
+  // A node is printed by the name of the first step that computes it; later ones are aliases (dL/db2 = dL/dz2).
+  const named = new Map<Node, Step>();
+  for (const s of steps) if (!named.has(s.node)) named.set(s.node, s);
+  const place = (s: Step, visiting: Set<Step>): void => {
+    if (placed.has(s) || visiting.has(s)) return;
+    visiting.add(s);
+    const inside = new Set(topo([s.node]));
+    for (const t of named.values()) if (t.node !== s.node && inside.has(t.node)) place(t, visiting);
+    placed.add(s);
+    out.push(s);
+  };
+  for (const s of steps) place(s, new Set());
+  return out;
 }
 
 /** Floating-point operations of everything reachable from `roots`, minus nodes in `exclude`. */

@@ -2,6 +2,7 @@
 // forward and backward, FLOPs per example, and the numerically stable rewrites applied to the model.
 
 import { deriveGradients, flopsOf } from '../autodiff/gradients.js';
+import { drawnNodes } from './graph.js';
 import type { Model } from '../frontend/model.js';
 import type { Node } from '../ir/node.js';
 import { showShape, topo } from '../ir/node.js';
@@ -47,17 +48,20 @@ export function checkReport(model: Model): CheckReport {
   const fwdRoots = [g.loss, ...g.outputs.values()];
   const fwdNodes = new Set(topo(fwdRoots));
   const lossFwd = flopsOf([g.loss]);
-  const gradRoots = [...g.grads.values()].filter((x): x is Node => x !== null);
-  const bwd = flopsOf(gradRoots, new Set(topo([g.loss])));
+  // The nodes the backward pass adds, as the graph draws them (graph.ts: backwardOnly).
+  const gradRoots = [...g.steps.map((s) => s.node), ...[...g.grads.values()].filter((x): x is Node => x !== null)];
+  const bwd = flopsOf(gradRoots, fwdNodes);
   const ratio = lossFwd.flops > 0 ? bwd.flops / lossFwd.flops : 0;
-  lines.push(`graph: ${fmt(fwdNodes.size)} forward nodes, ${fmt(bwd.nodes)} backward nodes`);
+  // Counted as `gradc graph` draws them (a − b is one node there, as it is written).
+  const drawnForward = drawnNodes(g, false).length, drawnBackward = drawnNodes(g, true).length - drawnForward;
+  lines.push(`graph: ${fmt(drawnForward)} forward nodes, ${fmt(drawnBackward)} backward nodes`);
   lines.push(`flops per example: forward ${fmt(lossFwd.flops)}, backward ${fmt(bwd.flops)} (backward/forward ${ratio.toFixed(2)})`);
   const unused = [...g.grads].filter(([, v]) => v === null).map(([k]) => k);
   if (unused.length) lines.push(`warning: the loss does not depend on ${unused.join(', ')}: its gradient is 0`);
 
   const stable = describeStableRewrites(g.stableRewrites);
   if (stable.length) lines.push('', 'numerically stable rewrites', ...stable);
-  return { text: lines.join('\n'), forwardNodes: fwdNodes.size, backwardNodes: bwd.nodes, forwardFlops: lossFwd.flops, backwardFlops: bwd.flops };
+  return { text: lines.join('\n'), forwardNodes: drawnForward, backwardNodes: drawnBackward, forwardFlops: lossFwd.flops, backwardFlops: bwd.flops };
 }
 
 /** Each stable rewrite with a concrete input where the naive form is inf or NaN and the stable one is not. */

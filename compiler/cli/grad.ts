@@ -74,7 +74,8 @@ export function formatGradients(g: Gradients, format: GradFormat, inline: boolea
       const lines = inline
         ? wrt.map((w) => `${gradName(loss, w.name, 'latex')} &= ${closed(w, 'latex')}`)
         : programLines(g, 'latex', wrt);
-      return ['\\begin{aligned}', lines.join(' \\\\\n'), '\\end{aligned}'].join('\n');
+      // align* (amsmath): pasteable into a document as it is, rows spaced so fractions do not touch.
+      return ['\\begin{align*}', lines.join(' \\\\[0.4em]\n'), '\\end{align*}'].join('\n');
     }
     case 'mathjs':
       return wrt.map((w) => `${gradName(loss, w.name, 'text')} = ${closed(w, 'mathjs')}`).join('\n');

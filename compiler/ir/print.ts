@@ -26,7 +26,7 @@ export function printExpr(root: Node, style: Style, naming: Naming = () => undef
       raw: (i) => show(n.args[i], false),
       print: (m, min) => paren(show(m, false), min, style),
       call: (name, args, latexName) => style === 'latex'
-        ? printed(`${latexName ?? `\\operatorname{${name}}`}\\left(${args.join(', ')}\\right)`)
+        ? printed(`${latexName ?? `\\operatorname{${name}}`}${latexParens(args.join(', '))}`)
         : printed(`${name}(${args.join(', ')})`),
     };
     const out = opOf(n.op).print(ctx);
@@ -34,6 +34,22 @@ export function printExpr(root: Node, style: Style, naming: Naming = () => undef
     return out;
   };
   return show(root, true).s;
+}
+
+/**
+ * A function's argument list in LaTeX: plain parentheses around flat arguments (f(z), with no space after
+ * the name), growing ones only around a fraction or another tall argument, with \\mathopen{} so that TeX
+ * does not put a space between the name and \\left(.
+ */
+export function latexParens(inner: string): string {
+  return /\\frac|\\sum|\\left/.test(inner) ? `\\mathopen{}\\left(${inner}\\right)\\mathclose{}` : `(${inner})`;
+}
+
+/** x^{\\top} for a leaf, a^{(1)\\top} for a^{(1)} (one superscript, not a second one floating above the first). */
+export function latexTranspose(base: string): string {
+  const m = /^([A-Za-z]|\\[A-Za-z]+|\\mathrm\{[^{}]*\})\^\{([^{}]*(?:\{[^{}]*\})?[^{}]*)\}$/.exec(base);
+  if (m) return `${m[1]}^{${m[2]}\\top}`;
+  return /^[A-Za-z]$|^\\[A-Za-z]+$/.test(base) ? `${base}^{\\top}` : `{${base}}^{\\top}`;
 }
 
 export { PREC };

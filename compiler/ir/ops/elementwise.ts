@@ -8,6 +8,7 @@ import type { OpDef, PrintCtx, Printed, ScalarEmitter } from '../op.js';
 import { PREC } from '../op.js';
 import * as B from '../build.js';
 import { broadcastAll, elementwise, printed, size, callOf } from './common.js';
+import { latexParens } from '../print.js';
 
 export interface ElementwiseOp extends OpDef {
   /** The scalar function, also the JavaScript expression code generation emits (see `js`). */
@@ -40,7 +41,7 @@ function unary(name: string, spec: UnarySpec): ElementwiseOp {
   };
 }
 
-const latexFn = (cmd: string) => (x: string) => `${cmd}\\left(${x}\\right)`;
+const latexFn = (cmd: string) => (x: string) => `${cmd}${latexParens(x)}`;
 
 export const unaryOps: ElementwiseOp[] = [
   {
@@ -75,7 +76,7 @@ export const unaryOps: ElementwiseOp[] = [
   unary('log_sigmoid', {
     fn: (t) => -softplus(-t), emit: (e, x) => e.neg(e.helper('softplus', [e.neg(x)])), flops: 4,
     vjp: (g, _, x) => B.mul(g, B.sigmoid(B.neg(x))), // d log σ(t) = σ(−t) = 1 − σ(t)
-    latex: (x) => `\\log\\sigma\\left(${x}\\right)`,
+    latex: (x) => `\\log\\sigma${latexParens(x)}`,
   }),
 ];
 

@@ -7,6 +7,7 @@ import { PREC } from '../op.js';
 import * as B from '../build.js';
 import { tensor } from '../tensor.js';
 import { printed, requireRank, size } from './common.js';
+import { latexTranspose } from '../print.js';
 
 /** The mathjs product of non-scalars: matrix·vector, vector·matrix (vᵀA) or matrix·matrix. */
 const matmul: OpDef = {
@@ -47,7 +48,7 @@ const transpose: OpDef = {
     return out;
   },
   vjp: (g) => [B.transpose(g)],
-  print: (p) => p.style === 'latex' ? printed(`{${p.arg(0, PREC.atom)}}^{\\top}`, PREC.postfix) : printed(`${p.arg(0, PREC.postfix)}'`, PREC.postfix),
+  print: (p) => p.style === 'latex' ? printed(latexTranspose(p.arg(0, PREC.atom)), PREC.postfix) : printed(`${p.arg(0, PREC.postfix)}'`, PREC.postfix),
   flops: () => 0,
 };
 
@@ -59,7 +60,7 @@ const dot: OpDef = {
   },
   eval: ([a, b]) => { let s = 0; for (let i = 0; i < a.data.length; i++) s += a.data[i] * b.data[i]; return tensor([], [s]); },
   vjp: (g, node) => [B.mul(g, node.args[1]), B.mul(g, node.args[0])],
-  print: (p) => p.style === 'latex' ? printed(`{${p.arg(0, PREC.atom)}}^{\\top} ${p.arg(1, PREC.postfix)}`, PREC.mul) : p.call('dot', [p.arg(0, 0), p.arg(1, 0)]),
+  print: (p) => p.style === 'latex' ? printed(`${latexTranspose(p.arg(0, PREC.atom))} ${p.arg(1, PREC.postfix)}`, PREC.mul) : p.call('dot', [p.arg(0, 0), p.arg(1, 0)]),
   flops: (n) => 2 * n.args[0].size,
 };
 
@@ -76,7 +77,7 @@ const outer: OpDef = {
     return out;
   },
   vjp: (g, node) => [B.matmul(g, node.args[1]), B.matmul(B.transpose(g), node.args[0])], // g v, gᵀ u
-  print: (p) => p.style === 'latex' ? printed(`${p.arg(0, PREC.postfix)} {${p.arg(1, PREC.atom)}}^{\\top}`, PREC.mul) : p.call('outer', [p.arg(0, 0), p.arg(1, 0)]),
+  print: (p) => p.style === 'latex' ? printed(`${p.arg(0, PREC.postfix)} ${latexTranspose(p.arg(1, PREC.atom))}`, PREC.mul) : p.call('outer', [p.arg(0, 0), p.arg(1, 0)]),
   flops: size,
 };
 

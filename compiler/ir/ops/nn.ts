@@ -59,7 +59,9 @@ const onehot: OpDef = {
   vjp: () => [null],
   print: (p) => {
     const k = String(p.node.attr.kName ?? p.node.attr.k);
-    return p.call('onehot', [p.arg(0, 0), p.style === 'latex' ? k.replace(/_/g, '\\_') : k], '\\operatorname{onehot}');
+    // The lecture's standard basis vector: e_y, the K-vector with 1 at the label.
+    if (p.style === 'latex') return printed(`\\mathbf{e}_{${p.arg(0, 0)}}`);
+    return p.call('onehot', [p.arg(0, 0), k]);
   },
   flops: () => 0,
 };
