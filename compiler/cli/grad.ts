@@ -7,6 +7,7 @@ import type { Style } from '../ir/op.js';
 import { printExpr } from '../ir/print.js';
 import { expandDerivedFns, gradName, programNaming } from './naming.js';
 import { targetOf } from '../verify/target.js';
+import { prettify } from '../simplify/pretty.js';
 import * as B from '../ir/build.js';
 
 export type GradFormat = 'text' | 'latex' | 'mathjs' | 'json';
@@ -16,7 +17,8 @@ const zero = (shape: readonly number[]) => (shape.length ? `zeros(${shape.join('
 /** One closed expression per gradient over inputs, params, dims and user fns. */
 export function closedForm(n: Node | null, shape: readonly number[], style: Style): string {
   if (!n) return style === 'latex' ? '0' : zero(shape);
-  return printExpr(style === 'mathjs' ? expandDerivedFns(n) : n, style);
+  const readable = prettify(n); // the Cookbook's form; code generation keeps the cheaper one
+  return printExpr(style === 'mathjs' ? expandDerivedFns(readable) : readable, style);
 }
 
 /** What `--wrt` names: a parameter, or (to check backprop step by step) an input or a named value. */

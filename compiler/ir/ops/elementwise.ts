@@ -125,7 +125,9 @@ export const binaryOps: ElementwiseOp[] = [
       const right = p.node.args[1];
       // Only a product of scalars associates freely. mathjs reads `u .* A * x .* w` left to right, as
       // ((u .* A) * x) .* w, so any other product on the right keeps its parentheses: u .* (A * x .* w).
-      const rmin = p.node.isScalar && right.op === 'mul' ? PREC.mul : PREC.unary;
+      // A scalar on the left associates with any product on the right too: c * (A * x) = (c * A) * x, so
+      // `2 * A' * d` needs no parentheses (mathjs reads it left to right, to the same value).
+      const rmin = (p.node.isScalar && right.op === 'mul') || (p.node.args[0].isScalar && ['mul', 'matmul', 'div'].includes(right.op)) ? PREC.mul : PREC.unary;
       if (p.style === 'latex') {
         const sym = elementwiseSymbol(p.node, ' \\cdot ', ' \\odot ');
         return printed(`${p.arg(0, PREC.mul)}${sym}${p.arg(1, rmin)}`, PREC.mul);

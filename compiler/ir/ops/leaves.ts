@@ -64,7 +64,12 @@ export const leafOps: OpDef[] = [
       const name = p.node.attr.name as string | undefined;
       if (name !== undefined && p.style !== 'mathjs') return printed(p.style === 'latex' ? latexName(name) : name);
       // 2/3 rather than 0.666666666666667: a mean over 3 elements shows up in gradients as such fractions.
-      const frac = shape.length === 0 ? asFraction(v) : undefined;
+      const frac = asFraction(v);
+      if (frac && shape.length > 0) {
+        const [num, den] = frac;
+        const ones = p.style === 'latex' ? '\\mathbf{1}' : `ones(${shape.join(', ')})`;
+        return p.style === 'latex' ? printed(`${num < 0 ? '-' : ''}\\frac{${Math.abs(num)}}{${den}} ${ones}`, PREC.mul) : printed(`${num} / ${den} * ${ones}`, PREC.mul);
+      }
       if (frac) {
         const [num, den] = frac;
         return p.style === 'latex' ? printed(`${num < 0 ? '-' : ''}\\frac{${Math.abs(num)}}{${den}}`, num < 0 ? PREC.unary : PREC.atom) : printed(`${num} / ${den}`, PREC.mul);

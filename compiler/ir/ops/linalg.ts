@@ -34,7 +34,14 @@ const matmul: OpDef = {
     if (a.rank === 1) return [B.matmul(b, g), B.outer(a, g)];                                // vᵀA: A g, outer(v, g)
     return [B.matmul(g, B.transpose(b)), B.matmul(B.transpose(a), g)];                      // A B: g Bᵀ, Aᵀ g
   },
-  print: (p) => printed(p.style === 'latex' ? `${p.arg(0, PREC.mul)} ${p.arg(1, PREC.unary)}` : `${p.arg(0, PREC.mul)} * ${p.arg(1, PREC.unary)}`, PREC.mul),
+  // Matrix products associate: A' * (A * x) prints as A' * A * x (mathjs computes (A'A)x, the same value).
+  // Only a chain of matrix products does: X * (P .* Q * v) keeps its parentheses.
+  print: (p) => {
+    const r = p.node.args[1];
+    const chain = (n: import('../node.js').Node): boolean => n.op !== 'mul' && n.op !== 'div' && n.op !== 'neg' && n.op !== 'add' && (n.op !== 'matmul' || chain(n.args[0]));
+    const right = p.arg(1, r.op === 'matmul' && chain(r.args[0]) ? PREC.mul : PREC.unary);
+    return printed(p.style === 'latex' ? `${p.arg(0, PREC.mul)} ${right}` : `${p.arg(0, PREC.mul)} * ${right}`, PREC.mul);
+  },
   flops: (n) => 2 * n.args[0].size * (n.args[1].rank === 2 ? n.args[1].shape[1] : 1),
 };
 
