@@ -14,6 +14,8 @@ export interface GpuStep {
   /** Elements per example (batched) or in all (not batched). */
   readonly size: number;
   readonly batched: boolean;
+  /** What it computes, in the model's names (`z1 = W1 * x + b1`), for messages. */
+  readonly formula?: string;
 }
 
 export interface GpuProgram {
@@ -40,15 +42,18 @@ export type GpuCtor = new (settings?: { mode?: string }) => GpuLike;
 export function createGpuModel(program: GpuProgram, GPU: GpuCtor, mode?: string): CompiledModel {
   return {
     spec: program.spec,
-    float32Only: true,
     create(batch: number, Arr: ArrayCtor): Kernels {
-      const gpu = new GPU(mode ? { mode } : undefined);
-      for (const h of program.helpers) gpu.addFunction(h);
+      // Float64 buffers ask for float64 arithmetic, which shaders do not have: the same kernels then run as
+      // plain JavaScript, one call per thread. The checks before training compare the two.
+      const emulate = Arr === Float64Array;
+      const gpu = emulate ? undefined : new GPU(mode ? { mode } : undefined);
+      if (gpu) for (const h of program.helpers) gpu.addFunction(h);
       const compiled = new Map<GpuStep, (...args: unknown[]) => unknown>();
       const kernelOf = (s: GpuStep) => {
         let k = compiled.get(s);
         if (!k) {
-          k = gpu.createKernel(s.source, { output: [s.batched ? batch * s.size : s.size], loopMaxIterations: Math.max(batch, 1), precision: 'single', tactic: 'precision' });
+          const size = s.batched ? batch * s.size : s.size;
+          k = gpu ? gpu.createKernel(s.source, { output: [size], loopMaxIterations: Math.max(batch, 1), precision: 'single', tactic: 'precision' }) : emulated(program.helpers, s.source, size);
           compiled.set(s, k);
         }
         return k;
@@ -59,7 +64,7 @@ export function createGpuModel(program: GpuProgram, GPU: GpuCtor, mode?: string)
         program.inputs.forEach((name, k) => {
           // Rows past n are padding: zero them so every kernel sees defined values.
           const src = inputs[k], w = src.length / batch;
-          const padded = new Float32Array(batch * w);
+          const padded = new Arr(batch * w);
           padded.set(src.subarray(0, n * w));
           env.set(name, padded);
         });
@@ -96,6 +101,17 @@ export function createGpuModel(program: GpuProgram, GPU: GpuCtor, mode?: string)
       };
       return kernels;
     },
+  };
+}
+
+/** A gpu.js kernel run as JavaScript in float64: the function called once per output element (this.thread.x). */
+export function emulated(helpers: readonly string[], source: string, size: number): (...args: unknown[]) => Float64Array {
+  const fn = new Function(`${helpers.join('\n')}\nreturn ${source};`)() as (this: { thread: { x: number } }, ...a: unknown[]) => number;
+  return (...args: unknown[]) => {
+    const out = new Float64Array(size);
+    const self = { thread: { x: 0 } };
+    for (let t = 0; t < size; t++) { self.thread.x = t; out[t] = fn.apply(self, args); }
+    return out;
   };
 }
 

@@ -43,8 +43,6 @@ export interface Kernels {
 
 export interface CompiledModel {
   readonly spec: ModelSpec;
-  /** Set when the kernels compute in float32 whatever buffers they get (gpu.js): checks use float32 tolerances. */
-  readonly float32Only?: boolean;
   /** Float32 buffers made by this constructor live where the kernels run fastest (the wasm target's memory). */
   readonly float32Array?: Float32ArrayConstructor;
   /** Spreads the products over this many threads (the wasm target); returns the number it uses. */

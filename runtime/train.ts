@@ -95,6 +95,18 @@ export function evaluate(model: CompiledModel, kernels: Kernels, params: readonl
 }
 
 export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
+  const epochs = trainEpochs(model, opts);
+  for (;;) {
+    const r = epochs.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The training loop, one epoch per step: `train` runs it to the end; a web page (runtime/web.ts) runs one
+ * epoch per animation frame, so its chart is drawn between epochs.
+ */
+export function* trainEpochs(model: CompiledModel, opts: TrainOptions): Generator<EpochStats, TrainResult, void> {
   const spec = model.spec;
   const Arr = opts.precision === 'f64' ? Float64Array : model.float32Array ?? Float32Array;
   assertFits(spec, opts.batch, Arr.BYTES_PER_ELEMENT);
@@ -164,6 +176,7 @@ export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
       [`loss ${stats.loss.toFixed(4)}`, stats.accuracy !== null ? `acc ${pct(stats.accuracy)}` : ''].filter(Boolean).join(' '),
       [stats.testLoss !== null ? `test loss ${stats.testLoss.toFixed(4)}` : '', stats.testAccuracy !== null ? `acc ${pct(stats.testAccuracy)}` : ''].filter(Boolean).join(' '),
       `${Math.round(stats.examplesPerSecond)} ex/s`].filter(Boolean).join('  '));
+    yield stats;
   }
   return { params, history, seconds: (Date.now() - t0) / 1000 };
 }

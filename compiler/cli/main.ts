@@ -142,12 +142,15 @@ const COMMANDS: Record<string, Command> = {
     run: async (args, model) => (await load.run()).runGradcheck(args, model),
   },
   compile: {
-    summary: 'write a standalone trainer: -o DIR (trainer.ts and trainer.mjs), --target wasm|ts|gpu',
+    summary: 'write a standalone trainer: -o DIR (trainer.ts and trainer.mjs), --target wasm|ts|gpu, or a trainer page: --target web',
     help: [
-      '  -o DIR               the folder to write trainer.ts and trainer.mjs into (required)',
-      '  --target T           wasm (default), ts or gpu',
+      '  -o DIR               the folder to write trainer.ts and trainer.mjs (or the web page) into (required)',
+      '  --target T           wasm (default), ts, gpu (gpu.js in node) or web (gpu.js on WebGL, a page)',
+      '  --data SOURCE        web: embed the data (mnist, iris or a CSV file); without it the page asks for a CSV',
+      '  --test SOURCE        web: embed held-out data for the test accuracy (mnist: its test digits by default)',
+      '  --epochs, --batch, --lr, --optimizer, --seed, --l2   web: the training settings (defaults as train)',
     ],
-    options: { '-o': { flag: false }, '--target': { flag: false } },
+    options: { '-o': { flag: false }, '--target': { flag: false }, ...Object.fromEntries(['--data', '--test', '--epochs', '--batch', '--lr', '--optimizer', '--seed', '--l2'].map((o) => [o, { flag: false }])) },
     run: async (args, model) => (await load.run()).runCompile(args, model),
   },
   train: {
@@ -155,6 +158,15 @@ const COMMANDS: Record<string, Command> = {
     help: [...TRAIN_HELP.split('\n'), '  --target T           wasm (default) or ts', '  --report FILE.html   the model report with the training curves'],
     options: Object.fromEntries([...TRAIN_OPTIONS.map((o) => [o, { flag: false }]), ['--selftest', { flag: true }], ['--target', { flag: false }], ['--report', { flag: false }]]),
     run: async (args, model) => (await load.run()).runTrain(args, model),
+  },
+  gpucheck: {
+    summary: 'every gpu.js kernel run in headless Chromium (WebGL through SwiftShader) against float64 JavaScript',
+    help: [
+      '  --chromium PATH      the browser (default /usr/bin/chromium, or $CHROMIUM_PATH)',
+      '  --gpu                use the machine\'s GPU instead of SwiftShader',
+    ],
+    options: { '--chromium': { flag: false }, '--gpu': { flag: true } },
+    run: async (args, model) => (await import('./gpucheck.js')).runGpucheck(args, model),
   },
   predict: {
     summary: 'outputs and predicted labels of saved weights on new data: --weights W.json --data SOURCE (labels optional), -o OUT.csv',

@@ -8,6 +8,7 @@ import type { Model } from '../frontend/model.js';
 import { PlainError } from '../source/diagnostics.js';
 import { gradcheck } from '../../runtime/gradcheck.js';
 import { checkWritable, parseTrainerFlags, runPredict, runTrainer, terminalIo, UsageProblem } from '../../runtime/cli.js';
+import { loadSource } from '../../runtime/data.js';
 import type { EpochPoint } from './report.js';
 import { UsageError, type ParsedArgs, numberOption, choice, TRAIN_OPTIONS } from './args.js';
 import { evalPoint, type Point } from './point.js';
@@ -83,10 +84,11 @@ function targetCheck(compiled: CompiledModel, reference: GradientReference, seed
 /** The documented command that type-checks a trainer.ts with the TypeScript gradc ships (docs/training.md). */
 export const TYPECHECK_FLAGS = '--ignoreConfig --strict --noEmit --target es2022 --module nodenext --types node';
 
-export function runCompile(args: ParsedArgs, model: Model): number {
-  const target = choice(args, '--target', ['wasm', 'ts', 'gpu'] as const, 'wasm');
+export async function runCompile(args: ParsedArgs, model: Model): Promise<number> {
+  const target = choice(args, '--target', ['wasm', 'ts', 'gpu', 'web'] as const, 'wasm');
   const dir = args.options.get('-o')?.[0];
   if (!dir) throw new UsageError('compile needs -o DIR');
+  if (target === 'web') return compileWeb(args, model, dir);
   const { ts, mjs: js } = trainerFiles(deriveGradients(model), target);
   try {
     mkdirSync(dir, { recursive: true });
@@ -139,4 +141,23 @@ export function runPredictCommand(args: ParsedArgs, model: Model): number {
   const io = terminalIo();
   const compiled = target === 'wasm' && precision === 'f32' ? loadWasmModel(g, io.err) : loadModelKernels(g);
   return runPredict(compiled, { weights, data, out: args.options.get('-o')?.[0] ?? '-', precision }, io);
+}
+
+/** `compile --target web`: the trainer page, with the data embedded when --data is given. */
+async function compileWeb(args: ParsedArgs, model: Model, dir: string): Promise<number> {
+  const argv: string[] = [];
+  for (const o of ['--data', '--test', '--epochs', '--batch', '--lr', '--optimizer', '--seed', '--l2']) for (const v of args.options.get(o) ?? []) argv.push(o, v);
+  let flags;
+  try { flags = parseTrainerFlags(argv); } catch (e) { if (e instanceof UsageProblem) throw new UsageError(e.message); throw e; }
+  const g = deriveGradients(model);
+  const specs = g.model.inputs.map((i) => (i.classes !== undefined ? { name: i.name, shape: [...i.shape], classes: i.classes } : { name: i.name, shape: [...i.shape] }));
+  const testSource = flags.test ?? (flags.data === 'mnist' ? 'mnist' : undefined);
+  const data = flags.data ? { train: loadSource(flags.data, specs, 'train'), ...(testSource ? { test: loadSource(testSource, specs, 'test') } : {}) } : undefined;
+  const { writeWebTrainer } = await import('../codegen/web.js');
+  try { mkdirSync(dir, { recursive: true }); } catch (e) { throw new PlainError(`${dir}: cannot write the page (${(e as NodeJS.ErrnoException).code ?? String(e)})`); }
+  const settings = { epochs: flags.epochs, batch: flags.batch, lr: flags.lr, optimizer: flags.optimizer, seed: flags.seed, l2: flags.l2 };
+  await writeWebTrainer(g, dir, { settings, data }, (file, text) => writeFileSync(file, text));
+  console.log(`wrote ${join(dir, 'index.html')} (with model.js, trainer.js and gpu-browser.min.js beside it)`);
+  console.log(`  open it in a browser (WebGL); ${join(dir, 'index.html')}?selftest checks every kernel against float64 JavaScript`);
+  return 0;
 }

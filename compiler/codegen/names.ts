@@ -14,11 +14,23 @@ trainerMain runTrainer gradcheck train evaluate`.split(/\s+/));
 
 export class NameTable {
   private readonly used = new Set<string>();
+  /**
+   * `glsl`: names that gpu.js turns into shader identifiers (user_NAME), where two underscores in a row are
+   * reserved and `$` is not allowed: runs of underscores collapse, and a clash gets a number, not an underscore.
+   */
+  constructor(private readonly opts: { glsl?: boolean } = {}) {}
   /** A fresh, safe identifier based on `wanted`. */
   fresh(wanted: string): string {
     let name = wanted.replace(/[^A-Za-z0-9_$]/g, '_');
     if (!/^[A-Za-z_$]/.test(name)) name = `_${name}`;
-    while (RESERVED.has(name) || this.used.has(name)) name = `${name}_`;
+    if (this.opts.glsl) {
+      name = name.replace(/\$/g, '_').replace(/_+/g, '_').replace(/^_|_$/g, '') || 'v';
+      if (/^[0-9]/.test(name)) name = `v${name}`;
+      const base = name;
+      for (let k = 2; RESERVED.has(name) || this.used.has(name); k++) name = `${base}${k}`;
+    } else {
+      while (RESERVED.has(name) || this.used.has(name)) name = `${name}_`;
+    }
     this.used.add(name);
     return name;
   }

@@ -12,6 +12,7 @@ import type { Expr, Stmt } from '../ts/ast.js';
 import { ts } from '../ts/ast.js';
 import { stepNames, valueNames } from '../../autodiff/names.js';
 import { specObject } from '../spec.js';
+import { printExpr } from '../../ir/print.js';
 
 const f = ts.factory;
 
@@ -24,7 +25,7 @@ export const GPU_HELPERS = [
 export function emitGpuProgram(plan: Plan): GpuProgram {
   const { g } = plan;
   const model = g.model;
-  const names = new NameTable();
+  const names = new NameTable({ glsl: true });
   const bufName = new Map<Node, string>();
   for (const p of model.params) bufName.set(p.node, names.fresh(p.name));
   for (const i of model.inputs) bufName.set(i.node, names.fresh(i.name));
@@ -46,7 +47,9 @@ export function emitGpuProgram(plan: Plan): GpuProgram {
     if (usesN) args.push('n');
     const fn = f.createFunctionExpression(undefined, undefined, undefined, undefined,
       args.map((a) => f.createParameterDeclaration(undefined, undefined, id(a))), undefined, A.block(stmts));
-    return { source: A.printStatements([A.exprStmt(fn)]).replace(/;\s*$/, '').replace(/^\(([\s\S]*)\)$/, '$1'), args, out: typeof out === 'string' ? out : name(out), size, batched: isBatched };
+    // The formula the kernel computes, in the model's names, for people reading a check (gpucheck).
+    const formula = typeof out === 'string' ? out : display.has(out) ? `${display.get(out)} = ${printExpr(out, 'text', (m) => (m === out ? undefined : display.get(m)))}` : printExpr(out, 'text', (m) => display.get(m));
+    return { source: A.printStatements([A.exprStmt(fn)]).replace(/;\s*$/, '').replace(/^\(([\s\S]*)\)$/, '$1'), args, out: typeof out === 'string' ? out : name(out), size, batched: isBatched, formula };
   };
   const thread = () => A.prop(A.prop(f.createThis(), 'thread'), 'x');
   const floorDiv = (a: Expr, d: number) => A.call('Math.floor', [A.bin('/', a, A.num(d))]);
@@ -141,9 +144,10 @@ export function emitGpuProgram(plan: Plan): GpuProgram {
   };
 
   // A term may be broadcast (a scalar, or a row repeated over a matrix) to the parameter's shape.
-  const termKernel = (pname: string, t: Term, k: number): GpuStep => {
+  const termKernel = (pname: string, t: Term, k: number): GpuStep => ({ ...termKernelOf(pname, t, k), formula: `d${model.loss.name}/d${pname}, summed over the batch (term ${k + 1})` });
+  const termKernelOf = (pname: string, t: Term, k: number): GpuStep => {
     const param = model.params.find((p) => p.name === pname)!.node;
-    const out = `${name(param)}__grad${k}`;
+    const out = names.fresh(`${name(param)}_grad${k}`);
     const elem = (n: Node) => within(n, param.shape, id('t'));
     const sign = (e: Expr) => (t.sign === 1 ? e : A.tsScalar.neg(e));
     if (t.kind === 'outer') {
