@@ -152,7 +152,9 @@ export function loadMnist(specs: readonly InputSpec[], part: 'train' | 'test'): 
   inputs[y] = new Float64Array(chosen.length);
   chosen.forEach((k, r) => {
     const [d, i] = all[k];
-    inputs[x].set(pixels[d].slice(i * 784, i * 784 + 784), r * 784);
+    // The package stores each grey level as byte/255 rounded to 3 decimals: the byte is restored exactly, so the
+    // pixels are the original MNIST bytes over 255 (and the trainer page, which carries them as bytes, sees the same).
+    for (let j = 0; j < 784; j++) inputs[x][r * 784 + j] = Math.round(pixels[d][i * 784 + j] * 255) / 255;
     inputs[y][r] = d;
   });
   return { n: chosen.length, inputs, source: `mnist (${part})` };
