@@ -154,8 +154,9 @@ export function* trainEpochs(model: CompiledModel, opts: TrainOptions): Generato
       optimizer.update(grads, 1 / n); // the loss is the mean over the minibatch
       lossSum += loss; seen += n;
       if (opts.progress && (bi % 8 === 0 || bi === batches - 1)) {
-        const width = 24, done = Math.round(((bi + 1) / batches) * width);
-        opts.progress(`epoch ${epoch}/${opts.epochs} [${'#'.repeat(done)}${'.'.repeat(width - done)}] loss ${(lossSum / seen).toFixed(4)}`);
+        const width = 20, frac = (bi + 1) / batches, done = Math.round(frac * width);
+        const left = ((performance.now() - te) / 1000) * (1 / frac - 1);
+        opts.progress(`epoch ${epoch}/${opts.epochs} [${'#'.repeat(done)}${'.'.repeat(width - done)}] ${Math.round(100 * frac)}% ${left < 1 ? '<1' : Math.round(left)} s left  loss ${(lossSum / seen).toFixed(4)}`);
       }
     }
     const secs = (performance.now() - te) / 1000;

@@ -59,8 +59,8 @@ test('graph writes DOT and SVG with the lecture colours', () => {
   const r = runCli(['graph', 'examples/mlp.nn', '--backward', '--format', 'svg', '-o', join(dir, 'g.svg')]);
   assert.equal(r.status, 0, r.stderr);
   const svg = readFileSync(join(dir, 'g.svg'), 'utf8');
-  assert.match(svg, /<svg[\s\S]*dL\/dz2 = dL\/db2/); // ∂L/∂b2 is drawn, on the node it equals
-  assert.match(svg, /dL\/dz1 = dL\/db1/);
+  assert.match(svg, /<svg[\s\S]*>dL\/db2<\/text>[\s\S]*>= dL\/dz2 \[10\]</); // ∂L/∂b2 has its node, saying what it equals
+  assert.match(svg, />dL\/db1<\/text>/);
   assert.match(svg, />subtract</); // 1 − a1 as written, not neg + add
   // The picture and `check` count the same nodes.
   const nodes = (svg.match(/class="node"/g) ?? []).length - 6; // less the legend's six

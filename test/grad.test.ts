@@ -41,7 +41,7 @@ for (const name of CASES) {
     const wrt = model.params.map((p) => p.name);
     for (const inline of [false, true]) {
       const src = formatGradients(g, 'latex', inline, wrt);
-      assert.doesNotThrow(() => katex.renderToString(src, { throwOnError: true, displayMode: true }), src);
+      assert.doesNotThrow(() => katex.renderToString(src, { throwOnError: true, displayMode: true, strict: 'error' }), src);
     }
   });
 

@@ -140,9 +140,16 @@ test('gradc explain: the forward pass with values, each chain-rule step with its
   }));
   const r = runCli(['explain', 'examples/mlp.nn', '--point', point, '--dim', 'd=2,n=3,K=2']);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /^ {2}z1 = W1 \* x \+ b1\n {5}= \[-0\.3, 1\.2, 0\.7\]$/m);
-  assert.match(r.stdout, /^ {2}dL\/dz2 = softmax\(z2\) - onehot\(y, K\)\n {5}= \[0\.55303, -0\.55303\]\n {5}\(z2 is used by L: dL\/dL · ∂L\/∂z2\)$/m);
-  assert.match(r.stdout, /^ {2}dL\/dz1 = dL\/da1 \.\* a1 \.\* \(1 - a1\)\n {5}= \[0\.013519, -0\.029514, 0\.073568\]\n {5}\(z1 is used by a1: dL\/da1 · ∂a1\/∂z1\)$/m);
+  assert.match(r.stdout, /^ {2}z1: \[3\] = W1 \* x \+ b1\n {5}= \[-0\.3, 1\.2, 0\.7\]$/m);
+  assert.match(r.stdout, /^ {2}dL\/dz2: \[2\] = softmax\(z2\) - onehot\(y, K\)\n {5}= \[0\.55303, -0\.55303\]\n {5}\(z2 is used by L: dL\/dL · ∂L\/∂z2\)$/m);
+  assert.match(r.stdout, /^ {2}dL\/dz1: \[3\] = dL\/da1 \.\* a1 \.\* \(1 - a1\)\n {5}= \[0\.013519, -0\.029514, 0\.073568\]\n {5}\(z1 is used by a1: dL\/da1 · ∂a1\/∂z1\)$/m);
+  // JSON: every value in full, with shapes, formulas and the chain-rule step.
+  const j = JSON.parse(runCli(['explain', 'examples/mlp.nn', '--point', point, '--dim', 'd=2,n=3,K=2', '--format', 'json']).stdout) as { backward: { name: string; shape: number[]; value: number[][]; why: string }[]; ok: boolean };
+  const dW1 = j.backward.find((b) => b.name === 'dL/dW1')!;
+  assert.deepEqual(dW1.shape, [3, 2]);
+  assert.ok(Math.abs(dW1.value[2][1] - 0.14714) < 1e-5);
+  assert.equal(dW1.why, 'parameter W1, through z1');
+  assert.equal(j.ok, true);
   assert.match(r.stdout, /\(parameter W1, through z1\)/);
   assert.match(r.stdout, /every gradient agrees with central differences\n$/);
   assert.equal(runCli(['explain', 'examples/mlp.nn']).status, 2);

@@ -2,7 +2,7 @@
 // forward and backward, FLOPs per example, and the numerically stable rewrites applied to the model.
 
 import { deriveGradients, flopsOf } from '../autodiff/gradients.js';
-import { drawnNodes } from './graph.js';
+import { aliasSteps, drawnNodes } from './graph.js';
 import type { Model } from '../frontend/model.js';
 import type { Node } from '../ir/node.js';
 import { showShape, topo } from '../ir/node.js';
@@ -53,7 +53,7 @@ export function checkReport(model: Model): CheckReport {
   const bwd = flopsOf(gradRoots, fwdNodes);
   const ratio = lossFwd.flops > 0 ? bwd.flops / lossFwd.flops : 0;
   // Counted as `gradc graph` draws them (a − b is one node there, as it is written).
-  const drawnForward = drawnNodes(g, false).length, drawnBackward = drawnNodes(g, true).length - drawnForward;
+  const drawnForward = drawnNodes(g, false).length, drawnBackward = drawnNodes(g, true).length - drawnForward + aliasSteps(g).length;
   lines.push(`graph: ${fmt(drawnForward)} forward nodes, ${fmt(drawnBackward)} backward nodes`);
   lines.push(`flops per example: forward ${fmt(lossFwd.flops)}, backward ${fmt(bwd.flops)} (backward/forward ${ratio.toFixed(2)})`);
   const unused = [...g.grads].filter(([, v]) => v === null).map(([k]) => k);

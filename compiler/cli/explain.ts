@@ -10,7 +10,7 @@ import { evaluate, type Env } from '../ir/interpret.js';
 import type { Node } from '../ir/node.js';
 import { topo } from '../ir/node.js';
 import { printExpr } from '../ir/print.js';
-import type { Tensor } from '../ir/tensor.js';
+import { toNested, type Tensor } from '../ir/tensor.js';
 import { programNaming } from './naming.js';
 
 /** A tensor as a person reads it: all of a small one, the first and last values and a summary of a big one. */
@@ -32,7 +32,19 @@ export function showTensor(t: Tensor): string {
   return summary();
 }
 
-export function explain(g: Gradients, env: Env, source: string): string {
+/** One line of the worked example: a value or an adjoint, its formula, shape and value (nested arrays). */
+export interface ExplainedValue { name: string; formula?: string; shape: number[]; value: unknown; role?: string; why?: string }
+export interface Explained {
+  model: string; point: string;
+  forward: ExplainedValue[];
+  backward: ExplainedValue[];
+  check: { param: string; maxAbs: number; checked: number; size: number; ok: boolean }[];
+  ok: boolean;
+}
+
+const shapeText = (t: Tensor) => `[${t.shape.join(', ')}]`;
+
+export function explainData(g: Gradients, env: Env, source: string): Explained {
   const model: Model = g.model;
   const loss = model.loss.name;
   const names = valueNames(g);
@@ -41,24 +53,17 @@ export function explain(g: Gradients, env: Env, source: string): string {
   const stepNodes = g.steps.map((s) => s.node);
   const gradNodes = [...g.grads.values()].filter((x): x is Node => !!x);
   const vals = evaluate([g.loss, ...g.forward.values(), ...stepNodes, ...gradNodes], env);
-  const lines: string[] = [];
-  const width = (xs: string[]) => Math.max(0, ...xs.map((x) => x.length));
+  const entry = (name: string, t: Tensor, extra: Partial<ExplainedValue> = {}): ExplainedValue => ({ name, shape: [...t.shape], value: toNested(t), ...extra, _t: t } as ExplainedValue);
 
-  // ---- forward ----
-  lines.push(`forward pass of ${model.name} at ${source} (float64)`);
-  const leaves = [...model.inputs, ...model.params];
-  const lw = width(leaves.map((l) => l.name));
-  for (const i of model.inputs) lines.push(`  ${i.name.padEnd(lw)} = ${showTensor(env.get(i.name)!)}   (input${i.classes !== undefined ? `, a class label 0..${i.classes - 1}` : ''})`);
-  for (const p of model.params) lines.push(`  ${p.name.padEnd(lw)} = ${showTensor(env.get(p.name)!)}   (parameter)`);
+  const forward: ExplainedValue[] = [];
+  for (const i of model.inputs) forward.push(entry(i.name, env.get(i.name)!, { role: i.classes !== undefined ? `input, a class label 0..${i.classes - 1}` : 'input' }));
+  for (const p of model.params) forward.push(entry(p.name, env.get(p.name)!, { role: 'parameter' }));
   for (const v of model.values) {
     const node = g.forward.get(v.name)!;
-    const formula = printExpr(node, 'text', (m) => (m === node ? undefined : names.get(m)));
-    lines.push(`  ${v.name} = ${formula}`, `     = ${showTensor(vals.get(node)!)}${v.role === 'output' ? '   (output)' : v.role === 'loss' ? '   (the loss)' : ''}`);
+    forward.push(entry(v.name, vals.get(node)!, { formula: printExpr(node, 'text', (m) => (m === node ? undefined : names.get(m))), ...(v.role === 'output' ? { role: 'output' } : v.role === 'loss' ? { role: 'the loss' } : {}) }));
   }
 
-  // ---- backward ----
-  lines.push('', `backward pass: each adjoint ${gradName(loss, 'X', 'text')} = ∂${loss}/∂X, from the loss down (the chain rule)`);
-  lines.push(`  ${gradName(loss, loss, 'text')} = 1`);
+  const backward: ExplainedValue[] = [];
   const onPath = new Set(topo([g.loss]));
   const users = usersOf(g, names, (v) => onPath.has(g.forward.get(v)!));
   const printed = new Map<Node, string>();
@@ -82,22 +87,44 @@ export function explain(g: Gradients, env: Env, source: string): string {
       const via = (direct.length ? direct : g.steps.filter((o) => o.kind === 'value' && topo([s.node]).includes(o.node))).map((o) => o.of);
       why = via.length ? `parameter ${s.of}, through ${via.join(' and ')}` : `parameter ${s.of}, through the loss directly`;
     }
-    lines.push(`  ${name} = ${rhs}`, `     = ${showTensor(vals.get(s.node)!)}`, `     (${why})`);
+    backward.push(entry(name, vals.get(s.node)!, { formula: rhs, why }));
   }
 
-  // ---- check ----
-  lines.push('', 'each gradient against central differences of the loss (float64)');
-  const pw = width(model.params.map((p) => p.name));
-  let allOk = true;
-  for (const p of model.params) {
+  const check = model.params.map((p) => {
     const gnode = g.grads.get(p.name) ?? null;
     const derived = gnode ? vals.get(gnode)!.data : new Float64Array(p.node.size);
-    const { maxAbs, checked, ok } = centralCheck(g.loss, env, p.name, derived);
-    allOk &&= ok;
-    lines.push(`  ${gradName(loss, p.name, 'text').padEnd(pw + 4)} max difference ${maxAbs.toExponential(1)} over ${checked === p.node.size ? `all ${checked}` : `${checked} of ${p.node.size}`} elements  ${ok ? 'ok' : 'MISMATCH'}`);
-  }
-  lines.push(allOk ? 'every gradient agrees with central differences' : 'a gradient disagrees with central differences: please report this as a gradc bug');
+    const r = centralCheck(g.loss, env, p.name, derived);
+    return { param: p.name, maxAbs: r.maxAbs, checked: r.checked, size: p.node.size, ok: r.ok };
+  });
+  return { model: model.name, point: source, forward, backward, check, ok: check.every((c) => c.ok) };
+}
+
+export function explain(g: Gradients, env: Env, source: string): string {
+  return explainText(explainData(g, env, source), g.model.loss.name);
+}
+
+/** The worked example as text: every value with its shape; big tensors abbreviated. */
+export function explainText(e: Explained, loss: string): string {
+  const t = (v: ExplainedValue) => (v as unknown as { _t: Tensor })._t;
+  const lines: string[] = [`forward pass of ${e.model} at ${e.point} (float64)`];
+  const leaves = e.forward.filter((v) => v.formula === undefined);
+  const lw = Math.max(0, ...leaves.map((l) => `${l.name}: ${shapeText(t(l))}`.length));
+  for (const v of leaves) lines.push(`  ${`${v.name}: ${shapeText(t(v))}`.padEnd(lw)} = ${showTensor(t(v))}   (${v.role})`);
+  for (const v of e.forward.filter((x) => x.formula !== undefined)) lines.push(`  ${v.name}: ${shapeText(t(v))} = ${v.formula}`, `     = ${showTensor(t(v))}${v.role ? `   (${v.role})` : ''}`);
+  lines.push('', `backward pass: each adjoint ${gradName(loss, 'X', 'text')} = ∂${loss}/∂X, from the loss down (the chain rule)`);
+  lines.push(`  ${gradName(loss, loss, 'text')} = 1`);
+  for (const v of e.backward) lines.push(`  ${v.name}: ${shapeText(t(v))} = ${v.formula}`, `     = ${showTensor(t(v))}`, `     (${v.why})`);
+  lines.push('', 'each gradient against central differences of the loss (float64)');
+  const pw = Math.max(0, ...e.check.map((c) => c.param.length));
+  for (const c of e.check) lines.push(`  ${gradName(loss, c.param, 'text').padEnd(pw + 4)} max difference ${c.maxAbs.toExponential(1)} over ${c.checked === c.size ? `all ${c.checked}` : `${c.checked} of ${c.size}`} elements  ${c.ok ? 'ok' : 'MISMATCH'}`);
+  lines.push(e.ok ? 'every gradient agrees with central differences' : 'a gradient disagrees with central differences: please report this as a gradc bug');
   return lines.join('\n');
+}
+
+/** The worked example as JSON: full values (nested arrays), shapes, formulas, the chain-rule steps, the check. */
+export function explainJson(e: Explained): string {
+  const strip = (v: ExplainedValue) => Object.fromEntries(Object.entries(v).filter(([k]) => k !== '_t'));
+  return JSON.stringify({ ...e, forward: e.forward.map(strip), backward: e.backward.map(strip) }, null, 2);
 }
 
 /** For each named value, the later named values computed from it directly (not through another name). */

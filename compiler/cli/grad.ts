@@ -76,8 +76,9 @@ export function formatGradients(g: Gradients, format: GradFormat, inline: boolea
       const lines = inline
         ? wrt.map((w) => `${gradName(loss, w.name, 'latex')} &= ${closed(w, 'latex')}`)
         : programLines(g, 'latex', wrt);
-      // align* (amsmath): pasteable into a document as it is, rows spaced so fractions do not touch.
-      return ['\\begin{align*}', lines.join(' \\\\[0.4em]\n'), '\\end{align*}'].join('\n');
+      // An aligned block (KaTeX and amsmath), rows spaced so fractions do not touch; `--standalone` wraps
+      // it in \[ … \] to paste into a document.
+      return ['\\begin{aligned}', lines.join(' \\\\[0.4em]\n'), '\\end{aligned}'].join('\n');
     }
     case 'mathjs':
       return wrt.map((w) => `${gradName(loss, w.name, 'text')} = ${closed(w, 'mathjs')}`).join('\n');

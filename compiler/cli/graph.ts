@@ -33,6 +33,17 @@ export function drawnNodes(g: Gradients, backward: boolean): Node[] {
   return all.filter((n) => !(n.op === 'neg' && !named.has(n) && all.some((m) => m.args.includes(n)) && all.filter((m) => m.args.includes(n)).every((m) => isSub(m) && m.args[1] === n)));
 }
 
+/** Parameter gradients that equal an earlier step's node (dL/db2 = dL/dz2): drawn as nodes of their own. */
+export function aliasSteps(g: Gradients): { of: string; node: Node }[] {
+  const first = new Map<Node, string>();
+  const out: { of: string; node: Node }[] = [];
+  for (const s of g.steps) {
+    if (!first.has(s.node)) first.set(s.node, s.of);
+    else if (s.kind === 'param') out.push({ of: s.of, node: s.node });
+  }
+  return out;
+}
+
 export function toDot(g: Gradients, backward: boolean): string {
   const fwdRoots = [g.loss, ...g.outputs.values()];
   const fwd = new Set(topo(fwdRoots));
@@ -41,7 +52,8 @@ export function toDot(g: Gradients, backward: boolean): string {
   const loss = g.model.loss.name;
   // Every step that a node computes, so dL/db2 shows on the node of dL/dz2 it equals.
   const stepsOf = new Map<Node, string[]>();
-  if (backward) for (const s of g.steps) stepsOf.set(s.node, [...(stepsOf.get(s.node) ?? []), gradName(loss, s.of, 'text')]);
+  const aliases = backward ? aliasSteps(g) : [];
+  if (backward) for (const s of g.steps) if (!aliases.some((a) => a.of === s.of)) stepsOf.set(s.node, [...(stepsOf.get(s.node) ?? []), gradName(loss, s.of, 'text')]);
   const gradLabel = stepNames(g, 'text');
   const stable = new Map(g.stableRewrites.map((f) => [f.after, f.before]));
   const all = drawnNodes(g, backward);
@@ -72,6 +84,12 @@ export function toDot(g: Gradients, backward: boolean): string {
       // value read by a gradient does not pull it to the right.
       lines.push(fwd.has(a) ? `  n${a.id} -> n${n.id} [style=dashed, constraint=false];` : `  n${n.id} -> n${a.id} [style=dashed, dir=back];`);
     }
+  }
+  // Every parameter has its gradient node: dL/db2 next to the dL/dz2 it equals.
+  for (const a of aliases) {
+    const param = g.model.params.find((p) => p.name === a.of)!.node;
+    lines.push(`  alias_${a.node.id}_${param.id} [label=${quote(`${gradName(loss, a.of, 'text')}\n= ${stepsOf.get(a.node)?.[0] ?? gradLabel.get(a.node) ?? ''} ${shapeText(a.node)}`)}, fillcolor=${quote(COLOURS.grad)}, style="rounded,filled,dashed"];`,
+      `  alias_${a.node.id}_${param.id} -> n${a.node.id} [style=dashed, dir=back];`, `  { rank=same; n${param.id}; alias_${a.node.id}_${param.id}; }`);
   }
   if (backward) {
     // Each adjoint in the column of its value: dL/dz1 under z1, dL/dW1 under W1.

@@ -47,13 +47,15 @@ const COMMANDS: Record<string, Command> = {
       '  --wrt NAME           a parameter, input or named value (repeatable, or NAME,NAME; default: every parameter)',
       '  --format F           text (the backward program), latex, mathjs or json (default text)',
       '  --inline             one closed expression per gradient instead of the backward program',
+      '  --standalone         latex: wrap the block in \\[ … \\] to paste into a LaTeX document (amsmath)',
     ],
-    options: { '--wrt': { flag: false, repeat: true }, '--format': { flag: false }, '--inline': { flag: true } },
+    options: { '--wrt': { flag: false, repeat: true }, '--format': { flag: false }, '--inline': { flag: true }, '--standalone': { flag: true } },
     run: async (args, model) => {
       const wrt = wrtOption(args, model);
       const format = choice(args, '--format', ['text', 'latex', 'mathjs', 'json'] as const, 'text');
       const g = (await load.gradients()).deriveGradients(model);
-      console.log((await load.grad()).formatGradients(g, format, args.options.has('--inline'), wrt));
+      const text = (await load.grad()).formatGradients(g, format, args.options.has('--inline'), wrt);
+      console.log(format === 'latex' && args.options.has('--standalone') ? `\\[\n${text}\n\\]` : text);
       return 0;
     },
   },
@@ -91,8 +93,9 @@ const COMMANDS: Record<string, Command> = {
     help: [
       '  --point FILE.json    params and inputs (format: docs/cli.md); with "examples", the first one (or --example N)',
       '  --example N          which example of a minibatch point to explain (default 0)',
+      '  --format F           text (default: big tensors abbreviated) or json (every value in full)',
     ],
-    options: { '--point': { flag: false }, '--example': { flag: false } },
+    options: { '--point': { flag: false }, '--example': { flag: false }, '--format': { flag: false } },
     run: () => 0, // handled in main: the point's dims must be known before the model is loaded
   },
   report: {
@@ -254,7 +257,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         const index = numberOption(args, '--example', 0, { integer: true, min: 0 });
         const env = (await load.point()).pointEnv(file, model, point, index);
         const g = (await load.gradients()).deriveGradients(model);
-        console.log((await load.explain()).explain(g, env, point.examples ? `${file}, example ${index}` : file));
+        const ex = await load.explain();
+        const format = choice(args, '--format', ['text', 'json'] as const, 'text');
+        const data = ex.explainData(g, env, point.examples ? `${file}, example ${index}` : file);
+        console.log(format === 'json' ? ex.explainJson(data) : ex.explainText(data, model.loss.name));
         return 0;
       }
       return (await load.run()).runEval(args, loadModel(args.positional[0], { dimOverrides: dims, constOverrides: consts }), file, point);

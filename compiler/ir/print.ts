@@ -42,7 +42,7 @@ export function printExpr(root: Node, style: Style, naming: Naming = () => undef
  * does not put a space between the name and \\left(.
  */
 export function latexParens(inner: string): string {
-  return /\\frac|\\sum|\\left/.test(inner) ? `\\mathopen{}\\left(${inner}\\right)\\mathclose{}` : `(${inner})`;
+  return /\\frac|\\sum/.test(inner) ? `\\mathopen{}\\left(${inner}\\right)\\mathclose{}` : `(${inner})`;
 }
 
 /** x^{\\top} for a leaf, a^{(1)\\top} for a^{(1)} (one superscript, not a second one floating above the first). */
