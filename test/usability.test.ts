@@ -158,3 +158,14 @@ test('gradc explain: the forward pass with values, each chain-rule step with its
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /params\.W1 is missing/);
 });
+
+test('gradcheck --target wasm|gpu: the float32 kernels agree with the float64 interpreter on every example', () => {
+  for (const name of ['logreg', 'softmax-regression', 'mlp', 'universal-approximation', 'l2-mlp']) {
+    const r = runCli(['gradcheck', `examples/${name}.nn`, '--target', 'wasm', '--points', '2', ...(name.includes('mlp') ? ['--dim', 'd=20,n=8'] : [])]);
+    assert.equal(r.status, 0, `${name}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /wasm kernels \(float32\) vs the float64 interpreter/);
+    assert.match(r.stdout, /PASS\n$/);
+  }
+  const gpu = runCli(['gradcheck', 'test/fixtures/kitchen-sink.nn', '--target', 'gpu', '--points', '2']);
+  assert.equal(gpu.status, 0, gpu.stdout + gpu.stderr);
+});
