@@ -7,7 +7,7 @@
 
 import type { Dataset } from './data.js';
 import { parseCsv } from './data.js';
-import { createGpuModel, type GpuCtor, type GpuProgram, type GpuStep } from './gpu.js';
+import { createGpuModel, emulated, type GpuCtor, type GpuProgram, type GpuStep } from './gpu.js';
 import { elementsOf } from './model.js';
 import { Rng } from './rng.js';
 import { trainEpochs, type EpochStats } from './train.js';
@@ -91,9 +91,6 @@ function trainInPage(train: Dataset, test: Dataset | undefined): void {
 }
 
 // ---- the self-test: each kernel in WebGL against the same kernel in float64 JavaScript ------------------
-const sigmoid = (t: number) => (t >= 0 ? 1 / (1 + Math.exp(-t)) : Math.exp(t) / (1 + Math.exp(t)));
-const softplus = (t: number) => (t > 0 ? t + Math.log(1 + Math.exp(-t)) : Math.log(1 + Math.exp(t)));
-
 /** What float32 shaders may lose against float64, relative to the largest value of the result. */
 export const GPU_TOLERANCE = 2e-3;
 
@@ -111,14 +108,9 @@ export function selftest(program: GpuProgram, Gpu: GpuCtor, batch = 4, seed = 1)
   program.spec.inputs.forEach((s, k) => values.set(program.inputs[k], Float64Array.from({ length: batch * (s.classes !== undefined ? 1 : elementsOf(s.shape)) },
     () => (s.classes !== undefined ? Math.floor(rng.next() * s.classes) : rng.normal()))));
   const steps: GpuStep[] = [...program.train, ...program.forward, ...program.grads.flat()];
-  const reference = (s: GpuStep): Float64Array => {
-    const fn = new Function('sigmoid', 'softplus', `return ${s.source}`)(sigmoid, softplus) as (this: { thread: { x: number } }, ...a: unknown[]) => number;
-    const args = s.args.map((a) => (a === 'n' ? batch : values.get(a)!));
-    const size = s.batched ? batch * s.size : s.size;
-    const out = new Float64Array(size);
-    for (let t = 0; t < size; t++) out[t] = fn.call({ thread: { x: t } }, ...args);
-    return out;
-  };
+  // The reference: the same kernel function called once per output element, in float64, with the same helpers.
+  const reference = (s: GpuStep): Float64Array =>
+    emulated(program.helpers, s.source, s.batched ? batch * s.size : s.size)(...s.args.map((a) => (a === 'n' ? batch : values.get(a)!)));
   const refs = new Map<GpuStep, Float64Array>();
   for (const s of steps) { const r = reference(s); refs.set(s, r); values.set(s.out, r); }
   const gpu = new Gpu();

@@ -16,11 +16,18 @@ import { printExpr } from '../../ir/print.js';
 
 const f = ts.factory;
 
-/** Stable sigmoid and softplus, as gpu.js helper functions. */
+/**
+ * Stable sigmoid and softplus, and a power that GLSL can compute: its pow(x, y) is undefined for x < 0
+ * (SwiftShader returns |x|^y, so w .^ 3 lost its sign in WebGL), and squares and cubes are exact products.
+ */
 export const GPU_HELPERS = [
   'function sigmoid(t) { if (t >= 0) { return 1 / (1 + Math.exp(-t)); } const e = Math.exp(t); return e / (1 + e); }',
   'function softplus(t) { if (t > 0) { return t + Math.log(1 + Math.exp(-t)); } return Math.log(1 + Math.exp(t)); }',
+  'function powf(x, y) { if (y == 2) { return x * x; } if (y == 3) { return x * x * x; } if (x >= 0) { return Math.pow(x, y); } const r = Math.pow(-x, y); if (Math.floor(y) == y) { if (Math.floor(y / 2) * 2 == y) { return r; } return -r; } return Math.pow(x, y); }',
 ];
+
+/** Kernel source with Math.pow replaced by the helper above. */
+const glslSafe = (source: string): string => source.replace(/\bMath\.pow\(/g, 'powf(');
 
 export function emitGpuProgram(plan: Plan): GpuProgram {
   const { g } = plan;
@@ -49,7 +56,7 @@ export function emitGpuProgram(plan: Plan): GpuProgram {
       args.map((a) => f.createParameterDeclaration(undefined, undefined, id(a))), undefined, A.block(stmts));
     // The formula the kernel computes, in the model's names, for people reading a check (gpucheck).
     const formula = typeof out === 'string' ? out : display.has(out) ? `${display.get(out)} = ${printExpr(out, 'text', (m) => (m === out ? undefined : display.get(m)))}` : printExpr(out, 'text', (m) => display.get(m));
-    return { source: A.printStatements([A.exprStmt(fn)]).replace(/;\s*$/, '').replace(/^\(([\s\S]*)\)$/, '$1'), args, out: typeof out === 'string' ? out : name(out), size, batched: isBatched, formula };
+    return { source: glslSafe(A.printStatements([A.exprStmt(fn)]).replace(/;\s*$/, '').replace(/^\(([\s\S]*)\)$/, '$1')), args, out: typeof out === 'string' ? out : name(out), size, batched: isBatched, formula };
   };
   const thread = () => A.prop(A.prop(f.createThis(), 'thread'), 'x');
   const floorDiv = (a: Expr, d: number) => A.call('Math.floor', [A.bin('/', a, A.num(d))]);
