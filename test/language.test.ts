@@ -151,3 +151,9 @@ test('verify checks one backprop step given the previous one, and a whole printe
   assert.equal(unknown.status, 1);
   assert.match(unknown.stderr, /dL\/dq: 'q' is not a parameter, input or named value/);
 });
+
+test('binary cross-entropy written out simplifies to the textbook p − y', () => {
+  const src = "dim d = 4\ninput x: [d]\ninput y: scalar\nparam w: [d] = 0\nparam b: [] = 0\nz = w' * x + b\noutput p = sigmoid(z)\nloss L = -(y * log(p) + (1 - y) * log(1 - p))\n";
+  assert.match(gradText(src), /^dL\/dz = sigmoid\(z\) - y$/m);
+  assert.equal(checkModel(src, { wasm: true }).status, 'pass');
+});
