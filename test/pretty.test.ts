@@ -42,6 +42,8 @@ test('the examples of the issue print in the textbook form', () => {
     ["dim n = 3, m = 2\ninput A: [m, n]\ninput b: [m]\nparam x: [n]\nloss L = (A * x - b)' * (A * x - b)", 'x', "2 * A' * (A * x - b)"],
     ['dim n = 3\nparam X: [n, n]\nloss L = mean(X .* X)', 'X', '2 / 9 * X'],
     ['dim n = 3\ninput A: [n, n]\nparam x: [n]\nloss L = mean(A * x)', 'x', 'sum(A, 1) / 3'],
+    // Sizes by their dim names where one dim has the size (mathjs evaluates formulas with the dims in scope).
+    ['dim n = 3\nparam X: [n, n]\ninput x: [n]\nloss L = mean(X) * sum(x)', 'X', 'sum(x) / 9 * ones(n, n)'],
   ];
   for (const [src, wrt, want] of cases) assert.equal(inline(src, wrt), want, src);
   // The backward program keeps the lecture's step-by-step form.

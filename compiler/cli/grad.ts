@@ -15,10 +15,17 @@ export type GradFormat = 'text' | 'latex' | 'mathjs' | 'json';
 const zero = (shape: readonly number[]) => (shape.length ? `zeros(${shape.join(', ')})` : '0');
 
 /** One closed expression per gradient over inputs, params, dims and user fns. */
-export function closedForm(n: Node | null, shape: readonly number[], style: Style): string {
+export function closedForm(n: Node | null, shape: readonly number[], style: Style, dimNames: ReadonlyMap<number, string> = new Map()): string {
   if (!n) return style === 'latex' ? '0' : zero(shape);
   const readable = prettify(n); // the Cookbook's form; code generation keeps the cheaper one
-  return printExpr(style === 'mathjs' ? expandDerivedFns(readable) : readable, style);
+  return printExpr(style === 'mathjs' ? expandDerivedFns(readable) : readable, style, undefined, dimNames);
+}
+
+/** Sizes that exactly one dim of the model has, by that dim's name (ones(n, n), not ones(3, 3)). */
+export function uniqueDimNames(g: Gradients): Map<number, string> {
+  const byValue = new Map<number, string[]>();
+  for (const [name, d] of g.model.dims) byValue.set(d.value, [...(byValue.get(d.value) ?? []), name]);
+  return new Map([...byValue].filter(([, names]) => names.length === 1).map(([v, [name]]) => [v, name]));
 }
 
 /** What `--wrt` names: a parameter, or (to check backprop step by step) an input or a named value. */
@@ -67,7 +74,8 @@ export function wrtGrads(g: Gradients, names: readonly string[]): WrtGrad[] {
 export function formatGradients(g: Gradients, format: GradFormat, inline: boolean, names: readonly (string | WrtGrad)[]): string {
   const loss = g.model.loss.name;
   const wrt = names.map((w) => (typeof w === 'string' ? wrtGrads(g, [w])[0] : w));
-  const closed = (w: WrtGrad, style: Style) => closedForm(w.node, w.shape, style);
+  const dims = uniqueDimNames(g);
+  const closed = (w: WrtGrad, style: Style) => closedForm(w.node, w.shape, style, dims);
   switch (format) {
     case 'text':
       if (!inline) return programLines(g, 'text', wrt).join('\n');

@@ -20,6 +20,8 @@ export interface PrintCtx {
   print(n: Node, min: number): string;
   /** Argument i as printed, with its precedence, for ops that decide themselves. */
   raw(i: number): Printed;
+  /** A tensor's sizes as printed in ones(…)/zeros(…): a model's dim name where one dim has that value. */
+  sizes(shape: readonly number[]): string;
   /** A function call in the current style (`f(a, b)` or `\operatorname{f}\left(a, b\right)`). */
   call(name: string, args: string[], latexName?: string): Printed;
 }

@@ -11,7 +11,8 @@ import { paren, printed } from './ops/common.js';
 /** Names to print instead of expressions; the root itself is always written out. */
 export type Naming = (n: Node) => string | undefined;
 
-export function printExpr(root: Node, style: Style, naming: Naming = () => undefined): string {
+/** `dimNames`: sizes to print by name (n rather than 3 in ones(n, n)), for sizes only one dim has. */
+export function printExpr(root: Node, style: Style, naming: Naming = () => undefined, dimNames: ReadonlyMap<number, string> = new Map()): string {
   const memo = new Map<Node, Printed>();
   const show = (n: Node, isRoot: boolean): Printed => {
     if (!isRoot) {
@@ -25,6 +26,7 @@ export function printExpr(root: Node, style: Style, naming: Naming = () => undef
       arg: (i, min = 0) => paren(show(n.args[i], false), min, style),
       raw: (i) => show(n.args[i], false),
       print: (m, min) => paren(show(m, false), min, style),
+      sizes: (shape) => shape.map((k) => dimNames.get(k) ?? String(k)).join(', '),
       call: (name, args, latexName) => style === 'latex'
         ? printed(`${latexName ?? `\\operatorname{${name}}`}${latexParens(args.join(', '))}`)
         : printed(`${name}(${args.join(', ')})`),

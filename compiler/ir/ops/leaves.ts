@@ -67,7 +67,7 @@ export const leafOps: OpDef[] = [
       const frac = asFraction(v);
       if (frac && shape.length > 0) {
         const [num, den] = frac;
-        const ones = p.style === 'latex' ? '\\mathbf{1}' : `ones(${shape.join(', ')})`;
+        const ones = p.style === 'latex' ? '\\mathbf{1}' : `ones(${p.sizes(shape)})`;
         return p.style === 'latex' ? printed(`${num < 0 ? '-' : ''}\\frac{${Math.abs(num)}}{${den}} ${ones}`, PREC.mul) : printed(`${num} / ${den} * ${ones}`, PREC.mul);
       }
       if (frac) {
@@ -79,9 +79,9 @@ export const leafOps: OpDef[] = [
       else if (v === Math.PI) s = 'pi';
       if (shape.length === 0) return printed(s, v < 0 ? PREC.unary : PREC.atom);
       // A constant tensor: mathjs builds it as a constant times ones(…).
-      const ones = p.style === 'latex' ? '\\mathbf{1}' : `ones(${shape.join(', ')})`;
+      const ones = p.style === 'latex' ? '\\mathbf{1}' : `ones(${p.sizes(shape)})`;
       if (v === 1) return printed(ones);
-      if (v === 0 && p.style !== 'latex') return printed(`zeros(${shape.join(', ')})`);
+      if (v === 0 && p.style !== 'latex') return printed(`zeros(${p.sizes(shape)})`);
       return printed(p.style === 'latex' ? `${s} \\cdot ${ones}` : `${s} * ${ones}`, PREC.mul);
     },
   }),

@@ -55,8 +55,8 @@ const fill: OpDef = {
     const shape = p.node.shape, a = p.node.args[0];
     if (shape.length === 0) return p.raw(0); // a scalar filled to a scalar is itself
     if (p.style === 'latex') return printed(`${p.arg(0, PREC.mul)} \\mathbf{1}`, PREC.mul);
-    if (a.isScalar) return printed(`${p.arg(0, PREC.mul)} * ones(${shape.join(', ')})`, PREC.mul);
-    return p.call('outer', [`ones(${shape[0]})`, p.arg(0, 0)]);
+    if (a.isScalar) return printed(`${p.arg(0, PREC.mul)} * ones(${p.sizes(shape)})`, PREC.mul);
+    return p.call('outer', [`ones(${p.sizes([shape[0]])})`, p.arg(0, 0)]);
   },
   flops: () => 0,
 };
