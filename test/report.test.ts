@@ -62,3 +62,33 @@ test('the report renders in Chromium: formulas, graphs, values; train --report a
     await browser.close();
   }
 });
+
+test('a report for every example renders without a KaTeX error, with both graphs (screenshots in test/output/)', { skip: CHROMIUM ? false : 'no chromium installed (apt-get install chromium)' }, async () => {
+  const dir = tempDir();
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    for (const name of ['logreg', 'softmax-regression', 'mlp', 'mnist-mlp', 'param-growth', 'universal-approximation', 'l2-mlp']) {
+      const file = join(dir, `${name}.html`);
+      const r = runCli(['report', `examples/${name}.nn`, '-o', file]);
+      assert.equal(r.status, 0, `${name}: ${r.stderr}`);
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(pathToFileURL(file).href);
+      const c = await page.evaluate(`({
+        errors: document.querySelectorAll('.katex-error').length,
+        formulas: document.querySelectorAll('td.tex .katex').length,
+        forward: document.querySelectorAll('#forward-graph g.node').length,
+        backward: document.querySelectorAll('#backward-graph g.node').length,
+      })`) as { errors: number; formulas: number; forward: number; backward: number };
+      assert.deepEqual(errors, [], name);
+      assert.equal(c.errors, 0, `${name}: a formula failed to render`);
+      assert.ok(c.formulas > 0 && c.forward > 0 && c.backward > c.forward, `${name}: ${JSON.stringify(c)}`);
+      mkdirSync(OUT, { recursive: true });
+      await page.screenshot({ path: join(OUT, `report-${name}.png`), fullPage: true });
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+  }
+});
