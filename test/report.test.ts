@@ -85,7 +85,7 @@ test('a report for every example renders without a KaTeX error, with both graphs
       assert.equal(c.errors, 0, `${name}: a formula failed to render`);
       assert.ok(c.formulas > 0 && c.forward > 0 && c.backward > c.forward, `${name}: ${JSON.stringify(c)}`);
       mkdirSync(OUT, { recursive: true });
-      await page.screenshot({ path: join(OUT, `report-${name}.png`), fullPage: true });
+      await page.screenshot({ path: join(OUT, `report-example-${name}.png`), fullPage: true });
       await page.close();
     }
   } finally {
