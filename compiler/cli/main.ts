@@ -36,13 +36,13 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   check: {
-    summary: 'parse and shape-check; print a summary of inputs, parameters and graph sizes',
+    summary: 'parse and shape-check; inputs, parameters, counts, graph sizes',
     help: [],
     options: {},
     run: async (_, model) => { console.log((await load.check()).checkReport(model).text); return 0; },
   },
   grad: {
-    summary: 'print the derived gradients (--wrt NAME, --format text|latex|mathjs|json, --inline)',
+    summary: 'the derived gradients: the backward program, or closed forms',
     help: [
       '  --wrt NAME           a parameter, input or named value (repeatable, or NAME,NAME; default: every parameter)',
       '  --format F           text (the backward program), latex, mathjs or json (default text)',
@@ -60,7 +60,7 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   graph: {
-    summary: 'the computational graph (--format dot|svg, -o FILE, --backward)',
+    summary: 'the computational graph, as DOT or SVG',
     help: [
       '  --format F           dot or svg (default: from the -o extension, else dot)',
       '  -o FILE              write to FILE instead of standard output',
@@ -79,7 +79,7 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   eval: {
-    summary: 'evaluate loss, outputs and gradients at a point (--point FILE.json, --target wasm|ts|gpu, --precision f64|f32), printing JSON',
+    summary: 'loss, outputs and gradients at a point, by the generated code',
     help: [
       '  --point FILE.json    params and inputs (or "examples": a minibatch), required',
       '  --target T           the generated code that computes it: ts, wasm or gpu (default ts)',
@@ -89,7 +89,7 @@ const COMMANDS: Record<string, Command> = {
     run: () => 0, // handled in main: the point's dims must be known before the model is loaded
   },
   explain: {
-    summary: 'backpropagation with numbers at a point: --point FILE.json; the forward pass, each chain-rule step with its value, a check against central differences',
+    summary: 'backpropagation with numbers at a point, step by step',
     help: [
       '  --point FILE.json    params and inputs (format: docs/cli.md); with "examples", the first one (or --example N)',
       '  --example N          which example of a minibatch point to explain (default 0)',
@@ -99,7 +99,7 @@ const COMMANDS: Record<string, Command> = {
     run: () => 0, // handled in main: the point's dims must be known before the model is loaded
   },
   report: {
-    summary: 'one self-contained HTML page: the model, shapes and counts, graphs, the typeset backward program (-o FILE.html, --point P.json for values)',
+    summary: 'one self-contained HTML page: model, graphs, typeset gradients',
     help: [
       '  -o FILE.html         where to write the page (required)',
       '  --point FILE.json    add the values of `gradc explain` at this point',
@@ -122,7 +122,7 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   verify: {
-    summary: 'check a hand-derived gradient: --wrt NAME --claim "EXPR" (or --claims FILE), --seed, --runs, --json',
+    summary: 'check a hand-derived gradient: PASS, or FAIL with a counterexample',
     help: [
       '  --wrt NAME           a parameter, input or named value',
       '  --claim "EXPR"       the claimed gradient; it may use the adjoints dL/dNAME of the backward program',
@@ -135,7 +135,7 @@ const COMMANDS: Record<string, Command> = {
     run: () => 0, // handled in main: claims are parsed together with the model
   },
   gradcheck: {
-    summary: 'compare generated gradients with central differences (--seed N, --points N, --target ts|wasm|gpu); exit 1 on a mismatch',
+    summary: 'generated gradients against central differences',
     help: [
       '  --seed N             seed of the random points (default 1)',
       '  --points N           random points (default 3)',
@@ -145,7 +145,7 @@ const COMMANDS: Record<string, Command> = {
     run: async (args, model) => (await load.run()).runGradcheck(args, model),
   },
   compile: {
-    summary: 'write a standalone trainer: -o DIR (trainer.ts and trainer.mjs), --target wasm|ts|gpu, or a trainer page: --target web',
+    summary: 'a standalone trainer (trainer.ts, trainer.mjs) or a web page',
     help: [
       '  -o DIR               the folder to write trainer.ts and trainer.mjs (or the web page) into (required)',
       '  --target T           wasm (default), ts, gpu (gpu.js in node) or web (gpu.js on WebGL, a page)',
@@ -157,13 +157,13 @@ const COMMANDS: Record<string, Command> = {
     run: async (args, model) => (await load.run()).runCompile(args, model),
   },
   train: {
-    summary: 'compile and train: --data SOURCE (CSV, mnist, iris), --test, --split, --epochs, --batch, --lr, --optimizer, --seed, --l2, --precision f32|f64, --target wasm|ts, --threads N, --save, --resume, --predict',
+    summary: 'compile and train on mnist, iris or a CSV file',
     help: [...TRAIN_HELP.split('\n'), '  --target T           wasm (default) or ts', '  --report FILE.html   the model report with the training curves'],
     options: Object.fromEntries([...TRAIN_OPTIONS.map((o) => [o, { flag: false }]), ['--selftest', { flag: true }], ['--target', { flag: false }], ['--report', { flag: false }]]),
     run: async (args, model) => (await load.run()).runTrain(args, model),
   },
   gpucheck: {
-    summary: 'every gpu.js kernel run in headless Chromium (WebGL through SwiftShader) against float64 JavaScript',
+    summary: 'every gpu.js kernel in WebGL2 (headless Chromium) vs float64',
     help: [
       '  --chromium PATH      the browser (default /usr/bin/chromium, or $CHROMIUM_PATH)',
       '  --gpu                use the machine\'s GPU instead of SwiftShader',
@@ -172,7 +172,7 @@ const COMMANDS: Record<string, Command> = {
     run: async (args, model) => (await import('./gpucheck.js')).runGpucheck(args, model),
   },
   predict: {
-    summary: 'outputs and predicted labels of saved weights on new data: --weights W.json --data SOURCE (labels optional), -o OUT.csv',
+    summary: 'saved weights on new data (labels optional): outputs, labels',
     help: [
       '  --weights FILE.json  weights saved by train --save (required)',
       '  --data SOURCE        a CSV file (the label column may be left out), mnist or iris (required)',
@@ -216,12 +216,12 @@ export const USAGE = [
   'commands:',
   ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`),
   '',
-  'every command takes --dim NAME=VALUE and --const NAME=VALUE (repeatable, or NAME=V,NAME=V) to override a dim or a const',
+  'every command takes --dim NAME=VALUE and --const NAME=VALUE (a dim or const)',
   'gradc COMMAND --help lists its options; the reference is docs/cli.md',
 ].join('\n');
 
 function commandHelp(name: string, c: Command): string {
-  return [`usage: gradc ${name} MODEL.nn [options]`, '', `${c.summary.replace(/ \(.*$/, '')}`, '', 'options:', ...c.help,
+  return [`usage: gradc ${name} MODEL.nn [options]`, '', c.summary, '', 'options:', ...c.help,
     '  --dim NAME=VALUE     override a dim (repeatable, or d=2,n=3)',
     '  --const NAME=VALUE   override a const (repeatable)'].join('\n');
 }
