@@ -198,7 +198,7 @@ export function writePredictions(model: CompiledModel, params: readonly Buf[], d
  */
 function unlabeledPredictor(spec: ModelSpec, savedNegative: number | undefined): Predictor | null {
   if (spec.accuracyLabel === null) return null;
-  if (!spec.binary) return predictorFor(spec, { n: 0, inputs: [], source: '' });
+  if (!spec.binary) return predictorFor(spec);
   const t = spec.binary.threshold, negative = savedNegative ?? (t === 0 ? -1 : 0);
   return { negative, predict: (logits, b) => (logits[b] > t ? 1 : negative) };
 }

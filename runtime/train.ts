@@ -59,9 +59,10 @@ export function createParams(model: CompiledModel, seed: number, Arr: ArrayCtor 
  */
 export interface Predictor { readonly negative: number; predict(logits: Buf, b: number, batch: number): number }
 
-export function predictorFor(spec: ModelSpec, data: Dataset): Predictor | null {
+export function predictorFor(spec: ModelSpec, data?: Dataset): Predictor | null {
   if (spec.accuracyLabel === null) return null;
   if (!spec.binary) return { negative: 0, predict: (logits, b, batch) => { const k = logits.length / batch; return argmaxRow(logits, b * k, k); } };
+  if (!data) return null; // a binary classifier's labels (0/1 or ±1) are read off the data
   const labels = data.inputs[spec.accuracyLabel];
   const values = new Set<number>();
   for (let i = 0; i < data.n && values.size <= 3; i++) values.add(labels[i]);

@@ -67,9 +67,7 @@ export function deriveGradients(model: Model, wrt: readonly string[] = model.par
     if (!pg) continue;
     let at = -1;
     // The terms of a sum count too: dL/dW2 = outer(dL/dz2, a1) + 2 * lambda * W2 goes after dL/dz2.
-    const terms: Node[] = [];
-    const collect = (n: Node): void => { if (n.op === 'add') n.args.forEach(collect); else if (n.op === 'neg') collect(n.args[0]); else terms.push(n); };
-    collect(pg);
+    const terms = sumTerms(pg);
     valueSteps.forEach((s, i) => { if (pg === s.node || pg.args.includes(s.node) || terms.some((t) => t === s.node || t.args.includes(s.node))) at = i; });
     after.set(at, [...(after.get(at) ?? []), { of: p.name, kind: 'param', node: pg }]);
   }
@@ -101,6 +99,13 @@ function definedBeforeUse(steps: readonly Step[]): Step[] {
   };
   for (const s of steps) place(s, new Set());
   return out;
+}
+
+/** The terms of a sum (a − b counts b as a term): what a gradient like outer(dL/dz2, a1) + 2λW2 is built from. */
+export function sumTerms(n: Node): Node[] {
+  if (n.op === 'add') return n.args.flatMap(sumTerms);
+  if (n.op === 'neg') return sumTerms(n.args[0]);
+  return [n];
 }
 
 /** Floating-point operations of everything reachable from `roots`, minus nodes in `exclude`. */

@@ -3,7 +3,7 @@
 // step that made it (through which later value it flows back), and its value; then every parameter's
 // gradient checked against central differences of the loss. All in float64, by the interpreter.
 
-import type { Gradients } from '../autodiff/gradients.js';
+import { sumTerms, type Gradients } from '../autodiff/gradients.js';
 import { gradName, stepNames, valueNames } from '../autodiff/names.js';
 import type { Model } from '../frontend/model.js';
 import { evaluate, type Env } from '../ir/interpret.js';
@@ -80,9 +80,7 @@ export function explainData(g: Gradients, env: Env, source: string): Explained {
         : `${s.of} is used by the loss directly: ∂${loss}/∂${s.of}`;
     } else {
       // The adjoints the gradient is built from directly (dL/dW1 = outer(dL/dz1, x): through z1).
-      const terms: Node[] = [];
-      const collect = (n: Node): void => { if (n.op === 'add') n.args.forEach(collect); else if (n.op === 'neg') collect(n.args[0]); else terms.push(n); };
-      collect(s.node);
+      const terms = sumTerms(s.node);
       const direct = g.steps.filter((o) => o.kind === 'value' && terms.some((t) => t === o.node || t.args.includes(o.node)));
       const via = (direct.length ? direct : g.steps.filter((o) => o.kind === 'value' && topo([s.node]).includes(o.node))).map((o) => o.of);
       why = via.length ? `parameter ${s.of}, through ${via.join(' and ')}` : `parameter ${s.of}, through the loss directly`;

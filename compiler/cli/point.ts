@@ -16,7 +16,7 @@ export function readPoint(file: string): Point {
     throw new PlainError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(e as Error).message})`}`);
   }
   const p = raw as Point;
-  if (typeof p !== 'object' || p === null || typeof p.params !== 'object' || p.params === null) throw new PlainError(`${file}: expected { "params": {…}, "inputs": {…} } (SPEC §3)`);
+  if (typeof p !== 'object' || p === null || typeof p.params !== 'object' || p.params === null) throw new PlainError(`${file}: expected { "params": {…}, "inputs": {…} } (the point format: docs/cli.md)`);
   if (!p.inputs === !p.examples) throw new PlainError(`${file}: give either "inputs" (one example) or "examples" (a minibatch)`);
   if (p.dims !== undefined) {
     for (const [k, v] of Object.entries(p.dims)) if (!Number.isInteger(v) || v <= 0) throw new PlainError(`${file}: dims.${k} must be a positive integer`);
@@ -33,25 +33,13 @@ export function evalPoint(file: string, model: Model, compiled: CompiledModel, p
   const n = examples.length;
   if (Arr === Float32Array && compiled.float32Array) Arr = compiled.float32Array; // buffers where the kernels run
   assertFits(compiled.spec, n, Arr.BYTES_PER_ELEMENT);
-  const params = model.params.map((q) => {
-    const v = own(p.params, q.name);
-    if (v === undefined) throw new PlainError(`${file}: params.${q.name} is missing (shape [${q.shape.join(', ')}])`);
-    try { return Arr.from(fromNested(v, q.shape, `params.${q.name}`).data); } catch (e) { throw new PlainError(`${file}: ${(e as Error).message}`); }
-  });
+  // Every example read and checked as the interpreter's environments are (pointEnv), then packed in rows.
+  const envs = examples.map((_, b) => pointEnv(file, model, p, b));
+  const params = model.params.map((q) => Arr.from(envs[0].get(q.name)!.data));
   const inputs = model.inputs.map((inp) => {
     const size = inp.classes !== undefined ? 1 : elementsOf(inp.shape);
     const buf = new Arr(n * size);
-    examples.forEach((ex, b) => {
-      const where = p.examples ? `examples[${b}].${inp.name}` : `inputs.${inp.name}`;
-      const v = typeof ex === 'object' && ex !== null ? own(ex as Record<string, unknown>, inp.name) : undefined;
-      if (v === undefined) throw new PlainError(`${file}: ${where} is missing`);
-      if (inp.classes !== undefined) {
-        if (!Number.isInteger(v) || (v as number) < 0 || (v as number) >= inp.classes) throw new PlainError(`${file}: ${where} must be a class label 0..${inp.classes - 1}, got ${JSON.stringify(v)}`);
-        buf[b] = v as number;
-      } else {
-        try { buf.set(fromNested(v, inp.shape, where).data, b * size); } catch (e) { throw new PlainError(`${file}: ${(e as Error).message}`); }
-      }
-    });
+    envs.forEach((env, b) => buf.set(env.get(inp.name)!.data, b * size));
     return buf;
   });
   const k = compiled.create(n, Arr);

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import type { Gradients } from '../autodiff/gradients.js';
 import { gradName } from '../autodiff/names.js';
 import { checkReport } from './check.js';
-import { programLines } from './grad.js';
+import { programLines, wrtGrads } from './grad.js';
 import { toDot, toSvg } from './graph.js';
 
 interface Katex { renderToString(tex: string, opts: { displayMode?: boolean; throwOnError?: boolean }): string }
@@ -78,8 +78,8 @@ export async function renderReport(g: Gradients, opts: ReportOptions = {}): Prom
   const katex = createRequire(import.meta.url)('katex') as Katex;
   const model = g.model;
   const wrt = model.params.map((p) => p.name);
-  const latex = programLines(g, 'latex', wrt.map((w) => ({ name: w, shape: model.params.find((p) => p.name === w)!.shape, node: g.grads.get(w) ?? null, kind: 'param' as const })));
-  const text = programLines(g, 'text', wrt.map((w) => ({ name: w, shape: model.params.find((p) => p.name === w)!.shape, node: g.grads.get(w) ?? null, kind: 'param' as const })));
+  const latex = programLines(g, 'latex', wrtGrads(g, wrt));
+  const text = programLines(g, 'text', wrtGrads(g, wrt));
   const rows = latex.map((l, i) => {
     const tex = l.replace(' &= ', ' = ');
     return `<tr><td class="tex">${katex.renderToString(tex, { displayMode: true, throwOnError: false })}</td><td><code>${escape(text[i])}</code></td></tr>`;

@@ -13,6 +13,7 @@ import type { EpochPoint } from './report.js';
 import { UsageError, type ParsedArgs, numberOption, choice, TRAIN_OPTIONS } from './args.js';
 import { evalPoint, type Point } from './point.js';
 import { interpreterReference } from '../codegen/reference.js';
+import { inputSpecs } from '../codegen/spec.js';
 import type { CompiledModel } from '../../runtime/model.js';
 import { elementsOf } from '../../runtime/model.js';
 import { Rng } from '../../runtime/rng.js';
@@ -150,7 +151,7 @@ async function compileWeb(args: ParsedArgs, model: Model, dir: string): Promise<
   let flags;
   try { flags = parseTrainerFlags(argv); } catch (e) { if (e instanceof UsageProblem) throw new UsageError(e.message); throw e; }
   const g = deriveGradients(model);
-  const specs = g.model.inputs.map((i) => (i.classes !== undefined ? { name: i.name, shape: [...i.shape], classes: i.classes } : { name: i.name, shape: [...i.shape] }));
+  const specs = inputSpecs(g.model);
   const testSource = flags.test ?? (flags.data === 'mnist' ? 'mnist' : undefined);
   const data = flags.data ? { train: loadSource(flags.data, specs, 'train'), ...(testSource ? { test: loadSource(testSource, specs, 'test') } : {}) } : undefined;
   const { writeWebTrainer } = await import('../codegen/web.js');

@@ -5,6 +5,13 @@ import type { Node } from '../ir/node.js';
 import { opOf, topo } from '../ir/node.js';
 import type { ModelSpec } from '../../runtime/model.js';
 import type { Plan } from './plan.js';
+import type { Model } from '../frontend/model.js';
+import type { InputSpec } from '../../runtime/data.js';
+
+/** The model's inputs as the runtime's data loaders see them. */
+export function inputSpecs(m: Model): InputSpec[] {
+  return m.inputs.map((i) => (i.classes !== undefined ? { name: i.name, shape: [...i.shape], classes: i.classes } : { name: i.name, shape: [...i.shape] }));
+}
 
 export function specObject(plan: Plan): ModelSpec {
   const m = plan.g.model;
@@ -14,7 +21,7 @@ export function specObject(plan: Plan): ModelSpec {
   return {
     name: m.name,
     source: m.file.path,
-    inputs: m.inputs.map((i) => (i.classes !== undefined ? { name: i.name, shape: [...i.shape], classes: i.classes } : { name: i.name, shape: [...i.shape] })),
+    inputs: inputSpecs(m),
     params: m.params.map((p) => ({ name: p.name, shape: [...p.shape], init: { ...p.init }, isWeight: p.shape.length >= 2 })),
     outputs: m.outputs.map((o) => ({ name: o.name, shape: [...o.node.shape] })),
     loss: m.loss.name,
