@@ -1,4 +1,5 @@
-// Parameter initializers of SPEC §1. Fan-in and fan-out follow the layer convention W: [out, in].
+// Parameter initializers of SPEC §1. Fan-in and fan-out follow the layer convention W: [out, in], and for a
+// convolution kernel K: [F, C, kh, kw] count each filter's receptive field (C·kh·kw in, F·kh·kw out), as PyTorch does.
 
 import type { Buf } from './kernels.js';
 import type { Rng } from './rng.js';
@@ -10,8 +11,9 @@ export type InitSpec =
   | { kind: 'uniform'; lo: number; hi: number };
 
 export function initialize(buf: Buf, shape: readonly number[], init: InitSpec, rng: Rng): void {
-  const fanOut = shape.length >= 1 ? shape[0] : 1;
-  const fanIn = shape.length >= 2 ? shape[1] : shape.length === 1 ? shape[0] : 1;
+  const field = shape.slice(2).reduce((a, b) => a * b, 1);
+  const fanOut = (shape.length >= 1 ? shape[0] : 1) * field;
+  const fanIn = (shape.length >= 2 ? shape[1] : shape.length === 1 ? shape[0] : 1) * field;
   for (let i = 0; i < buf.length; i++) {
     switch (init.kind) {
       case 'const': buf[i] = init.value; break;

@@ -4,6 +4,7 @@
 import type { Gradients } from '../autodiff/gradients.js';
 import * as kernels from '../../runtime/kernels.js';
 import * as mathfns from '../../runtime/mathfns.js';
+import * as conv from '../../runtime/conv.js';
 import type { CompiledModel } from '../../runtime/model.js';
 import { inlinedRuntime, transpileToCommonJs, transpileToEsModule } from './bundle.js';
 import { gemmShapes, makePlan } from './plan.js';
@@ -23,7 +24,7 @@ export function generateModelSource(g: Gradients): string {
 /** Compiles the model and loads its kernels into this process, with the same runtime a trainer inlines. */
 export function loadModelKernels(g: Gradients): CompiledModel {
   const js = transpileToCommonJs(generateModelSource(g));
-  const runtime: Record<string, unknown> = { ...kernels, ...mathfns };
+  const runtime: Record<string, unknown> = { ...kernels, ...conv, ...mathfns };
   const names = Object.keys(runtime);
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const factory = new Function(...names, `"use strict";\n${js}\nreturn model;`) as (...args: unknown[]) => CompiledModel;

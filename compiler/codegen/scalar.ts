@@ -7,6 +7,7 @@ import { opOf } from '../ir/node.js';
 import type { ElementwiseOp } from '../ir/ops/elementwise.js';
 import { fnOf } from '../ir/ops/call.js';
 import * as A from './ts/ast.js';
+import { vectorRepeat } from '../ir/ops/common.js';
 import type { Expr } from './ts/ast.js';
 
 export interface ScalarContext {
@@ -19,6 +20,7 @@ export interface ScalarContext {
 export function within(n: Node, out: readonly number[], i: Expr): Expr {
   if (n.rank === 0) return A.num(0);
   if (n.shape.length === out.length) return i;
+  if (out.length === 3) return A.call('Math.floor', [A.bin('/', i, A.num(vectorRepeat(out)))]); // one value per channel
   return A.bin('%', i, A.num(n.shape[0])); // a row vector repeated over the rows of a matrix
 }
 

@@ -8,9 +8,14 @@ export type Expr =
   | { kind: 'unary'; op: '-' | '+'; arg: Expr; span: Span }
   | { kind: 'binary'; op: BinaryOp; left: Expr; right: Expr; span: Span; opSpan: Span }
   | { kind: 'transpose'; arg: Expr; span: Span }
-  | { kind: 'call'; name: string; nameSpan: Span; args: Expr[]; span: Span }
+  /** `named`: keyword arguments, as in conv2d(x, K, stride=2, pad=1). */
+  | { kind: 'call'; name: string; nameSpan: Span; args: Expr[]; named: NamedArg[]; span: Span }
+  /** [a, b, …]: a list of sizes, as in reshape(X, [n, 4, 4]); nowhere else. */
+  | { kind: 'list'; items: Expr[]; span: Span }
   /** v[i]: an element of a vector at a class label or an integer literal (0-based). */
   | { kind: 'index'; arg: Expr; index: Expr; span: Span };
+
+export interface NamedArg { name: string; nameSpan: Span; value: Expr }
 
 export type BinaryOp = '+' | '-' | '*' | '/' | '^' | '.*' | './' | '.^';
 

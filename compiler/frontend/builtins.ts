@@ -4,6 +4,7 @@ import type { Node } from '../ir/node.js';
 import { allOps, showShape } from '../ir/node.js';
 import * as B from '../ir/build.js';
 import { broadcastShape } from '../ir/ops/common.js';
+import { IMAGE_BUILTINS } from './images.js';
 
 /** What a builtin receives: argument nodes and their source text (for messages). */
 export interface BuiltinArgs { nodes: Node[]; texts: string[] }
@@ -59,6 +60,8 @@ const BUILTIN_TABLE: Record<string, Builtin> = {
   // onehot and cross_entropy need to know the class label's K; lower.ts checks their arguments.
   onehot: { arity: 2, signature: 'onehot(y, K)', build: () => { throw new Error('onehot is lowered specially'); } },
   cross_entropy: { arity: 2, signature: 'cross_entropy(z, y)', build: () => { throw new Error('cross_entropy is lowered specially'); } },
+  // Images take integer options and shapes; frontend/images.ts checks and lowers them.
+  ...Object.fromEntries(Object.entries(IMAGE_BUILTINS).map(([name, b]) => [name, { arity: b.arity, signature: b.signature, build: () => { throw new Error(`${name} is lowered specially`); } }])),
 };
 
 function pairwise(name: string, a: BuiltinArgs, all: (t: Node) => Node, two: (x: Node, y: Node) => Node): BuiltinResult {

@@ -10,10 +10,12 @@ import type { DiagnosticBag, SourceFile, Span } from '../source/diagnostics.js';
 import { nearest } from '../source/diagnostics.js';
 import type { Expr, Init, ShapeAst, SizeRef, Statement } from './ast.js';
 import { BUILTINS, CONSTANTS, ELEMENTWISE_BUILTINS } from './builtins.js';
+import { IMAGE_BUILTINS, lowerImageCall } from './images.js';
 import type { InputDecl, Model, ParamDecl, ValueDecl } from './model.js';
 
 /** Names that mathjs parses as literals (NaN, Infinity, true, …) or that printed formulas call (ones, zeros). */
-const MATHJS_RESERVED = new Set(['NaN', 'Infinity', 'true', 'false', 'null', 'undefined', 'ones', 'zeros']);
+const MATHJS_RESERVED = new Set(['NaN', 'Infinity', 'true', 'false', 'null', 'undefined', 'ones', 'zeros',
+  'flip', 'full_conv2d', 'correlate', 'route_to_max', 'gather_max', 'upsample', 'per_channel']);
 
 type Binding =
   | { kind: 'dim'; node: Node; span: Span }
@@ -104,7 +106,7 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
     }
     const sizes = s.sizes.map((r) => size(r, 'a size'));
     if (sizes.some((x) => x === undefined)) return undefined;
-    if (sizes.length > 2) { diags.error(s.span, `tensors of rank ${sizes.length} are not supported: use scalars, vectors [n] or matrices [m, n]`); return undefined; }
+    if (sizes.length > 4) { diags.error(s.span, `tensors of rank ${sizes.length} are not supported: use scalars, vectors [n], matrices [m, n], images [C, H, W] or kernels [F, C, kh, kw]`); return undefined; }
     return { shape: sizes as number[] };
   };
 
@@ -139,6 +141,7 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
       }
       case 'transpose': {
         const a = expr(e.arg, es);
+        if (a && a.rank > 2) { diags.error(e.span, `${text(e.arg)} is ${showShape(a.shape)}: only vectors and matrices have a transpose`); return null; }
         orient(e, a?.rank === 1 && !isRow(e.arg)); // a scalar is unchanged; a vector turns
         return a && B.transpose(a);
       }
@@ -152,6 +155,9 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
         return callExpr(e, es);
       }
       case 'index': return indexExpr(e, es);
+      case 'list':
+        diags.error(e.span, 'a list [a, b, …] is only the shape argument of reshape(X, [n, …]); matrices are declared as params or inputs');
+        return null;
       case 'binary': {
         const l = expr(e.left, es), r = expr(e.right, es);
         if (!l || !r) return null;
@@ -241,6 +247,10 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
       e.args.forEach((a) => expr(a, es));
       return null;
     }
+    if (e.named.length && !(builtin && e.name in IMAGE_BUILTINS)) {
+      diags.error(e.named[0].nameSpan, `${e.name} takes no named arguments (${e.named[0].name}=…): ${builtin ? builtin.signature : e.name}`);
+      return null;
+    }
     const arity = builtin ? builtin.arity : (user as { fn: FnDef }).fn.params.length;
     const signature = builtin ? builtin.signature : `${e.name}(${(user as { fn: FnDef }).fn.params.join(', ')})`;
     const arities = typeof arity === 'number' ? [arity] : arity;
@@ -251,6 +261,13 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
       return null;
     }
     if (e.name === 'onehot') return onehotExpr(e, es);
+    if (e.name in IMAGE_BUILTINS) {
+      return lowerImageCall(e, {
+        expr: (a) => expr(a, es),
+        integer: (a) => a.kind === 'num' ? a.value : a.kind === 'name' && scope.get(a.name)?.kind === 'dim' ? (scope.get(a.name) as { node: Node }).node.attr.value as number : undefined,
+        text, error: (span, message) => diags.error(span, message),
+      });
+    }
     const args = e.args.map((a) => expr(a, es));
     if (args.some((a) => !a)) return null;
     const nodes = args as Node[];
@@ -353,6 +370,10 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
   const product = (e: Extract<Expr, { kind: 'binary' }>, l: Node, r: Node, L: string, R: string): Node | null => {
     const lr = isRow(e.left), rr = isRow(e.right);
     if (l.isScalar || r.isScalar) { orient(e, lr || rr); return B.mul(l, r); }
+    if (l.rank > 2 || r.rank > 2) {
+      diags.error(e.opSpan, `cannot multiply: ${L} and ${R}: * multiplies matrices and vectors; use .* for an elementwise product, conv2d for a convolution, or flatten(…) first`);
+      return null;
+    }
     if (l.rank === 1 && r.rank === 1) {
       if (!lr && rr) return B.outer(l, r); // u * v': the outer product u vᵀ
       if (lr && rr) {

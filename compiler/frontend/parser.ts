@@ -3,7 +3,7 @@
 // A syntax error is reported once per statement; parsing resumes at the next line.
 
 import { DiagnosticBag, join, nearest, Span } from '../source/diagnostics.js';
-import type { BinaryOp, Expr, Ident, Init, ShapeAst, SizeRef, Statement } from './ast.js';
+import type { NamedArg, BinaryOp, Expr, Ident, Init, ShapeAst, SizeRef, Statement } from './ast.js';
 export type { Expr };
 import type { Token } from './lexer.js';
 
@@ -324,11 +324,21 @@ class Parser {
       if (this.at('op', '(')) {
         this.next();
         const args: Expr[] = [];
+        const named: NamedArg[] = [];
         if (!this.at('op', ')')) {
-          do args.push(this.expr()); while (this.at('op', ',') && this.next());
+          do {
+            if (this.peek().kind === 'ident' && this.peek(1).kind === 'op' && this.peek(1).text === '=') {
+              const key = this.next();
+              this.next();
+              named.push({ name: key.text, nameSpan: key.span, value: this.expr() });
+            } else {
+              if (named.length) this.fail(this.peek(), `a positional argument cannot follow ${named[named.length - 1].name}=…: write the named arguments last`);
+              args.push(this.expr());
+            }
+          } while (this.at('op', ',') && this.next());
         }
         const close = this.expectOp(')', `to close the call of ${t.text}(…)`);
-        return { kind: 'call', name: t.text, nameSpan: t.span, args, span: join(t.span, close.span) };
+        return { kind: 'call', name: t.text, nameSpan: t.span, args, named, span: join(t.span, close.span) };
       }
       return { kind: 'name', name: t.text, span: t.span };
     }
@@ -339,7 +349,16 @@ class Parser {
       const close = this.expectOp(')', 'to close the parenthesis');
       return { ...e, span: join(open.span, close.span) } as Expr;
     }
-    if (this.at('op', '[')) this.fail(t, 'matrix literals are not supported in expressions: declare a param or an input instead');
+    if (this.at('op', '[')) {
+      // A list of sizes (reshape's shape); lowering says where a list is not allowed.
+      const open = this.next();
+      const items: Expr[] = [];
+      if (!this.at('op', ']')) {
+        do items.push(this.expr()); while (this.at('op', ',') && this.next());
+      }
+      const close = this.expectOp(']', 'to close the list');
+      return { kind: 'list', items, span: join(open.span, close.span) };
+    }
     this.fail(t, `expected an expression, found ${this.describe(t)}`);
   }
 }

@@ -60,3 +60,18 @@ export const logsumexp = (a: Node) => make('logsumexp', [a]);
 export const onehot = (y: Node, k: number, kName?: string) => make('onehot', [y], kName === undefined ? { k } : { k, kName });
 export const crossEntropy = (z: Node, y: Node) => make('cross_entropy', [z, y]);
 export const call = (fn: FnDef, args: readonly Node[]) => make('call', args, { fn });
+
+/** conv2d(X, K, stride=s, pad=p) and its two adjoints (ops/image.ts); `image` and `window` are the shapes they give back. */
+export interface ConvAttr { stride: number; pad: number }
+export const conv2d = (x: Node, k: Node, a: ConvAttr) => make('conv2d', [x, k], { ...a });
+export const conv2dGradInput = (g: Node, k: Node, image: Shape, a: ConvAttr) => make('conv2d_grad_input', [g, k], { ...a, image: [...image] });
+export const conv2dGradKernel = (x: Node, g: Node, kernel: Shape, a: ConvAttr) => make('conv2d_grad_kernel', [x, g], { ...a, window: [kernel[2], kernel[3]] });
+export const maxpool = (x: Node, size: number) => make('maxpool', [x], { size });
+export const maxpoolRoute = (x: Node, g: Node, size: number) => make('maxpool_route', [x, g], { size });
+export const maxpoolGather = (x: Node, h: Node, size: number) => make('maxpool_gather', [x, h], { size });
+export const avgpool = (x: Node, size: number) => make('avgpool', [x], { size });
+export const upsample = (g: Node, size: number, image: Shape) => make('upsample', [g], { size, image: [...image] });
+/** The same elements in another shape; `flatten(X)` is reshape to one axis, printed as flatten. */
+export const reshape = (x: Node, shape: Shape, flat = false) =>
+  (x.shape.length === shape.length && x.shape.every((d, i) => d === shape[i]) ? x : make('reshape', [x], flat ? { shape: [...shape], flat } : { shape: [...shape] }));
+export const sumPositions = (x: Node) => make('sum_positions', [x]);

@@ -60,4 +60,10 @@ export interface OpDef {
   flops(node: Node): number;
   /** Where the derivative jumps (relu, abs, step, sign at 0): gradient checks keep away from it. */
   readonly kink?: boolean;
+  /**
+   * Ops that a runtime kernel computes over the whole batch (runtime/conv.ts): its name, and the sizes it is
+   * specialised to. It is called as fn(count, sizes, arg0, stride0, …, out, outStride), where a stride is
+   * the distance between two examples' values (0 for a value every example shares).
+   */
+  readonly kernel?: { readonly fn: string; sizes(node: Node): number[] };
 }

@@ -21,10 +21,16 @@ export function printExpr(root: Node, style: Style, naming: Naming = () => undef
     }
     const cached = isRoot ? undefined : memo.get(n);
     if (cached) return cached;
+    // A per-channel vector in an elementwise op over an image: mathjs would align it with the last axis.
+    const perChannel = style === 'mathjs' && n.rank === 3 && (n.op === 'call' || 'emit' in opOf(n.op));
+    const argOf = (i: number): Printed => {
+      const a = show(n.args[i], false);
+      return perChannel && n.args[i].rank === 1 ? printed(`per_channel(${a.s}, ${n.shape[1]}, ${n.shape[2]})`) : a;
+    };
     const ctx: PrintCtx = {
       style, node: n,
-      arg: (i, min = 0) => paren(show(n.args[i], false), min, style),
-      raw: (i) => show(n.args[i], false),
+      arg: (i, min = 0) => paren(argOf(i), min, style),
+      raw: (i) => argOf(i),
       print: (m, min) => paren(show(m, false), min, style),
       sizes: (shape) => shape.map((k) => dimNames.get(k) ?? String(k)).join(', '),
       call: (name, args, latexName) => style === 'latex'

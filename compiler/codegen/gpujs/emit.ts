@@ -3,6 +3,8 @@
 // sources are built as ASTs and printed; the runtime's gpu host (runtime/gpu.ts) runs them in order.
 
 import type { Node } from '../../ir/node.js';
+import { opOf } from '../../ir/node.js';
+import { imageElement } from './image.js';
 import type { GpuProgram, GpuStep } from '../../../runtime/gpu.js';
 import type { Plan, Step, Term } from '../plan.js';
 import { NameTable } from '../names.js';
@@ -146,7 +148,8 @@ export function emitGpuProgram(plan: Plan): GpuProgram {
           f.createIfStatement(A.bin('===', at(a, id('i'), used), id('m')), A.ret(A.bin('/', A.num(1), id('count')))), A.ret(A.num(0))]);
       }
       default:
-        throw new Error(`internal error: no gpu.js kernel for ${n.op}`);
+        if (!opOf(n.op).kernel) throw new Error(`internal error: no gpu.js kernel for ${n.op}`);
+        return kernel(n, n.size, B, [], false, (used) => [...split(n.size, B), ...imageElement(n, (k, offset) => at(n.args[k], offset, used))!]);
     }
   };
 

@@ -26,6 +26,7 @@ const BIN: Record<string, ts.BinaryOperator> = {
   '+': ts.SyntaxKind.PlusToken, '-': ts.SyntaxKind.MinusToken, '*': ts.SyntaxKind.AsteriskToken, '/': ts.SyntaxKind.SlashToken,
   '%': ts.SyntaxKind.PercentToken, '<': ts.SyntaxKind.LessThanToken, '>': ts.SyntaxKind.GreaterThanToken, '===': ts.SyntaxKind.EqualsEqualsEqualsToken,
   '**': ts.SyntaxKind.AsteriskAsteriskToken, '+=': ts.SyntaxKind.PlusEqualsToken, '=': ts.SyntaxKind.EqualsToken,
+  '>=': ts.SyntaxKind.GreaterThanEqualsToken, '&&': ts.SyntaxKind.AmpersandAmpersandToken,
 };
 export const bin = (op: keyof typeof BIN, a: Expr, b: Expr): Expr => f.createBinaryExpression(a, BIN[op], b);
 export const call = (fn: Expr | string, args: Expr[]): Expr => f.createCallExpression(typeof fn === 'string' ? dotted(fn) : fn, undefined, args);
@@ -63,6 +64,7 @@ export function letDecl(name: string, init: Expr): Stmt {
   return f.createVariableStatement(undefined, f.createVariableDeclarationList([f.createVariableDeclaration(ident(name), undefined, undefined, init)], ts.NodeFlags.Let));
 }
 export const block = (stmts: Stmt[]): ts.Block => f.createBlock(stmts, true);
+export const ifThen = (c: Expr, then: Stmt[], otherwise?: Stmt[]): Stmt => f.createIfStatement(c, block(then), otherwise && block(otherwise));
 export const ret = (e?: Expr): Stmt => f.createReturnStatement(e);
 /** for (let v = from; v < to; v++) { body } */
 export function forRange(v: string, from: Expr, to: Expr, body: Stmt[]): Stmt {

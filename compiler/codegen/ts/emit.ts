@@ -2,7 +2,7 @@
 // one loop nest per step, each with a comment giving the formula it computes in the model's own names.
 
 import type { Node } from '../../ir/node.js';
-import { topo } from '../../ir/node.js';
+import { opOf, topo } from '../../ir/node.js';
 import { printExpr } from '../../ir/print.js';
 import { gradName, stepNames, valueNames } from '../../autodiff/names.js';
 import type { Plan, Step, Term } from '../plan.js';
@@ -43,6 +43,13 @@ export function emitModel(plan: Plan): Stmt {
   const gradLocal = new Map(model.params.map((p) => [p.name, names.fresh(`grad_${p.name}`)]));
 
   const batched = (n: Node) => plan.batched.has(n);
+  // The sizes each runtime kernel is specialised to, declared once in create() (nothing allocates per step).
+  const sizesNames = new Map<string, string>();
+  const sizesName = (sizes: readonly number[]): string => {
+    const key = sizes.join(',');
+    if (!sizesNames.has(key)) sizesNames.set(key, names.fresh(`sizes${sizesNames.size + 1}`));
+    return sizesNames.get(key)!;
+  };
   const id = A.ident;
   const B = () => id('b');
   const size = (n: Node) => n.size;
@@ -85,10 +92,19 @@ export function emitModel(plan: Plan): Stmt {
         body = [A.exprStmt(A.call(s.fn, args))];
         break;
       }
-      case 'generic':
+      case 'generic': {
+        const kernel = opOf(n.op).kernel;
+        if (kernel) {
+          // A runtime kernel over the whole batch: per buffer, the distance from one example's values to the next.
+          const stride = (m: Node) => A.num(batched(m) ? m.size : 0);
+          body = [A.exprStmt(A.call(kernel.fn, [batched(n) ? id('n') : A.num(1), id(sizesName(kernel.sizes(n))),
+            ...n.args.flatMap((a) => [id(bufName.get(a)!), stride(a)]), id(bufName.get(n)!), stride(n)]))];
+          break;
+        }
         // A block of its own when not batched, so that two reductions can both declare their accumulator.
         body = batched(n) ? overBatch(n, genericBody(n, out)) : [A.block(genericBody(n, out))];
         break;
+      }
     }
     return body.length ? [A.comment(body[0], label), ...body.slice(1)] : body;
   };
@@ -212,8 +228,13 @@ export function emitModel(plan: Plan): Stmt {
     method('lossAndGrad', [param('params', readonlyBufs), param('inputs', readonlyBufs), param('n', numberType), param('grads', readonlyBufs)], numberType, trainBody),
     method('forward', [param('params', readonlyBufs), param('inputs', readonlyBufs), param('n', numberType)], A.typeRef('ForwardResult'), forwardBody),
   ]);
+  const sizeDecls = [...sizesNames].map(([key, name], k) => {
+    const d = A.constDecl(name, A.arr(key.split(',').map(Number).map(A.num)));
+    return k === 0 ? A.comment(d, 'the sizes the image kernels are specialised to') : d;
+  });
   const create = method('create', [param('batch', numberType), param('Arr', A.typeRef('ArrayCtor'))], A.typeRef('Kernels'), [
     ...allocations,
+    ...sizeDecls,
     A.comment(A.ret(kernelsObj), 'nothing below allocates: every buffer above is reused by every step'),
   ]);
   const modelObj = f.createObjectLiteralExpression([f.createPropertyAssignment('spec', A.literal(specObject(plan), true)), create], true);

@@ -9,15 +9,22 @@ import { tensor } from '../tensor.js';
 
 /**
  * SPEC §1 broadcasting: equal shapes, or one side a scalar, or a matrix and a vector of its last size
- * (the vector is repeated along the rows). Returns undefined when the shapes do not broadcast.
+ * (the vector is repeated along the rows), or an image [C, H, W] and a vector of its channel count (one
+ * value per channel, repeated over the positions: a convolution's bias). Undefined when they do not broadcast.
  */
 export function broadcastShape(a: Shape, b: Shape): Shape | undefined {
   if (sameShape(a, b)) return a;
   if (a.length === 0) return b;
   if (b.length === 0) return a;
-  if (a.length === 2 && b.length === 1 && b[0] === a[1]) return a;
-  if (b.length === 2 && a.length === 1 && a[0] === b[1]) return b;
+  if (b.length === 1 && isVectorBroadcast(b[0], a)) return a;
+  if (a.length === 1 && isVectorBroadcast(a[0], b)) return b;
   return undefined;
+}
+const isVectorBroadcast = (n: number, big: Shape) => (big.length === 2 && big[1] === n) || (big.length === 3 && big[0] === n);
+
+/** How many consecutive elements of a broadcast result of shape `out` read one element of a vector: 1 along a matrix's rows, H·W per channel. */
+export function vectorRepeat(out: Shape): number {
+  return out.length === 3 ? out[1] * out[2] : 1;
 }
 
 export function broadcastAll(shapes: readonly Shape[], what: string): Shape {
@@ -34,8 +41,8 @@ export function broadcastAll(shapes: readonly Shape[], what: string): Shape {
 function broadcastIndex(arg: Shape, out: Shape): (i: number) => number {
   if (arg.length === 0) return () => 0;
   if (sameShape(arg, out)) return (i) => i;
-  const n = arg[0];
-  return (i) => i % n;
+  const n = arg[0], r = vectorRepeat(out);
+  return (i) => Math.floor(i / r) % n;
 }
 
 export function elementwise(args: readonly Tensor[], f: (...xs: number[]) => number): Tensor {

@@ -5,4 +5,5 @@ import './elementwise.js';
 import './linalg.js';
 import './reduce.js';
 import './nn.js';
+import './image.js';
 import './call.js';

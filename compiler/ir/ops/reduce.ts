@@ -50,12 +50,14 @@ const fill: OpDef = {
     return shape;
   },
   eval: ([a], n) => elementwise([a, tensor(n.shape)], (x) => x),
-  vjp: (g, n) => [n.args[0].isScalar ? B.sum(g) : B.sumRows(g)],
+  vjp: (g, n) => [n.args[0].isScalar ? B.sum(g) : n.rank === 3 ? B.sumPositions(g) : B.sumRows(g)],
   print: (p) => {
     const shape = p.node.shape, a = p.node.args[0];
     if (shape.length === 0) return p.raw(0); // a scalar filled to a scalar is itself
     if (p.style === 'latex') return printed(`${p.arg(0, PREC.mul)} \\mathbf{1}`, PREC.mul);
     if (a.isScalar) return printed(`${p.arg(0, PREC.mul)} * ones(${p.sizes(shape)})`, PREC.mul);
+    // One value per channel: the language broadcasts it over the positions; mathjs needs it spelled out.
+    if (shape.length === 3) return p.style === 'mathjs' ? p.call('per_channel', [p.arg(0, 0), String(shape[1]), String(shape[2])]) : printed(`${p.arg(0, PREC.mul)} .* ones(${p.sizes(shape)})`, PREC.mul);
     return p.call('outer', [`ones(${p.sizes([shape[0]])})`, p.arg(0, 0)]);
   },
   flops: () => 0,
