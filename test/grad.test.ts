@@ -57,7 +57,7 @@ for (const name of CASES) {
     for (const [k, t] of env) scope[k] = t.shape.length === 0 ? t.data[0] : math.reshape(math.matrix(Array.from(t.data)), [...t.shape]);
     for (const p of model.params) {
       const res = math.evaluate(json.wrt[p.name].formula, scope) as number | { toArray(): unknown };
-      const got = typeof res === 'number' ? [res] : ((res.toArray() as unknown[]).flat(2) as number[]);
+      const got = typeof res === 'number' ? [res] : ((res.toArray() as unknown[]).flat(3) as number[]);
       const fd = finiteDifferences(model, env, p.name);
       assert.equal(got.length, fd.length);
       got.forEach((v, i) => assert.ok(Math.abs(v - fd[i]) <= 1e-6 * Math.max(1, Math.abs(fd[i])), `${p.name}[${i}]: ${v} vs ${fd[i]}`));

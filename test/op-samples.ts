@@ -41,7 +41,21 @@ export const SAMPLES: Record<string, () => Node> = {
   // A tie is a kink (fast-check likes equal values): element y is lifted (or lowered) by 10, so the extreme is unique.
   max_all: () => B.maxAll(B.add(u, spike)), min_all: () => B.minAll(B.sub(u, spike)), arg_mask: () => B.mul(B.argMask(B.add(u, spike), 'max'), v),
   index: () => B.mul(B.index(u, y), v),
+  // Images from the leaves above: outer(u, v) as a 1×3×3 image, A as two 1×3 kernels, padded by 1.
+  conv2d: () => conv(), conv2d_grad_input: () => B.conv2dGradInput(conv(), kernel(), [1, 3, 3], pad1),
+  conv2d_grad_kernel: () => B.conv2dGradKernel(image(), conv(), [2, 1, 1, 3], pad1),
+  // Max pooling over A as a 1×2×3 image: one window of four free values (the test keeps them apart, a tie is a kink).
+  maxpool: () => B.maxpool(B.reshape(A, [1, 2, 3]), 2), avgpool: () => B.avgpool(conv(), 2),
+  maxpool_route: () => B.maxpoolRoute(B.reshape(A, [1, 2, 3]), B.mul(s, B.maxpool(B.reshape(A, [1, 2, 3]), 2)), 2),
+  maxpool_gather: () => B.maxpoolGather(B.reshape(A, [1, 2, 3]), B.sin(B.reshape(A, [1, 2, 3])), 2),
+  upsample: () => B.upsample(B.avgpool(conv(), 2), 2, [2, 5, 3]),
+  reshape: () => B.reshape(A, [3, 2]), sum_positions: () => B.sumPositions(conv()),
 };
+const pad1 = { stride: 1, pad: 1 };
+function image(): Node { return B.reshape(B.outer(u, v), [1, 3, 3]); }
+function kernel(): Node { return B.reshape(A, [2, 1, 1, 3]); }
+/** [2, 5, 3]: two filters over the padded 1×3×3 image. */
+function conv(): Node { return B.conv2d(image(), kernel(), pad1); }
 
 export const PARAMS = [u, v, A, M, s, pos];
 
@@ -66,4 +80,9 @@ export function toEnv(e: { u: number[]; v: number[]; A: number[]; M: number[]; s
     ['u', tensor([3], e.u)], ['v', tensor([3], e.v)], ['A', tensor([2, 3], e.A)], ['M', tensor([3, 2], e.M)],
     ['s', tensor([], [e.s])], ['p', tensor([3], e.p)], ['y', tensor([], [e.y])],
   ]);
+}
+
+/** No two values of one leaf within 0.05 of each other: keeps a max (or a pooling window) away from a tie. */
+export function apart(e: { u: number[]; v: number[]; A: number[]; M: number[] }): boolean {
+  return [e.u, e.v, e.A, e.M].every((xs) => xs.every((x, i) => xs.every((y, j) => i === j || Math.abs(x - y) > 0.05)));
 }

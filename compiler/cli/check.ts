@@ -13,6 +13,7 @@ import type { Firing } from '../simplify/engine.js';
 import * as B from '../ir/build.js';
 import { substitute } from '../ir/node.js';
 import type { Init } from '../frontend/ast.js';
+import { reuseSection } from './reuse.js';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -58,6 +59,8 @@ export function checkReport(model: Model): CheckReport {
   lines.push(`flops per example: forward ${fmt(lossFwd.flops)}, backward ${fmt(bwd.flops)} (backward/forward ${ratio.toFixed(2)})`);
   const unused = [...g.grads].filter(([, v]) => v === null).map(([k]) => k);
   if (unused.length) lines.push(`warning: the loss does not depend on ${unused.join(', ')}: its gradient is 0`);
+
+  lines.push(...reuseSection(model, fwdRoots, total));
 
   const stable = describeStableRewrites(g.stableRewrites);
   if (stable.length) lines.push('', 'numerically stable rewrites', ...stable);

@@ -94,7 +94,9 @@ function conv(e: Call, x: Node | null, L: ImageLowering): Node | null {
       L.error(e.span, `conv2d: the kernel ${kt} is ${times(kh, kw)} but the image ${xt} is ${times(H, W)}${pad ? ` (${times(H + 2 * pad, W + 2 * pad)} padded)` : ''}: its ${axis} ${kSize} is larger than the image's ${size + 2 * pad}; use a smaller kernel or pad=${Math.ceil((kSize - size) / 2)}`);
     } else {
       const fix = [1, 2, 3].map((d) => pad + d).find((p) => (size + 2 * p - kSize) % stride === 0);
-      L.error(e.span, `conv2d: with stride=${stride} the ${axis} does not come out whole: (${size} + 2·${pad} − ${kSize}) / ${stride} + 1 = ${((size + 2 * pad - kSize) / stride + 1).toFixed(2)}; ${fix !== undefined ? `use pad=${fix}, ` : ''}change the stride or the kernel size`);
+      const kernels = [kSize - 1, kSize + 1].filter((k) => k >= 1 && k <= size + 2 * pad && (size + 2 * pad - k) % stride === 0);
+      const options = [...(fix !== undefined ? [`pad=${fix}`] : []), ...(kernels.length ? [`a kernel ${kernels.join(' or ')} wide`] : []), 'another stride'];
+      L.error(e.span, `conv2d: with stride=${stride} the ${axis} does not come out whole: (${size} + 2·${pad} − ${kSize}) / ${stride} + 1 = ${((size + 2 * pad - kSize) / stride + 1).toFixed(2)}; use ${options.join(', or ')}`);
     }
     return null;
   }

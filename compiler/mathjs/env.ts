@@ -5,6 +5,7 @@
 import { all, create, MathJsInstance, Matrix } from 'mathjs';
 import type { FnDef } from '../ir/node.js';
 import { printExpr } from '../ir/print.js';
+import * as I from './images.js';
 
 type Value = number | Matrix;
 
@@ -13,7 +14,7 @@ const softplus = (t: number) => Math.max(t, 0) + Math.log1p(Math.exp(-Math.abs(t
 
 export function createMath(fns: readonly FnDef[] = []): MathJsInstance {
   const math = create(all);
-  const toArr = (v: Value): number[] => (typeof v === 'number' ? [v] : (v.toArray() as number[]).flat(2) as number[]);
+  const toArr = (v: Value): number[] => (typeof v === 'number' ? [v] : (v.toArray() as number[]).flat(3) as number[]);
   const elementwise = (f: (...xs: number[]) => number) => (...args: Value[]): Value => {
     const m = args.find((a) => typeof a !== 'number') as Matrix | undefined;
     if (!m) return f(...(args as number[]));
@@ -24,6 +25,8 @@ export function createMath(fns: readonly FnDef[] = []): MathJsInstance {
   };
   const lse = (z: number[]) => { const m = Math.max(...z); return m + Math.log(z.reduce((s, v) => s + Math.exp(v - m), 0)); };
   const vec = (v: Value) => toArr(v);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const nested = (v: Value): any => (typeof v === 'number' ? v : v.toArray());
   const imports: Record<string, unknown> = {
     exp: elementwise(Math.exp), log: elementwise(Math.log), sqrt: elementwise(Math.sqrt),
     sin: elementwise(Math.sin), cos: elementwise(Math.cos), tanh: elementwise(Math.tanh),
@@ -40,6 +43,17 @@ export function createMath(fns: readonly FnDef[] = []): MathJsInstance {
     min: (a: Value, b?: Value) => (b === undefined ? Math.min(...toArr(a)) : elementwise((x, y) => Math.min(x, y))(a, b)),
     leaky_relu: elementwise((t, a) => (t > 0 ? t : a * t)),
     outer: (u: Value, v: Value) => { const a = vec(u), b = vec(v); return math.matrix(a.map((x) => b.map((w) => x * w))); },
+    // Images (mathjs/images.ts): nested arrays in, matrices out.
+    conv2d: (x: Value, k: Value, s: number, p: number) => math.matrix(I.conv2d(nested(x), nested(k), s, p)),
+    flip: (k: Value) => math.matrix(I.flip(nested(k))),
+    full_conv2d: (g: Value, kf: Value, s: number, p: number, h: number, w: number) => math.matrix(I.fullConv2d(nested(g), nested(kf), s, p, h, w)),
+    correlate: (x: Value, g: Value, s: number, p: number, kh: number, kw: number) => math.matrix(I.correlate(nested(x), nested(g), s, p, kh, kw)),
+    maxpool: (x: Value, s: number) => math.matrix(I.maxpool(nested(x), s)),
+    avgpool: (x: Value, s: number) => math.matrix(I.avgpool(nested(x), s)),
+    route_to_max: (g: Value, x: Value, s: number) => math.matrix(I.routeToMax(nested(g), nested(x), s)),
+    gather_max: (h: Value, x: Value, s: number) => math.matrix(I.gatherMax(nested(h), nested(x), s)),
+    upsample: (g: Value, s: number, h: number, w: number) => math.matrix(I.upsample(nested(g), s, h, w)),
+    per_channel: (b: Value, h: number, w: number) => math.matrix(I.perChannel(vec(b), h, w)),
   };
   math.import(imports as Record<string, never>, { override: true });
   // The model's own fns, defined from their bodies, elementwise.

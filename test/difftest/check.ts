@@ -147,7 +147,7 @@ export function checkModel(source: string, opts: CheckOptions = {}): CaseResult 
         let got: number[];
         try {
           const res = math.evaluate(formula, scope) as number | { toArray(): unknown };
-          got = typeof res === 'number' ? Array.from({ length: p.node.size }, () => res) : ((res.toArray() as unknown[]).flat(2) as number[]);
+          got = typeof res === 'number' ? Array.from({ length: p.node.size }, () => res) : ((res.toArray() as unknown[]).flat(3) as number[]);
         } catch (e) { problems.push(`mathjs cannot evaluate the formula for ${p.name}: ${formula} (${(e as Error).message})`); return; }
         const want = ref.grads[pi][0];
         if (got.length !== want.length) { problems.push(`mathjs formula for ${p.name} has ${got.length} elements, the gradient ${want.length}: ${formula}`); return; }

@@ -1,5 +1,5 @@
 // A seeded random generator of type-correct `.nn` models that draws on the whole language: every statement
-// kind, every op of the op table, scalars, vectors and matrices, matrix inputs, class labels, user fns,
+// kind, every op of the op table, scalars, vectors, matrices and images, matrix inputs, class labels, user fns,
 // parameters used in several places, reductions over parameters, parameter-only subexpressions, products
 // of parameters, models with no input, and names that mean something to JavaScript.
 //
@@ -283,6 +283,7 @@ export function generateModel(seed: number): GeneratedModel {
 
   // The loss: a sum of scalar terms, often with a penalty on the parameters next to the data term.
   const terms: string[] = [];
+  if (r.chance(0.3)) terms.push(...imageStage(r, { nInputs, fresh, lines, body, features, fns, scalar: () => gen([], 1) }));
   const nTerms = r.int(1, 3);
   for (let k = 0; k < nTerms; k++) terms.push(scalarOnly(r.int(1, 3)));
   const params = values.filter((v) => v.param);
@@ -305,4 +306,94 @@ export function generateModel(seed: number): GeneratedModel {
 export function dimSizes(source: string): Map<string, number> {
   const m = /^dim (.*)$/m.exec(source);
   return new Map((m?.[1] ?? '').split(',').map((p) => p.split('=').map((x) => x.trim())).filter((p) => p.length === 2).map(([k, v]) => [k, Number(v)]));
+}
+
+interface ImageContext {
+  readonly nInputs: number;
+  fresh(base: string): string;
+  /** Declarations (inputs, params) and statements (intermediates), in order. */
+  readonly lines: string[];
+  readonly body: string[];
+  readonly features: Set<string>;
+  readonly fns: readonly FnInfo[];
+  /** A scalar expression of the rest of the model (a product of parameters across the two parts). */
+  scalar(): string;
+}
+
+/**
+ * Images: an input (or a param) [C, H, W], one or two convolutions with random kernel sizes, strides,
+ * padding and per-channel biases, activations, max or average pooling (with a remainder to drop), and
+ * flatten / reshape; the second convolution reads a value that depends on parameters, so its ∂L/∂X (the
+ * full convolution with the flipped kernel) is computed. Returns scalar terms for the loss.
+ */
+function imageStage(r: CaseRng, ctx: ImageContext): string[] {
+  const { fresh, lines, body, features } = ctx;
+  features.add('conv2d');
+  const C = r.int(1, 2), H = r.int(3, 7), W = r.int(3, 7);
+  const isInput = ctx.nInputs > 0 && r.chance(0.7);
+  const image = fresh(isInput ? 'img' : 'P');
+  lines.push(isInput ? `input ${image}: [${C}, ${H}, ${W}]` : `param ${image}: [${C}, ${H}, ${W}] ~ normal(0, 0.5)`);
+
+  const convolve = (x: string, [c, h, w]: number[]): { e: string; shape: number[] } => {
+    const F = r.int(1, 3), kh = r.int(1, Math.min(3, h)), kw = r.int(1, Math.min(3, w));
+    const pad = r.chance(0.3) ? 1 : 0;
+    const fits = (s: number) => (h + 2 * pad - kh) % s === 0 && (w + 2 * pad - kw) % s === 0;
+    const stride = fits(2) && r.chance(0.4) ? 2 : 1;
+    const K = fresh('Kc');
+    lines.push(`param ${K}: [${F}, ${c}, ${kh}, ${kw}] ~ normal(0, 0.5)`);
+    const options = [...(stride !== 1 ? [`stride=${stride}`] : []), ...(pad ? [r.chance(0.5) ? `pad=${pad}` : `pad = ${pad}`] : [])];
+    if (stride !== 1) features.add('conv-stride');
+    if (pad) features.add('conv-pad');
+    let e = `conv2d(${x}, ${r.chance(0.2) ? `tanh(${K})` : K}${options.map((o) => `, ${o}`).join('')})`;
+    if (r.chance(0.6)) {
+      const bias = fresh('cb');
+      lines.push(`param ${bias}: [${F}] = 0.1`);
+      e = `${e} + ${bias}`;
+      features.add('channel-bias');
+    }
+    if (r.chance(0.2)) { e = `${ctx.scalar()} * (${e})`; features.add('conv-scaled'); }
+    return { e, shape: [F, (h + 2 * pad - kh) / stride + 1, (w + 2 * pad - kw) / stride + 1] };
+  };
+  const activate = (e: string): string => {
+    const unaryFn = ctx.fns.find((f) => f.arity === 1);
+    return r.pick([
+      () => `tanh(${e})`, () => `relu(${e})`, () => `sigmoid(${e})`, () => `leaky_relu(${e}, 0.1)`,
+      () => `${e} .* ${e}`, () => (unaryFn ? `${unaryFn.name}(${e})` : `softplus(${e})`),
+    ])();
+  };
+  const name = (e: string, shape: number[]): { e: string; shape: number[] } => {
+    const z = fresh('zi');
+    body.push(`${z} = ${e}`);
+    return { e: z, shape };
+  };
+  const pool = (v: { e: string; shape: number[] }): { e: string; shape: number[] } => {
+    const [c, h, w] = v.shape;
+    if (h < 2 || w < 2 || !r.chance(0.6)) return v;
+    const kind = r.pick(['maxpool', 'avgpool']);
+    features.add(kind);
+    return name(`${kind}(${v.e}, 2)`, [c, Math.floor(h / 2), Math.floor(w / 2)]);
+  };
+
+  const stage = (x: { e: string; shape: number[] }) => {
+    const c = convolve(x.e, x.shape);
+    const z = name(c.e, c.shape);
+    return pool(name(activate(z.e), z.shape));
+  };
+  let v = stage({ e: image, shape: [C, H, W] });
+  if (r.chance(0.5)) { v = stage(v); features.add('conv-conv'); }
+
+  const size = v.shape.reduce((a, b) => a * b, 1);
+  const flat = name(`flatten(${v.e})`, [size]);
+  features.add('flatten');
+  const terms: string[] = [r.pick([
+    () => `sum(${flat.e} .* ${flat.e})`, () => `sum(tanh(${flat.e}))`, () => `mean(${v.e})`, () => `norm(${v.e})`, () => `max(${v.e})`,
+    () => { const w = fresh('wf'); lines.push(`param ${w}: [${size}] ~ normal(0, 0.5)`); return `dot(${w}, ${flat.e})`; },
+    () => { const w = fresh('wf'); lines.push(`param ${w}: [${v.shape.join(', ')}] ~ normal(0, 0.5)`); return `sum(${w} .* ${v.e})`; },
+  ])()];
+  if (r.chance(0.4)) {
+    // Back to an image: reshape's adjoint is a reshape too.
+    features.add('reshape');
+    terms.push(`sum(sin(reshape(${flat.e}, [${v.shape.join(', ')}])) .* ${v.e})`);
+  }
+  return terms;
 }

@@ -154,7 +154,7 @@ const maxpool: OpDef = {
 
 /** The adjoint of maxpool(X): G [C, Ho, Wo] routed to each window's arg-max in X (the first on a tie), 0 elsewhere. */
 const maxpoolRoute: OpDef = {
-  name: 'maxpool_route', arity: 2,
+  name: 'maxpool_route', arity: 2, kink: true,
   shape: ([x, g], attr) => {
     const pooled = pooledShape(x, attr.size as number, 'maxpool_route');
     if (sizeOf(pooled) !== sizeOf(g) || g.length !== 3) throw new Error(`maxpool_route: ${showShape(g)} is not the pooled shape ${showShape(pooled)}`);
@@ -169,7 +169,7 @@ const maxpoolRoute: OpDef = {
 
 /** H at each window's arg-max in X: the adjoint of maxpool_route with respect to the routed gradient. */
 const maxpoolGather: OpDef = {
-  name: 'maxpool_gather', arity: 2,
+  name: 'maxpool_gather', arity: 2, kink: true,
   shape: ([x], attr) => pooledShape(x, attr.size as number, 'maxpool_gather'),
   eval: ([x, h], n) => { const out = tensor(n.shape); forEachWindow(x.shape, sizeAttr(n), (o, cells) => { out.data[o] = h.data[argmaxOf(x, cells)]; }); return out; },
   vjp: (g, n) => [null, B.maxpoolRoute(n.args[0], g, sizeAttr(n))],
