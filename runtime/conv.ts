@@ -28,11 +28,11 @@ function patchBuffer(like: Buf, size: number): Buf {
 }
 
 /** patches[pos, (c, ki, kj)] = X[xb + c, oy·s + ki − p, ox·s + kj − p], or 0 outside the image. */
-function im2col(g: ConvGeometry, X: Buf, xb: number, patches: Buf): void {
+function im2col(g: ConvGeometry, X: Buf, xb: number, patches: Buf, pb: number): void {
   const [C, H, W, , kh, kw, s, p, Ho, Wo] = g;
   const ck = C * kh * kw;
   for (let oy = 0; oy < Ho; oy++) for (let ox = 0; ox < Wo; ox++) {
-    let q = (oy * Wo + ox) * ck;
+    let q = pb + (oy * Wo + ox) * ck;
     for (let c = 0; c < C; c++) for (let ki = 0; ki < kh; ki++) {
       const y = oy * s + ki - p;
       const row = xb + (c * H + y) * W;
@@ -45,12 +45,12 @@ function im2col(g: ConvGeometry, X: Buf, xb: number, patches: Buf): void {
 }
 
 /** dX[xb + …] = the patch gradients summed back onto the pixels they were read from. */
-function col2im(g: ConvGeometry, patches: Buf, dX: Buf, xb: number): void {
+function col2im(g: ConvGeometry, patches: Buf, pb: number, dX: Buf, xb: number): void {
   const [C, H, W, , kh, kw, s, p, Ho, Wo] = g;
   dX.fill(0, xb, xb + C * H * W);
   const ck = C * kh * kw;
   for (let oy = 0; oy < Ho; oy++) for (let ox = 0; ox < Wo; ox++) {
-    let q = (oy * Wo + ox) * ck;
+    let q = pb + (oy * Wo + ox) * ck;
     for (let c = 0; c < C; c++) for (let ki = 0; ki < kh; ki++) {
       const y = oy * s + ki - p;
       const row = xb + (c * H + y) * W;
@@ -62,37 +62,90 @@ function col2im(g: ConvGeometry, patches: Buf, dX: Buf, xb: number): void {
   }
 }
 
+/**
+ * Scratch for a batch: `patches` holds every example's patch matrix, one row per output position
+ * ([count·Ho·Wo, C·kh·kw]); `rows` holds an image of F channels with the channel last ([count·Ho·Wo, F]).
+ * The compiled model allocates both once, in the memory its products run in (WebAssembly's, in the wasm
+ * target), so that one product covers the whole batch. Without them (a kernel that differs per example)
+ * the products run per example over scratch of this module's own.
+ */
+export interface ConvScratch { readonly patches: Buf; readonly rows: Buf }
+
+/** rows[(b·P + pos)·F + f] = img[b·is + f·P + pos]: channel-first images to channel-last rows. */
+function toRows(count: number, F: number, P: number, img: Buf, is: number, rows: Buf): void {
+  for (let b = 0; b < count; b++) for (let f = 0; f < F; f++) {
+    const src = b * is + f * P, dst = b * P * F + f;
+    for (let pos = 0; pos < P; pos++) rows[dst + pos * F] = img[src + pos];
+  }
+}
+function fromRows(count: number, F: number, P: number, rows: Buf, img: Buf, is: number): void {
+  for (let b = 0; b < count; b++) for (let f = 0; f < F; f++) {
+    const dst = b * is + f * P, src = b * P * F + f;
+    for (let pos = 0; pos < P; pos++) img[dst + pos] = rows[src + pos * F];
+  }
+}
+function im2colBatch(count: number, g: ConvGeometry, X: Buf, xs: number, patches: Buf): void {
+  const ck = g[0] * g[4] * g[5], P = g[8] * g[9];
+  for (let b = 0; b < count; b++) im2col(g, X, b * xs, patches, b * P * ck);
+}
+
 /** out = conv2d(X, K): out[f, oy, ox] = Σ_{c, ki, kj} X[c, oy·s + ki − p, ox·s + kj − p] K[f, c, ki, kj]. */
-export function conv2dForward(count: number, g: ConvGeometry, X: Buf, xs: number, K: Buf, ks: number, out: Buf, os: number): void {
+export function conv2dForward(count: number, g: ConvGeometry, X: Buf, xs: number, K: Buf, ks: number, out: Buf, os: number, scratch?: ConvScratch): void {
   const [C, , , F, kh, kw, , , Ho, Wo] = g;
-  const ck = C * kh * kw, positions = Ho * Wo;
-  const patches = patchBuffer(X, positions * ck);
+  const ck = C * kh * kw, P = Ho * Wo;
+  if (scratch && (ks === 0 || count === 1)) {
+    // The whole batch as one product: rows = patches · Kᵀ.
+    im2colBatch(count, g, X, xs, scratch.patches);
+    gemmNT(count * P, F, ck, scratch.patches, K, scratch.rows);
+    fromRows(count, F, P, scratch.rows, out, os);
+    return;
+  }
+  const patches = patchBuffer(X, P * ck);
   for (let b = 0; b < count; b++) {
-    im2col(g, X, b * xs, patches);
-    gemmNT(F, positions, ck, K.subarray(b * ks, b * ks + F * ck), patches, out.subarray(b * os, b * os + F * positions));
+    im2col(g, X, b * xs, patches, 0);
+    gemmNT(F, P, ck, K.subarray(b * ks, b * ks + F * ck), patches, out.subarray(b * os, b * os + F * P));
   }
 }
 
 /** dX = the full convolution of G with the flipped kernel: dX[c, y, x] = Σ G[f, oy, ox] K[f, c, ki, kj] over the taps that read (y, x). */
-export function conv2dGradInput(count: number, g: ConvGeometry, G: Buf, gs: number, K: Buf, ks: number, out: Buf, os: number): void {
+export function conv2dGradInput(count: number, g: ConvGeometry, G: Buf, gs: number, K: Buf, ks: number, out: Buf, os: number, scratch?: ConvScratch): void {
   const [C, , , F, kh, kw, , , Ho, Wo] = g;
-  const ck = C * kh * kw, positions = Ho * Wo;
-  const patches = patchBuffer(G, positions * ck);
+  const ck = C * kh * kw, P = Ho * Wo;
+  if (scratch && (ks === 0 || count === 1)) {
+    // ∂L/∂patches = rows(G) · K for the whole batch, then each patch's gradient back onto its pixels.
+    toRows(count, F, P, G, gs, scratch.rows);
+    gemmNN(count * P, F, ck, scratch.rows, K, scratch.patches);
+    for (let b = 0; b < count; b++) col2im(g, scratch.patches, b * P * ck, out, b * os);
+    return;
+  }
+  const patches = patchBuffer(G, P * ck);
   for (let b = 0; b < count; b++) {
-    gemmTN(F, positions, ck, G.subarray(b * gs, b * gs + F * positions), K.subarray(b * ks, b * ks + F * ck), patches, 0);
-    col2im(g, patches, out, b * os);
+    gemmTN(F, P, ck, G.subarray(b * gs, b * gs + F * P), K.subarray(b * ks, b * ks + F * ck), patches, 0);
+    col2im(g, patches, 0, out, b * os);
   }
 }
 
-/** dK = the correlation of X with G: dK[f, c, ki, kj] = Σ_{oy, ox} G[f, oy, ox] X[c, oy·s + ki − p, ox·s + kj − p]. */
+/** dK = the correlation of X with G: dK[f, c, ki, kj] = Σ_{oy, ox} G[f, oy, ox] X[c, oy·s + ki − p, ox·s + kj − p], per example. */
 export function conv2dGradKernel(count: number, g: ConvGeometry, X: Buf, xs: number, G: Buf, gs: number, out: Buf, os: number): void {
   const [C, , , F, kh, kw, , , Ho, Wo] = g;
-  const ck = C * kh * kw, positions = Ho * Wo;
-  const patches = patchBuffer(X, positions * ck);
+  const ck = C * kh * kw, P = Ho * Wo;
+  const patches = patchBuffer(X, P * ck);
   for (let b = 0; b < count; b++) {
-    im2col(g, X, b * xs, patches);
-    gemmNN(F, positions, ck, G.subarray(b * gs, b * gs + F * positions), patches, out.subarray(b * os, b * os + F * ck));
+    im2col(g, X, b * xs, patches, 0);
+    gemmNN(F, P, ck, G.subarray(b * gs, b * gs + F * P), patches, out.subarray(b * os, b * os + F * ck));
   }
+}
+
+/**
+ * acc = β·acc + Σ_b dK_b: a kernel's gradient summed over the batch in one product, rows(G)ᵀ · patches
+ * (β = 0 overwrites: the gradient's first term; 1 adds).
+ */
+export function conv2dGradKernelSum(count: number, g: ConvGeometry, X: Buf, xs: number, G: Buf, gs: number, acc: Buf, beta: number, scratch: ConvScratch): void {
+  const [C, , , F, kh, kw, , , Ho, Wo] = g;
+  const ck = C * kh * kw, P = Ho * Wo;
+  im2colBatch(count, g, X, xs, scratch.patches);
+  toRows(count, F, P, G, gs, scratch.rows);
+  gemmTN(count * P, F, ck, scratch.rows, scratch.patches, acc, beta);
 }
 
 /** Pooling windows: X [C, H, W] in non-overlapping s×s windows gives [C, Ho, Wo] (Ho = ⌊H/s⌋: a remainder is dropped). */

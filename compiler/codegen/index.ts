@@ -46,7 +46,7 @@ export function loadWasmModel(g: Gradients, log: (line: string) => void = () => 
 /** The model's kernels for the gpu.js target: a GPU program run by runtime/gpu.ts (WebAssembly without a GPU). */
 export function loadGpuModel(g: Gradients, mode?: string): CompiledModel {
   const { GPU } = createRequire(import.meta.url)('gpu.js') as { GPU: GpuCtor };
-  return createGpuModel(emitGpuProgram(makePlan(g)), GPU, mode);
+  return createGpuModel(emitGpuProgram(makePlan(g, { fuseKernelGradients: false })), GPU, mode);
 }
 
 /** trainer.ts: the runtime, the model, and the trainer's main, in one strictly typed file. */
@@ -85,7 +85,7 @@ export function trainerFiles(g: Gradients, target: 'wasm' | 'ts' | 'gpu' = 'wasm
 
 /** The gpu.js target's model: the GPU program as data, run by the runtime's gpu host. */
 function gpuProgramSource(g: Gradients): string {
-  const program = emitGpuProgram(makePlan(g));
+  const program = emitGpuProgram(makePlan(g, { fuseKernelGradients: false }));
   return printStatements([
     comment(constDecl('program', literal(program, true), typeRef('GpuProgram')), `model ${g.model.name}: one gpu.js kernel per step of the plan`),
   ]);

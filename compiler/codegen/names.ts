@@ -10,7 +10,8 @@ process require module exports console __dirname __filename Buffer setTimeout co
 hasOwnProperty isPrototypeOf propertyIsEnumerable toLocaleString Float32Array Float64Array Int32Array
 params inputs grads n b i j kk sum_ t r q mx lse loss batch Arr model spec create lossAndGrad forward result
 sigmoid softplus gemmNT gemmNN gemmTN softmaxRows logSoftmaxRows logsumexpRows crossEntropyRows argmaxRow logsumexpRow
-trainerMain runTrainer gradcheck train evaluate`.split(/\s+/));
+trainerMain runTrainer gradcheck train evaluate conv2dForward conv2dGradInput conv2dGradKernel conv2dGradKernelSum maxpoolForward
+maxpoolRoute maxpoolGather avgpoolForward upsample sumPositions copyElements`.split(/\s+/));
 
 export class NameTable {
   private readonly used = new Set<string>();

@@ -12,6 +12,7 @@ import type { Node } from '../ir/node.js';
 import { sameShape, topo } from '../ir/node.js';
 import * as B from '../ir/build.js';
 import { isElementwise } from './elementwise.js';
+import { convSizes } from '../ir/ops/image.js';
 import type { Gradients as G } from '../autodiff/gradients.js';
 
 export type Step =
@@ -22,6 +23,7 @@ export type Step =
 
 export type Term =
   | { kind: 'outer'; u: Node; v: Node; sign: 1 | -1 }   // Σ_b u_b v_bᵀ
+  | { kind: 'kernelSum'; node: Node; sign: 1 }          // Σ_b correlate(x_b, g_b): a convolution kernel's gradient, one product
   | { kind: 'batched'; node: Node; sign: 1 | -1 }       // Σ_b x_b
   | { kind: 'invariant'; node: Node; sign: 1 | -1 };    // n · x
 
@@ -70,7 +72,13 @@ export function accuracyOf(g: G): Accuracy | null {
   return null;
 }
 
-export function makePlan(g: Gradients): Plan {
+/**
+ * `fuseKernelGradients`: a convolution kernel's gradient is summed over the batch by one product
+ * (runtime/conv.ts) instead of being computed per example and then summed; the gpu.js target, which runs
+ * one kernel per element, computes it per example.
+ */
+export function makePlan(g: Gradients, opts: { fuseKernelGradients?: boolean } = {}): Plan {
+  const fuse = opts.fuseKernelGradients ?? true;
   // A value every example reads (a loss, output or logits that depends on no input) is copied per example,
   // so that runtimes can always index it by example.
   const inputDependence = new Map<Node, boolean>();
@@ -99,6 +107,7 @@ export function makePlan(g: Gradients): Plan {
     if (n.op === 'add') { decompose(n.args[0], sign, out); decompose(n.args[1], sign, out); return; }
     if (n.op === 'neg') { decompose(n.args[0], sign === 1 ? -1 : 1, out); return; }
     if (n.op === 'outer' && dependsOnInput(n.args[0]) && dependsOnInput(n.args[1])) { out.push({ kind: 'outer', u: n.args[0], v: n.args[1], sign }); return; }
+    if (fuse && n.op === 'conv2d_grad_kernel' && sign === 1) { out.push({ kind: 'kernelSum', node: n, sign }); return; }
     out.push({ kind: 'batched', node: n, sign });
   };
   for (const [name, grad] of g.grads) {
@@ -108,7 +117,7 @@ export function makePlan(g: Gradients): Plan {
     const useful = t.some((x) => x.kind !== 'batched');
     terms.set(name, grad && !useful ? [{ kind: 'batched', node: grad, sign: 1 }] : t);
   }
-  const termRoots = [...terms.values()].flat().flatMap((t) => (t.kind === 'outer' ? [t.u, t.v] : [t.node]));
+  const termRoots = [...terms.values()].flat().flatMap((t) => (t.kind === 'outer' ? [t.u, t.v] : t.kind === 'kernelSum' ? [...t.node.args] : [t.node]));
 
   const trainRoots = [lossNode, ...termRoots, ...(logits ? [logits] : [])]; // running accuracy reads the logits
   const forwardRoots = [lossNode, ...outputs, ...(logits ? [logits] : [])];
@@ -181,5 +190,12 @@ export function gemmShapes(plan: Plan): { variant: 'NT' | 'NN' | 'TN'; m: number
   const out: { variant: 'NT' | 'NN' | 'TN'; m: number; k: number }[] = [];
   for (const s of [...plan.train.steps, ...plan.forward.steps]) if (s.kind === 'gemm') out.push({ variant: s.variant, m: s.m, k: s.k });
   for (const ts of plan.terms.values()) for (const t of ts) if (t.kind === 'outer' && t.sign === 1) out.push({ variant: 'TN', m: t.u.size, k: t.v.size });
+  // The image kernels' batch products (runtime/conv.ts): [positions, F] rows against [F, C·kh·kw] kernels.
+  const conv = (n: Node) => { const [C, , , F, kh, kw] = convSizes(n); return { m: F, k: C * kh * kw }; };
+  for (const s of [...plan.train.steps, ...plan.forward.steps]) {
+    if (s.node.op === 'conv2d') out.push({ variant: 'NT', ...conv(s.node) });
+    if (s.node.op === 'conv2d_grad_input') out.push({ variant: 'NN', ...conv(s.node) });
+  }
+  for (const ts of plan.terms.values()) for (const t of ts) if (t.kind === 'kernelSum') out.push({ variant: 'TN', ...conv(t.node) });
   return out;
 }

@@ -67,7 +67,7 @@ export interface WebOptions { readonly settings: PageSettings; readonly data?: {
 
 /** Writes the page into `dir` (which exists). */
 export async function writeWebTrainer(g: Gradients, dir: string, opts: WebOptions, write: (file: string, text: string) => void): Promise<void> {
-  const program = emitGpuProgram(makePlan(g));
+  const program = emitGpuProgram(makePlan(g, { fuseKernelGradients: false }));
   const config: PageConfig = {
     program, settings: opts.settings,
     ...(opts.data ? { data: { train: encodeDataset(opts.data.train), ...(opts.data.test ? { test: encodeDataset(opts.data.test) } : {}) } } : {}),

@@ -65,5 +65,10 @@ export interface OpDef {
    * specialised to. It is called as fn(count, sizes, arg0, stride0, …, out, outStride), where a stride is
    * the distance between two examples' values (0 for a value every example shares).
    */
-  readonly kernel?: { readonly fn: string; sizes(node: Node): number[] };
+  readonly kernel?: {
+    readonly fn: string;
+    sizes(node: Node): number[];
+    /** Scratch per example the kernel's batch products use (runtime/conv.ts ConvScratch), passed last. */
+    scratch?(node: Node): { patches: number; rows: number };
+  };
 }

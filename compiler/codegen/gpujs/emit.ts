@@ -160,6 +160,7 @@ export function emitGpuProgram(plan: Plan): GpuProgram {
     const out = names.fresh(`${name(param)}_grad${k}`);
     const elem = (n: Node) => within(n, param.shape, id('t'));
     const sign = (e: Expr) => (t.sign === 1 ? e : A.tsScalar.neg(e));
+    if (t.kind === 'kernelSum') throw new Error('internal error: the gpu.js plan computes kernel gradients per example');
     if (t.kind === 'outer') {
       const m = t.u.size, kk = t.v.size;
       return kernel(out, m * kk, false, [], true, (used) => [A.constDecl('t', thread()), A.constDecl('i', floorDiv(id('t'), kk)), A.constDecl('j', A.bin('-', id('t'), A.bin('*', id('i'), A.num(kk)))),

@@ -3,6 +3,7 @@
 
 import type { Node } from '../../ir/node.js';
 import { opOf, topo } from '../../ir/node.js';
+import { convScratch, convSizes } from '../../ir/ops/image.js';
 import { printExpr } from '../../ir/print.js';
 import { gradName, stepNames, valueNames } from '../../autodiff/names.js';
 import type { Plan, Step, Term } from '../plan.js';
@@ -43,6 +44,14 @@ export function emitModel(plan: Plan): Stmt {
   const gradLocal = new Map(model.params.map((p) => [p.name, names.fresh(`grad_${p.name}`)]));
 
   const batched = (n: Node) => plan.batched.has(n);
+  // Scratch for the image kernels' batch products, sized for the largest and shared by all of them.
+  const scratchSize = { patches: 0, rows: 0 };
+  const scratchName = names.fresh('convScratch');
+  const scratchFor = (need: { patches: number; rows: number }): Expr => {
+    scratchSize.patches = Math.max(scratchSize.patches, need.patches);
+    scratchSize.rows = Math.max(scratchSize.rows, need.rows);
+    return id(scratchName);
+  };
   // The sizes each runtime kernel is specialised to, declared once in create() (nothing allocates per step).
   const sizesNames = new Map<string, string>();
   const sizesName = (sizes: readonly number[]): string => {
@@ -98,7 +107,7 @@ export function emitModel(plan: Plan): Stmt {
           // A runtime kernel over the whole batch: per buffer, the distance from one example's values to the next.
           const stride = (m: Node) => A.num(batched(m) ? m.size : 0);
           body = [A.exprStmt(A.call(kernel.fn, [batched(n) ? id('n') : A.num(1), id(sizesName(kernel.sizes(n))),
-            ...n.args.flatMap((a) => [id(bufName.get(a)!), stride(a)]), id(bufName.get(n)!), stride(n)]))];
+            ...n.args.flatMap((a) => [id(bufName.get(a)!), stride(a)]), id(bufName.get(n)!), stride(n), ...(kernel.scratch ? [scratchFor(kernel.scratch(n))] : [])]))];
           break;
         }
         // A block of its own when not batched, so that two reductions can both declare their accumulator.
@@ -172,6 +181,12 @@ export function emitModel(plan: Plan): Stmt {
   const termStmts = (pname: string, shape: readonly number[], t: Term, first: boolean): Stmt[] => {
     const acc = id(gradLocal.get(pname)!);
     const signed = (e: Expr) => (t.sign === 1 ? e : A.tsScalar.neg(e));
+    if (t.kind === 'kernelSum') {
+      const [x, gr] = t.node.args;
+      const stride = (m: Node) => A.num(batched(m) ? m.size : 0);
+      return [A.exprStmt(A.call('conv2dGradKernelSum', [id('n'), id(sizesName(convSizes(t.node))), id(bufName.get(x)!), stride(x), id(bufName.get(gr)!), stride(gr),
+        acc, A.num(first ? 0 : 1), scratchFor(convScratch(t.node))]))];
+    }
     if (t.kind === 'outer' && t.sign === 1) {
       return [A.exprStmt(A.call('gemmTN', [id('n'), A.num(t.u.size), A.num(t.v.size), id(bufName.get(t.u)!), id(bufName.get(t.v)!), acc, A.num(first ? 0 : 1)]))];
     }
@@ -232,6 +247,12 @@ export function emitModel(plan: Plan): Stmt {
     const d = A.constDecl(name, A.arr(key.split(',').map(Number).map(A.num)));
     return k === 0 ? A.comment(d, 'the sizes the image kernels are specialised to') : d;
   });
+  if (scratchSize.patches > 0) {
+    sizeDecls.push(A.comment(A.constDecl(scratchName, A.obj([
+      ['patches', f.createNewExpression(id('Arr'), undefined, [A.bin('*', id('batch'), A.num(scratchSize.patches))])],
+      ['rows', f.createNewExpression(id('Arr'), undefined, [A.bin('*', id('batch'), A.num(scratchSize.rows))])]])),
+    'image patches and channel-last rows for the convolutions: one product covers the whole batch'));
+  }
   const create = method('create', [param('batch', numberType), param('Arr', A.typeRef('ArrayCtor'))], A.typeRef('Kernels'), [
     ...allocations,
     ...sizeDecls,

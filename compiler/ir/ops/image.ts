@@ -65,6 +65,11 @@ function convOptions(p: PrintCtx, extra: number[] = []): string[] {
   if (p.style === 'mathjs') return [String(s), String(pad), ...extra.map(String)];
   return [...(s !== 1 ? [`stride=${s}`] : []), ...(pad !== 0 ? [`pad=${pad}`] : [])];
 }
+/** Per example: the patch matrix [Ho·Wo, C·kh·kw] and a channel-last image [Ho·Wo, F]. */
+export function convScratch(n: Node): { patches: number; rows: number } {
+  const [C, , , F, kh, kw, , , Ho, Wo] = convSizes(n);
+  return { patches: Ho * Wo * C * kh * kw, rows: Ho * Wo * F };
+}
 const flops = (n: Node) => { const g = convSizes(n); return 2 * g[3] * g[8] * g[9] * g[0] * g[4] * g[5]; };
 const convAttr = (n: Node) => ({ stride: n.attr.stride as number, pad: n.attr.pad as number });
 
@@ -78,7 +83,7 @@ const conv2d: OpDef = {
   },
   print: (p) => p.call('conv2d', [p.arg(0, 0), p.arg(1, 0), ...convOptions(p)], '\\operatorname{conv}'),
   flops,
-  kernel: { fn: 'conv2dForward', sizes: convSizes },
+  kernel: { fn: 'conv2dForward', sizes: convSizes, scratch: convScratch },
 };
 
 /** ∂L/∂X of conv2d: the full convolution of the adjoint G [F, Ho, Wo] with the flipped kernel, giving [C, H, W]. */
@@ -96,7 +101,7 @@ const conv2dGradInput: OpDef = {
     return p.call('full_conv2d', [p.arg(0, 0), `flip(${p.arg(1, 0)})`, ...convOptions(p, [h, w])]);
   },
   flops,
-  kernel: { fn: 'conv2dGradInput', sizes: convSizes },
+  kernel: { fn: 'conv2dGradInput', sizes: convSizes, scratch: convScratch },
 };
 
 /** ∂L/∂K of conv2d: the correlation of the input X [C, H, W] with the adjoint G [F, Ho, Wo], giving [F, C, kh, kw]. */
