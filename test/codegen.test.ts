@@ -19,7 +19,7 @@ const SMALL: Record<string, Record<string, number>> = {
   mlp: { d: 5, n: 6, K: 3 }, 'mnist-mlp': { d: 7, h1: 6, h2: 5, K: 10 }, 'param-growth': { pixels: 9, hidden: 6, K: 4 },
   'softmax-regression': {}, logreg: {}, 'universal-approximation': {},
 };
-const FIXTURES = ['kitchen-sink', 'prior', 'broadcast'];
+const FIXTURES = ['kitchen-sink', 'prior', 'broadcast', 'images'];
 const ALL = [...EXAMPLES, 'universal-approximation', ...FIXTURES];
 const pathOf = (name: string) => (FIXTURES.includes(name) ? join(ROOT, 'test', 'fixtures', `${name}.nn`) : examplePath(name));
 

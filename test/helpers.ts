@@ -27,7 +27,7 @@ export function runCli(args: string[], opts: { cwd?: string; input?: string } = 
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-export const EXAMPLES = ['logreg', 'softmax-regression', 'mlp', 'mnist-mlp', 'param-growth'];
+export const EXAMPLES = ['logreg', 'softmax-regression', 'mlp', 'mnist-mlp', 'param-growth', 'lenet5'];
 export const examplePath = (name: string) => join(ROOT, 'examples', `${name}.nn`);
 
 const made: string[] = [];

@@ -40,6 +40,7 @@ test('every kernel in WebGL2 agrees with float64 JavaScript: the examples, the k
   const models = [
     ...['logreg', 'softmax-regression', 'mlp', 'mnist-mlp', 'universal-approximation', 'l2-mlp'].map((n) => ({ name: n, src: readFileSync(join(ROOT, 'examples', `${n}.nn`), 'utf8') })),
     { name: 'kitchen-sink', src: readFileSync(join(ROOT, 'test', 'fixtures', 'kitchen-sink.nn'), 'utf8') },
+    { name: 'images', src: readFileSync(join(ROOT, 'test', 'fixtures', 'images.nn'), 'utf8') },
     // Every named regression fixture too (one of them was found here: a negative base's power in GLSL).
     ...readdirSync(join(ROOT, 'test', 'fixtures', 'regress')).filter((f) => f.endsWith('.nn')).map((f) => ({ name: `regress ${f}`, src: readFileSync(join(ROOT, 'test', 'fixtures', 'regress', f), 'utf8') })),
     ...Array.from({ length: Number(process.env.GRADC_WEB_CASES ?? 6) }, (_, k) => ({ name: `random ${9001 + k}`, src: generateModel(9001 + k).source })),
@@ -50,7 +51,7 @@ test('every kernel in WebGL2 agrees with float64 JavaScript: the examples, the k
       const dir = tempDir('gradc-web-');
       // The MNIST-sized examples at smaller sizes: SwiftShader is a CPU, and the kernels are the same.
       const small: Record<string, [string, number][]> = { mlp: [['d', 20], ['n', 8]], 'l2-mlp': [['d', 20], ['n', 8]], 'mnist-mlp': [['d', 20], ['h1', 8], ['h2', 6]] };
-      const model = m.name.startsWith('random') || m.name.startsWith('regress') || m.name === 'kitchen-sink' ? parseModel(`${m.name.replace(/^regress /, '')}`, m.src) : loadModel(join(ROOT, 'examples', `${m.name}.nn`), { dimOverrides: new Map(small[m.name] ?? []) });
+      const model = m.name.startsWith('random') || m.name.startsWith('regress') || m.name === 'kitchen-sink' || m.name === 'images' ? parseModel(`${m.name.replace(/^regress /, '')}`, m.src) : loadModel(join(ROOT, 'examples', `${m.name}.nn`), { dimOverrides: new Map(small[m.name] ?? []) });
       await writeWebTrainer(deriveGradients(model), dir, { settings: { ...TRAIN_DEFAULTS } }, (f, t) => writeFileSync(f, t));
       const r = await selftest(browser, dir);
       assert.equal(r.mode, 'webgl2', `${m.name}: gpu.js should run in WebGL2 here`);
