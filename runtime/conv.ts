@@ -72,13 +72,13 @@ function col2im(g: ConvGeometry, patches: Buf, pb: number, dX: Buf, xb: number):
 export interface ConvScratch { readonly patches: Buf; readonly rows: Buf }
 
 /** rows[(b·P + pos)·F + f] = img[b·is + f·P + pos]: channel-first images to channel-last rows. */
-function toRows(count: number, F: number, P: number, img: Buf, is: number, rows: Buf): void {
+function imageToRows(count: number, F: number, P: number, img: Buf, is: number, rows: Buf): void {
   for (let b = 0; b < count; b++) for (let f = 0; f < F; f++) {
     const src = b * is + f * P, dst = b * P * F + f;
     for (let pos = 0; pos < P; pos++) rows[dst + pos * F] = img[src + pos];
   }
 }
-function fromRows(count: number, F: number, P: number, rows: Buf, img: Buf, is: number): void {
+function rowsToImage(count: number, F: number, P: number, rows: Buf, img: Buf, is: number): void {
   for (let b = 0; b < count; b++) for (let f = 0; f < F; f++) {
     const dst = b * is + f * P, src = b * P * F + f;
     for (let pos = 0; pos < P; pos++) img[dst + pos] = rows[src + pos * F];
@@ -97,7 +97,7 @@ export function conv2dForward(count: number, g: ConvGeometry, X: Buf, xs: number
     // The whole batch as one product: rows = patches · Kᵀ.
     im2colBatch(count, g, X, xs, scratch.patches);
     gemmNT(count * P, F, ck, scratch.patches, K, scratch.rows);
-    fromRows(count, F, P, scratch.rows, out, os);
+    rowsToImage(count, F, P, scratch.rows, out, os);
     return;
   }
   const patches = patchBuffer(X, P * ck);
@@ -113,7 +113,7 @@ export function conv2dGradInput(count: number, g: ConvGeometry, G: Buf, gs: numb
   const ck = C * kh * kw, P = Ho * Wo;
   if (scratch && (ks === 0 || count === 1)) {
     // ∂L/∂patches = rows(G) · K for the whole batch, then each patch's gradient back onto its pixels.
-    toRows(count, F, P, G, gs, scratch.rows);
+    imageToRows(count, F, P, G, gs, scratch.rows);
     gemmNN(count * P, F, ck, scratch.rows, K, scratch.patches);
     for (let b = 0; b < count; b++) col2im(g, scratch.patches, b * P * ck, out, b * os);
     return;
@@ -144,7 +144,7 @@ export function conv2dGradKernelSum(count: number, g: ConvGeometry, X: Buf, xs: 
   const [C, , , F, kh, kw, , , Ho, Wo] = g;
   const ck = C * kh * kw, P = Ho * Wo;
   im2colBatch(count, g, X, xs, scratch.patches);
-  toRows(count, F, P, G, gs, scratch.rows);
+  imageToRows(count, F, P, G, gs, scratch.rows);
   gemmTN(count * P, F, ck, scratch.rows, scratch.patches, acc, beta);
 }
 

@@ -179,3 +179,20 @@ test('eval --target gpu agrees with --target ts', () => {
   const want = (-Math.log(sig(1 * (0.1 - 0.4 + 0.9))) - Math.log(sig(-1 * (0 + 0.2 + 0.6)))) / 2;
   assert.ok(Math.abs(a.loss - want) < 1e-12, `${a.loss} vs ${want}`);
 });
+
+test('an image model: the trainer type-checks, trains alone on a CSV whose rows fill an image input, and passes its self-test', () => {
+  const dir = tmp();
+  compileTo(dir, 'test/fixtures/images.nn'); // x: [2, 7, 6] is 84 columns of each row, the label the last
+  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), ...TYPECHECK_FLAGS.split(' '), join(dir, 'trainer.ts')], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
+  const empty = tmp();
+  copyFileSync(join(dir, 'trainer.mjs'), join(empty, 'trainer.mjs'));
+  classificationCsv(join(empty, 'data.csv'), 600, 84, 3);
+  const run = spawnSync(process.execPath, ['trainer.mjs', '--data', 'data.csv', '--split', '0.8', '--epochs', '15', '--optimizer', 'adam', '--lr', '0.01'], { cwd: empty, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const acc = Number(/test accuracy ([\d.]+)%/.exec(run.stdout)?.[1]);
+  assert.ok(acc >= 60, run.stdout); // the label is the largest of the first three pixels: chance is 33 %
+  const self = spawnSync(process.execPath, ['trainer.mjs', '--selftest'], { cwd: empty, encoding: 'utf8' });
+  assert.equal(self.status, 0, self.stdout + self.stderr);
+  assert.match(self.stdout, /selftest passed/);
+});

@@ -244,7 +244,7 @@ export function emitModel(plan: Plan): Stmt {
     method('forward', [param('params', readonlyBufs), param('inputs', readonlyBufs), param('n', numberType)], A.typeRef('ForwardResult'), forwardBody),
   ]);
   const sizeDecls = [...sizesNames].map(([key, name], k) => {
-    const d = A.constDecl(name, A.arr(key.split(',').map(Number).map(A.num)));
+    const d = A.constDecl(name, f.createAsExpression(A.arr(key.split(',').map(Number).map(A.num)), f.createTypeReferenceNode('const')));
     return k === 0 ? A.comment(d, 'the sizes the image kernels are specialised to') : d;
   });
   if (scratchSize.patches > 0) {
