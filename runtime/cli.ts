@@ -10,12 +10,12 @@ import type { Buf } from './kernels.js';
 import type { CompiledModel, ModelSpec } from './model.js';
 import { assertFits, elementsOf } from './model.js';
 import type { OptimizerName } from './optim.js';
-import { accuracyRule, predictorFor, TRAIN_DEFAULTS, train, TrainResult, type Predictor } from './train.js';
+import { accuracyRule, predictorFor, TRAIN_DEFAULTS, train, TrainResult, type Predictor, type Schedule } from './train.js';
 import { loadCheckpoint } from './checkpoint.js';
 import type { GradientReference } from './safety.js';
 
 export interface TrainerFlags {
-  data?: string; test?: string; split?: number; epochs: number; batch: number; lr: number; optimizer: OptimizerName;
+  data?: string; test?: string; split?: number; epochs: number; batch: number; lr: number; optimizer: OptimizerName; schedule: Schedule;
   seed: number; l2: number; save?: string; resume?: string; predict?: string; selftest: boolean; precision: 'f32' | 'f64';
   /** Threads for the wasm kernels; 0: as many as pay on this machine (timed at start). */
   threads: number;
@@ -24,7 +24,7 @@ export interface TrainerFlags {
 export class UsageProblem extends Error {}
 export class HelpRequested extends Error {}
 
-const FLAG_HELP = '--data SOURCE --test SOURCE --split F --epochs N --batch N --lr X --optimizer sgd|momentum|adam --seed N --l2 X --precision f32|f64 --threads N --save FILE --resume FILE --predict FILE --selftest';
+const FLAG_HELP = '--data SOURCE --test SOURCE --split F --epochs N --batch N --lr X --optimizer sgd|momentum|adam --schedule cosine|constant --seed N --l2 X --precision f32|f64 --threads N --save FILE --resume FILE --predict FILE --selftest';
 
 /** Every training flag with its default: `node trainer.mjs --help` and `gradc train --help` print it. */
 export const TRAIN_HELP = [
@@ -35,6 +35,7 @@ export const TRAIN_HELP = [
   `  --batch N            examples per step (default ${TRAIN_DEFAULTS.batch})`,
   `  --lr X               learning rate (default ${TRAIN_DEFAULTS.lr})`,
   `  --optimizer NAME     sgd, momentum (0.9) or adam (default ${TRAIN_DEFAULTS.optimizer})`,
+  `  --schedule S         cosine (lr decays to 0 over the run) or constant (default ${TRAIN_DEFAULTS.schedule})`,
   `  --l2 X               weight decay on weight matrices (default ${TRAIN_DEFAULTS.l2})`,
   `  --seed N             initialisation and shuffling (default ${TRAIN_DEFAULTS.seed})`,
   '  --precision P        f32 or f64 arithmetic (default f32)',
@@ -66,6 +67,7 @@ export function parseTrainerFlags(argv: readonly string[]): TrainerFlags {
       case '--l2': f.l2 = num(a, v(), false, 0); break;
       case '--seed': f.seed = num(a, v(), true, 0); break;
       case '--threads': f.threads = num(a, v(), true, 1); break;
+      case '--schedule': { const o = v(); if (o !== 'cosine' && o !== 'constant') throw new UsageProblem(`--schedule must be cosine or constant, got '${o}'`); f.schedule = o; break; }
       case '--optimizer': { const o = v(); if (o !== 'sgd' && o !== 'momentum' && o !== 'adam') throw new UsageProblem(`--optimizer must be sgd, momentum or adam, got '${o}'`); f.optimizer = o; break; }
       case '--save': f.save = v(); break;
       case '--resume': f.resume = v(); break;
@@ -125,11 +127,11 @@ export function runTrainer(model: CompiledModel, flags: TrainerFlags, io: RunIo,
     const threads = model.setThreads && flags.precision === 'f32' ? model.setThreads(flags.threads) : undefined;
     // Two short lines rather than one that wraps mid-number on an 80-column terminal.
     io.out(`training ${model.spec.name} on ${trainSet.source}: ${trainSet.n} examples${testSet ? `, testing on ${testSet.n}` : ''}`);
-    io.out(`${flags.optimizer}, lr ${flags.lr}, batch ${flags.batch}, ${plural(flags.epochs, 'epoch')}${flags.l2 ? `, L2 ${flags.l2}` : ''}, seed ${flags.seed}${threads ? `; wasm SIMD, ${plural(threads, 'thread')}` : ''}`);
+    io.out(`${flags.optimizer}, lr ${flags.lr}${flags.schedule === 'cosine' ? ' (cosine)' : ''}, batch ${flags.batch}, ${plural(flags.epochs, 'epoch')}${flags.l2 ? `, L2 ${flags.l2}` : ''}, seed ${flags.seed}${threads ? `; wasm SIMD, ${plural(threads, 'thread')}` : ''}`);
     const rule = accuracyRule(model.spec, predictorFor(model.spec, trainSet));
     if (rule) io.out(`accuracy: ${rule}`);
     const result = train(model, {
-      train: trainSet, test: testSet, epochs: flags.epochs, batch: flags.batch, lr: flags.lr, optimizer: flags.optimizer,
+      train: trainSet, test: testSet, epochs: flags.epochs, batch: flags.batch, lr: flags.lr, optimizer: flags.optimizer, schedule: flags.schedule,
       seed: flags.seed, l2: flags.l2, precision: flags.precision, save: flags.save, resume: flags.resume, log: io.out, progress: io.progress, reference,
     });
     if (flags.epochs > 0 || trainSet.labeled !== false) report(result, testSet, io);

@@ -30,15 +30,18 @@ function patchBuffer(like: Buf, size: number): Buf {
 /** patches[pos, (c, ki, kj)] = X[xb + c, oy·s + ki − p, ox·s + kj − p], or 0 outside the image. */
 function im2col(g: ConvGeometry, X: Buf, xb: number, patches: Buf, pb: number): void {
   const [C, H, W, , kh, kw, s, p, Ho, Wo] = g;
-  const ck = C * kh * kw;
-  for (let oy = 0; oy < Ho; oy++) for (let ox = 0; ox < Wo; ox++) {
-    let q = pb + (oy * Wo + ox) * ck;
-    for (let c = 0; c < C; c++) for (let ki = 0; ki < kh; ki++) {
-      const y = oy * s + ki - p;
-      const row = xb + (c * H + y) * W;
-      for (let kj = 0; kj < kw; kj++, q++) {
-        const x = ox * s + kj - p;
-        patches[q] = y >= 0 && y < H && x >= 0 && x < W ? X[row + x] : 0;
+  let q = pb;
+  for (let oy = 0; oy < Ho; oy++) {
+    const y0 = oy * s - p;
+    for (let ox = 0; ox < Wo; ox++) {
+      const x0 = ox * s - p;
+      // Most windows lie inside the image: copy their rows without testing each pixel.
+      const inside = y0 >= 0 && y0 + kh <= H && x0 >= 0 && x0 + kw <= W;
+      for (let c = 0; c < C; c++) for (let ki = 0; ki < kh; ki++) {
+        const y = y0 + ki, row = xb + (c * H + y) * W + x0;
+        if (inside) { for (let kj = 0; kj < kw; kj++) patches[q++] = X[row + kj]; continue; }
+        const rowInside = y >= 0 && y < H;
+        for (let kj = 0; kj < kw; kj++) { const x = x0 + kj; patches[q++] = rowInside && x >= 0 && x < W ? X[row + kj] : 0; }
       }
     }
   }
@@ -48,15 +51,17 @@ function im2col(g: ConvGeometry, X: Buf, xb: number, patches: Buf, pb: number): 
 function col2im(g: ConvGeometry, patches: Buf, pb: number, dX: Buf, xb: number): void {
   const [C, H, W, , kh, kw, s, p, Ho, Wo] = g;
   dX.fill(0, xb, xb + C * H * W);
-  const ck = C * kh * kw;
-  for (let oy = 0; oy < Ho; oy++) for (let ox = 0; ox < Wo; ox++) {
-    let q = pb + (oy * Wo + ox) * ck;
-    for (let c = 0; c < C; c++) for (let ki = 0; ki < kh; ki++) {
-      const y = oy * s + ki - p;
-      const row = xb + (c * H + y) * W;
-      for (let kj = 0; kj < kw; kj++, q++) {
-        const x = ox * s + kj - p;
-        if (y >= 0 && y < H && x >= 0 && x < W) dX[row + x] += patches[q];
+  let q = pb;
+  for (let oy = 0; oy < Ho; oy++) {
+    const y0 = oy * s - p;
+    for (let ox = 0; ox < Wo; ox++) {
+      const x0 = ox * s - p;
+      const inside = y0 >= 0 && y0 + kh <= H && x0 >= 0 && x0 + kw <= W;
+      for (let c = 0; c < C; c++) for (let ki = 0; ki < kh; ki++) {
+        const y = y0 + ki, row = xb + (c * H + y) * W + x0;
+        if (inside) { for (let kj = 0; kj < kw; kj++) dX[row + kj] += patches[q++]; continue; }
+        const rowInside = y >= 0 && y < H;
+        for (let kj = 0; kj < kw; kj++, q++) { const x = x0 + kj; if (rowInside && x >= 0 && x < W) dX[row + kj] += patches[q]; }
       }
     }
   }
@@ -154,54 +159,62 @@ export type PoolGeometry = readonly [C: number, H: number, W: number, s: number,
 /** The index within one example of the first largest element of window (c, py, px). */
 function argmaxWindow(g: PoolGeometry, X: Buf, xb: number, c: number, py: number, px: number): number {
   const [, H, W, s] = g;
-  let best = (c * H + py * s) * W + px * s;
-  for (let i = 0; i < s; i++) for (let j = 0; j < s; j++) {
-    const at = (c * H + py * s + i) * W + px * s + j;
-    if (X[xb + at] > X[xb + best]) best = at;
+  let best = (c * H + py * s) * W + px * s, m = X[xb + best];
+  for (let i = 0; i < s; i++) {
+    const row = (c * H + py * s + i) * W + px * s;
+    for (let j = 0; j < s; j++) if (X[xb + row + j] > m) { m = X[xb + row + j]; best = row + j; }
   }
   return best;
 }
 
-function forEachWindow(g: PoolGeometry, visit: (c: number, py: number, px: number, o: number) => void): void {
-  const [C, , , , Ho, Wo] = g;
-  for (let c = 0; c < C; c++) for (let py = 0; py < Ho; py++) for (let px = 0; px < Wo; px++) visit(c, py, px, (c * Ho + py) * Wo + px);
-}
-
 export function maxpoolForward(count: number, g: PoolGeometry, X: Buf, xs: number, out: Buf, os: number): void {
-  for (let b = 0; b < count; b++) forEachWindow(g, (c, py, px, o) => { out[b * os + o] = X[b * xs + argmaxWindow(g, X, b * xs, c, py, px)]; });
+  const [C, , , , Ho, Wo] = g;
+  for (let b = 0; b < count; b++) {
+    let o = b * os;
+    for (let c = 0; c < C; c++) for (let py = 0; py < Ho; py++) for (let px = 0; px < Wo; px++) out[o++] = X[b * xs + argmaxWindow(g, X, b * xs, c, py, px)];
+  }
 }
 
 /** The adjoint of maxpool: each window's gradient goes to its arg-max (the first, on a tie); the rest get 0. */
 export function maxpoolRoute(count: number, g: PoolGeometry, X: Buf, xs: number, G: Buf, gs: number, out: Buf, os: number): void {
-  const inSize = g[0] * g[1] * g[2];
+  const [C, H, W, , Ho, Wo] = g;
   for (let b = 0; b < count; b++) {
-    out.fill(0, b * os, b * os + inSize);
-    forEachWindow(g, (c, py, px, o) => { out[b * os + argmaxWindow(g, X, b * xs, c, py, px)] = G[b * gs + o]; });
+    out.fill(0, b * os, b * os + C * H * W);
+    let o = b * gs;
+    for (let c = 0; c < C; c++) for (let py = 0; py < Ho; py++) for (let px = 0; px < Wo; px++) out[b * os + argmaxWindow(g, X, b * xs, c, py, px)] = G[o++];
   }
 }
 
 /** The value of H at each window's arg-max in X (the adjoint of maxpoolRoute with respect to its gradient). */
 export function maxpoolGather(count: number, g: PoolGeometry, X: Buf, xs: number, H: Buf, hs: number, out: Buf, os: number): void {
-  for (let b = 0; b < count; b++) forEachWindow(g, (c, py, px, o) => { out[b * os + o] = H[b * hs + argmaxWindow(g, X, b * xs, c, py, px)]; });
+  const [C, , , , Ho, Wo] = g;
+  for (let b = 0; b < count; b++) {
+    let o = b * os;
+    for (let c = 0; c < C; c++) for (let py = 0; py < Ho; py++) for (let px = 0; px < Wo; px++) out[o++] = H[b * hs + argmaxWindow(g, X, b * xs, c, py, px)];
+  }
 }
 
 export function avgpoolForward(count: number, g: PoolGeometry, X: Buf, xs: number, out: Buf, os: number): void {
-  const [, H, W, s] = g;
-  for (let b = 0; b < count; b++) forEachWindow(g, (c, py, px, o) => {
-    let acc = 0;
-    for (let i = 0; i < s; i++) for (let j = 0; j < s; j++) acc += X[b * xs + (c * H + py * s + i) * W + px * s + j];
-    out[b * os + o] = acc / (s * s);
-  });
+  const [C, H, W, s, Ho, Wo] = g;
+  for (let b = 0; b < count; b++) {
+    let o = b * os;
+    for (let c = 0; c < C; c++) for (let py = 0; py < Ho; py++) for (let px = 0; px < Wo; px++) {
+      let acc = 0;
+      for (let i = 0; i < s; i++) for (let j = 0; j < s; j++) acc += X[b * xs + (c * H + py * s + i) * W + px * s + j];
+      out[o++] = acc / (s * s);
+    }
+  }
 }
 
 /** Each element of G repeated over its s×s window of an [C, H, W] image; a dropped remainder gets 0. */
 export function upsample(count: number, g: PoolGeometry, G: Buf, gs: number, out: Buf, os: number): void {
-  const [C, H, W, s] = g;
+  const [C, H, W, s, Ho, Wo] = g;
   for (let b = 0; b < count; b++) {
     out.fill(0, b * os, b * os + C * H * W);
-    forEachWindow(g, (c, py, px, o) => {
-      for (let i = 0; i < s; i++) for (let j = 0; j < s; j++) out[b * os + (c * H + py * s + i) * W + px * s + j] = G[b * gs + o];
-    });
+    let o = b * gs;
+    for (let c = 0; c < C; c++) for (let py = 0; py < Ho; py++) for (let px = 0; px < Wo; px++, o++) {
+      for (let i = 0; i < s; i++) for (let j = 0; j < s; j++) out[b * os + (c * H + py * s + i) * W + px * s + j] = G[o];
+    }
   }
 }
 

@@ -15,7 +15,17 @@ import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { checkGeneratedGradients, type GradientReference } from './safety.js';
 
 /** Defaults chosen so LeNet-300-100 reaches ≥ 96 % on the built-in MNIST test digits (see docs/training.md). */
-export const TRAIN_DEFAULTS = { epochs: 10, batch: 64, lr: 0.05, optimizer: 'momentum' as OptimizerName, seed: 1, l2: 1e-4 };
+export type Schedule = 'cosine' | 'constant';
+export const TRAIN_DEFAULTS = { epochs: 10, batch: 64, lr: 0.05, optimizer: 'momentum' as OptimizerName, seed: 1, l2: 1e-4, schedule: 'cosine' as Schedule };
+
+/**
+ * The learning rate of step t of T: `constant`, or `cosine` — from lr down to 0 along half a cosine over the
+ * whole run (Loshchilov and Hutter's SGDR without restarts, PyTorch's CosineAnnealingLR): large steps early,
+ * small ones at the end, so the last epoch's weights are not left bouncing by the full step size.
+ */
+export function learningRate(lr: number, schedule: Schedule, t: number, T: number): number {
+  return schedule === 'constant' || T <= 0 ? lr : 0.5 * lr * (1 + Math.cos((Math.PI * Math.min(t, T)) / T));
+}
 
 export interface TrainOptions {
   train: Dataset;
@@ -24,6 +34,8 @@ export interface TrainOptions {
   batch: number;
   lr: number;
   optimizer: OptimizerName;
+  /** How the learning rate changes over the run (default cosine). */
+  schedule?: Schedule;
   seed: number;
   /** L2 penalty λ‖W‖² on weight matrices (rank ≥ 2). */
   l2: number;
@@ -152,7 +164,8 @@ export function* trainEpochs(model: CompiledModel, opts: TrainOptions): Generato
         const labels = inputs[spec.accuracyLabel];
         for (let b = 0; b < n; b++) if (predictor.predict(kernels.logits, b, opts.batch) === labels[b]) correct++;
       }
-      optimizer.update(grads, 1 / n); // the loss is the mean over the minibatch
+      // The loss is the mean over the minibatch; the step's learning rate follows the schedule over the whole run.
+      optimizer.update(grads, 1 / n, learningRate(opts.lr, opts.schedule ?? TRAIN_DEFAULTS.schedule, (epoch - 1) * batches + bi, opts.epochs * batches));
       lossSum += loss; seen += n;
       if (opts.progress && (bi % 8 === 0 || bi === batches - 1)) {
         const width = 20, frac = (bi + 1) / batches, done = Math.round(frac * width);

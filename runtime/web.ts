@@ -10,12 +10,12 @@ import { parseCsv } from './data.js';
 import { createGpuModel, emulated, type GpuCtor, type GpuProgram, type GpuStep } from './gpu.js';
 import { elementsOf } from './model.js';
 import { Rng } from './rng.js';
-import { trainEpochs, type EpochStats } from './train.js';
+import { trainEpochs, type EpochStats, type Schedule } from './train.js';
 import type { OptimizerName } from './optim.js';
 
 /** A dataset as the page carries it: per input, bytes (pixels, labels) or float32 values, base64. */
 export interface EncodedDataset { readonly n: number; readonly source: string; readonly inputs: readonly { readonly kind: 'u8' | 'f32'; readonly scale: number; readonly base64: string }[] }
-export interface PageSettings { readonly epochs: number; readonly batch: number; readonly lr: number; readonly optimizer: OptimizerName; readonly seed: number; readonly l2: number }
+export interface PageSettings { readonly epochs: number; readonly batch: number; readonly lr: number; readonly optimizer: OptimizerName; readonly schedule?: Schedule; readonly seed: number; readonly l2: number }
 export interface PageConfig { readonly program: GpuProgram; readonly settings: PageSettings; readonly data?: { readonly train: EncodedDataset; readonly test?: EncodedDataset } }
 
 interface GpuModule { GPU?: GpuCtor }

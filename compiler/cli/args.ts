@@ -74,4 +74,4 @@ export function numberOption(args: ParsedArgs, name: string, fallback: number, o
 }
 
 /** The flags `gradc train` passes on to the trainer's own command line (runtime/cli.ts). */
-export const TRAIN_OPTIONS = ['--data', '--test', '--split', '--epochs', '--batch', '--lr', '--optimizer', '--seed', '--save', '--resume', '--predict', '--l2', '--precision', '--threads'];
+export const TRAIN_OPTIONS = ['--data', '--test', '--split', '--epochs', '--batch', '--lr', '--optimizer', '--schedule', '--seed', '--save', '--resume', '--predict', '--l2', '--precision', '--threads'];

@@ -151,9 +151,9 @@ const COMMANDS: Record<string, Command> = {
       '  --target T           wasm (default), ts, gpu (gpu.js in node) or web (gpu.js on WebGL, a page)',
       '  --data SOURCE        web: embed the data (mnist, iris or a CSV file); without it the page asks for a CSV',
       '  --test SOURCE        web: embed held-out data for the test accuracy (mnist: its test digits by default)',
-      '  --epochs, --batch, --lr, --optimizer, --seed, --l2   web: the training settings (defaults as train)',
+      '  --epochs, --batch, --lr, --optimizer, --schedule, --seed, --l2   web: the training settings (defaults as train)',
     ],
-    options: { '-o': { flag: false }, '--target': { flag: false }, ...Object.fromEntries(['--data', '--test', '--epochs', '--batch', '--lr', '--optimizer', '--seed', '--l2'].map((o) => [o, { flag: false }])) },
+    options: { '-o': { flag: false }, '--target': { flag: false }, ...Object.fromEntries(['--data', '--test', '--epochs', '--batch', '--lr', '--optimizer', '--schedule', '--seed', '--l2'].map((o) => [o, { flag: false }])) },
     run: async (args, model) => (await load.run()).runCompile(args, model),
   },
   train: {

@@ -147,7 +147,7 @@ export function runPredictCommand(args: ParsedArgs, model: Model): number {
 /** `compile --target web`: the trainer page, with the data embedded when --data is given. */
 async function compileWeb(args: ParsedArgs, model: Model, dir: string): Promise<number> {
   const argv: string[] = [];
-  for (const o of ['--data', '--test', '--epochs', '--batch', '--lr', '--optimizer', '--seed', '--l2']) for (const v of args.options.get(o) ?? []) argv.push(o, v);
+  for (const o of ['--data', '--test', '--epochs', '--batch', '--lr', '--optimizer', '--schedule', '--seed', '--l2']) for (const v of args.options.get(o) ?? []) argv.push(o, v);
   let flags;
   try { flags = parseTrainerFlags(argv); } catch (e) { if (e instanceof UsageProblem) throw new UsageError(e.message); throw e; }
   const g = deriveGradients(model);
@@ -156,7 +156,7 @@ async function compileWeb(args: ParsedArgs, model: Model, dir: string): Promise<
   const data = flags.data ? { train: loadSource(flags.data, specs, 'train'), ...(testSource ? { test: loadSource(testSource, specs, 'test') } : {}) } : undefined;
   const { writeWebTrainer } = await import('../codegen/web.js');
   try { mkdirSync(dir, { recursive: true }); } catch (e) { throw new PlainError(`${dir}: cannot write the page (${(e as NodeJS.ErrnoException).code ?? String(e)})`); }
-  const settings = { epochs: flags.epochs, batch: flags.batch, lr: flags.lr, optimizer: flags.optimizer, seed: flags.seed, l2: flags.l2 };
+  const settings = { epochs: flags.epochs, batch: flags.batch, lr: flags.lr, optimizer: flags.optimizer, schedule: flags.schedule, seed: flags.seed, l2: flags.l2 };
   await writeWebTrainer(g, dir, { settings, data }, (file, text) => writeFileSync(file, text));
   console.log(`wrote ${join(dir, 'index.html')} (with model.js, trainer.js and gpu-browser.min.js beside it)`);
   console.log(`  open it in a browser (WebGL); ${join(dir, 'index.html')}?selftest checks every kernel against float64 JavaScript`);
