@@ -127,7 +127,7 @@ export function runTrainer(model: CompiledModel, flags: TrainerFlags, io: RunIo,
     const threads = model.setThreads && flags.precision === 'f32' ? model.setThreads(flags.threads) : undefined;
     // Two short lines rather than one that wraps mid-number on an 80-column terminal.
     io.out(`training ${model.spec.name} on ${trainSet.source}: ${trainSet.n} examples${testSet ? `, testing on ${testSet.n}` : ''}`);
-    io.out(`${flags.optimizer}, lr ${flags.lr}${flags.schedule === 'cosine' ? ' (cosine)' : ''}, batch ${flags.batch}, ${plural(flags.epochs, 'epoch')}${flags.l2 ? `, L2 ${flags.l2}` : ''}, seed ${flags.seed}${threads ? `; wasm SIMD, ${plural(threads, 'thread')}` : ''}`);
+    io.out(`${flags.optimizer}, lr ${flags.lr}${flags.schedule === 'cosine' ? ' (cosine)' : ''}, batch ${flags.batch}, ${plural(flags.epochs, 'epoch')}${flags.l2 ? `, L2 ${flags.l2 < 1e-3 ? flags.l2.toExponential() : flags.l2}` : ''}, seed ${flags.seed}${threads ? `; wasm, ${plural(threads, 'thread')}` : ''}`);
     const rule = accuracyRule(model.spec, predictorFor(model.spec, trainSet));
     if (rule) io.out(`accuracy: ${rule}`);
     const result = train(model, {

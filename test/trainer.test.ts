@@ -157,7 +157,7 @@ test('--target gpu: the trainer type-checks, trains through gpu.js, and says so 
   assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
   classificationCsv(join(dir, 'd.csv'), 300, 6, 3);
   // Run from the repository, where gpu.js is installed; the trainer finds it from the working directory.
-  const run = spawnSync(process.execPath, [join(dir, 'gpu', 'trainer.mjs'), '--data', join(dir, 'd.csv'), '--epochs', '15', '--optimizer', 'adam', '--lr', '0.01', '--split', '0.8'], { cwd: ROOT, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [join(dir, 'gpu', 'trainer.mjs'), '--data', join(dir, 'd.csv'), '--epochs', '15', '--optimizer', 'adam', '--lr', '0.01', '--schedule', 'constant', '--split', '0.8'], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   assert.ok(Number(/test accuracy ([\d.]+)%/.exec(run.stdout)?.[1]) >= 75, run.stdout);
   const missing = spawnSync(process.execPath, ['trainer.mjs', '--data', join(dir, 'd.csv')], { cwd: join(dir, 'gpu'), encoding: 'utf8' });
@@ -188,7 +188,7 @@ test('an image model: the trainer type-checks, trains alone on a CSV whose rows 
   const empty = tmp();
   copyFileSync(join(dir, 'trainer.mjs'), join(empty, 'trainer.mjs'));
   classificationCsv(join(empty, 'data.csv'), 600, 84, 3);
-  const run = spawnSync(process.execPath, ['trainer.mjs', '--data', 'data.csv', '--split', '0.8', '--epochs', '15', '--optimizer', 'adam', '--lr', '0.01'], { cwd: empty, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, ['trainer.mjs', '--data', 'data.csv', '--split', '0.8', '--epochs', '40', '--optimizer', 'adam', '--lr', '0.02'], { cwd: empty, encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   const acc = Number(/test accuracy ([\d.]+)%/.exec(run.stdout)?.[1]);
   assert.ok(acc >= 60, run.stdout); // the label is the largest of the first three pixels: chance is 33 %
