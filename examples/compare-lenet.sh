@@ -9,7 +9,7 @@ printf '%-22s %12s %14s %10s %10s\n' network parameters 'flops/example' 'test ac
 for model in mnist-mlp lenet5; do
   check=$(npx gradc check "examples/$model.nn")
   params=$(grep -m1 '^total parameters' <<<"$check" | sed 's/.*: //')
-  flops=$(grep -m1 '^flops per example' <<<"$check" | sed 's/.*forward \([0-9,]*\).*/\1/')
+  flops=$(grep -m1 '^flops per example' <<<"$check" | sed 's/^flops per example: forward \([0-9,]*\),.*/\1/')
   final=$(npx gradc train "examples/$model.nn" --data mnist | grep '^final')
   acc=$(sed 's/.*test accuracy \([0-9.]*%\).*/\1/' <<<"$final")
   secs=$(sed 's/.*, \([0-9.]* s\)$/\1/' <<<"$final")

@@ -143,12 +143,13 @@ export function conv2dGradKernel(count: number, g: ConvGeometry, X: Buf, xs: num
 
 /**
  * acc = β·acc + Σ_b dK_b: a kernel's gradient summed over the batch in one product, rows(G)ᵀ · patches
- * (β = 0 overwrites: the gradient's first term; 1 adds).
+ * (β = 0 overwrites: the gradient's first term; 1 adds). `gathered`: the forward convolution of this step
+ * already gathered X's patches into scratch.patches (the compiled model gives each layer its own).
  */
-export function conv2dGradKernelSum(count: number, g: ConvGeometry, X: Buf, xs: number, G: Buf, gs: number, acc: Buf, beta: number, scratch: ConvScratch): void {
+export function conv2dGradKernelSum(count: number, g: ConvGeometry, X: Buf, xs: number, G: Buf, gs: number, acc: Buf, beta: number, scratch: ConvScratch, gathered: number): void {
   const [C, , , F, kh, kw, , , Ho, Wo] = g;
   const ck = C * kh * kw, P = Ho * Wo;
-  im2colBatch(count, g, X, xs, scratch.patches);
+  if (!gathered) im2colBatch(count, g, X, xs, scratch.patches); // else the forward convolution left them there
   imageToRows(count, F, P, G, gs, scratch.rows);
   gemmTN(count * P, F, ck, scratch.rows, scratch.patches, acc, beta);
 }
@@ -168,20 +169,34 @@ function argmaxWindow(g: PoolGeometry, X: Buf, xb: number, c: number, py: number
 }
 
 export function maxpoolForward(count: number, g: PoolGeometry, X: Buf, xs: number, out: Buf, os: number): void {
-  const [C, , , , Ho, Wo] = g;
+  const [C, H, W, s, Ho, Wo] = g;
   for (let b = 0; b < count; b++) {
     let o = b * os;
-    for (let c = 0; c < C; c++) for (let py = 0; py < Ho; py++) for (let px = 0; px < Wo; px++) out[o++] = X[b * xs + argmaxWindow(g, X, b * xs, c, py, px)];
+    for (let c = 0; c < C; c++) for (let py = 0; py < Ho; py++) {
+      const top = b * xs + (c * H + py * s) * W;
+      for (let px = 0; px < Wo; px++) {
+        let m = X[top + px * s];
+        for (let i = 0; i < s; i++) for (let j = 0, at = top + i * W + px * s; j < s; j++, at++) if (X[at] > m) m = X[at];
+        out[o++] = m;
+      }
+    }
   }
 }
 
 /** The adjoint of maxpool: each window's gradient goes to its arg-max (the first, on a tie); the rest get 0. */
 export function maxpoolRoute(count: number, g: PoolGeometry, X: Buf, xs: number, G: Buf, gs: number, out: Buf, os: number): void {
-  const [C, H, W, , Ho, Wo] = g;
+  const [C, H, W, s, Ho, Wo] = g;
   for (let b = 0; b < count; b++) {
     out.fill(0, b * os, b * os + C * H * W);
     let o = b * gs;
-    for (let c = 0; c < C; c++) for (let py = 0; py < Ho; py++) for (let px = 0; px < Wo; px++) out[b * os + argmaxWindow(g, X, b * xs, c, py, px)] = G[o++];
+    for (let c = 0; c < C; c++) for (let py = 0; py < Ho; py++) {
+      const top = (c * H + py * s) * W;
+      for (let px = 0; px < Wo; px++) {
+        let best = top + px * s, m = X[b * xs + best];
+        for (let i = 0; i < s; i++) for (let j = 0, at = top + i * W + px * s; j < s; j++, at++) if (X[b * xs + at] > m) { m = X[b * xs + at]; best = at; }
+        out[b * os + best] = G[o++];
+      }
+    }
   }
 }
 

@@ -45,13 +45,23 @@ export function emitModel(plan: Plan): Stmt {
 
   const batched = (n: Node) => plan.batched.has(n);
   // Scratch for the image kernels' batch products, sized for the largest and shared by all of them.
+  // A convolution's patches have a buffer per layer (its input and window): the kernel's gradient reads the
+  // patches the forward pass gathered instead of gathering them again. The channel-last rows, and the patch
+  // gradients of ∂L/∂X, are shared.
   const scratchSize = { patches: 0, rows: 0 };
-  const scratchName = names.fresh('convScratch');
-  const scratchFor = (need: { patches: number; rows: number }): Expr => {
-    scratchSize.patches = Math.max(scratchSize.patches, need.patches);
+  const sharedScratch = names.fresh('convScratch');
+  const layerScratch = new Map<string, { name: string; size: number }>();
+  const layerKey = (x: Node, n: Node) => { const [C, H, W, , kh, kw, s, p, Ho, Wo] = convSizes(n); return `${x.id}:${[C, H, W, kh, kw, s, p, Ho, Wo].join(',')}`; };
+  const scratchFor = (n: Node): Expr => {
+    const need = convScratch(n);
     scratchSize.rows = Math.max(scratchSize.rows, need.rows);
-    return id(scratchName);
+    if (n.op === 'conv2d_grad_input') { scratchSize.patches = Math.max(scratchSize.patches, need.patches); return id(sharedScratch); }
+    const key = layerKey(n.args[0], n);
+    if (!layerScratch.has(key)) layerScratch.set(key, { name: names.fresh(`patches_${bufName.get(n.args[0]) ?? 'x'}`), size: need.patches });
+    return id(layerScratch.get(key)!.name);
   };
+  /** Whether the train program gathers these patches in a forward convolution before the kernel's gradient is summed. */
+  const gatheredInForward = (t: Node): boolean => plan.train.steps.some((s) => s.node.op === 'conv2d' && layerKey(s.node.args[0], s.node) === layerKey(t.args[0], t));
   // The sizes each runtime kernel is specialised to, declared once in create() (nothing allocates per step).
   const sizesNames = new Map<string, string>();
   const sizesName = (sizes: readonly number[]): string => {
@@ -107,7 +117,7 @@ export function emitModel(plan: Plan): Stmt {
           // A runtime kernel over the whole batch: per buffer, the distance from one example's values to the next.
           const stride = (m: Node) => A.num(batched(m) ? m.size : 0);
           body = [A.exprStmt(A.call(kernel.fn, [batched(n) ? id('n') : A.num(1), id(sizesName(kernel.sizes(n))),
-            ...n.args.flatMap((a) => [id(bufName.get(a)!), stride(a)]), id(bufName.get(n)!), stride(n), ...(kernel.scratch ? [scratchFor(kernel.scratch(n))] : [])]))];
+            ...n.args.flatMap((a) => [id(bufName.get(a)!), stride(a)]), id(bufName.get(n)!), stride(n), ...(kernel.scratch ? [scratchFor(n)] : [])]))];
           break;
         }
         // A block of its own when not batched, so that two reductions can both declare their accumulator.
@@ -185,7 +195,7 @@ export function emitModel(plan: Plan): Stmt {
       const [x, gr] = t.node.args;
       const stride = (m: Node) => A.num(batched(m) ? m.size : 0);
       return [A.exprStmt(A.call('conv2dGradKernelSum', [id('n'), id(sizesName(convSizes(t.node))), id(bufName.get(x)!), stride(x), id(bufName.get(gr)!), stride(gr),
-        acc, A.num(first ? 0 : 1), scratchFor(convScratch(t.node))]))];
+        acc, A.num(first ? 0 : 1), scratchFor(t.node), A.num(gatheredInForward(t.node) ? 1 : 0)]))];
     }
     if (t.kind === 'outer' && t.sign === 1) {
       return [A.exprStmt(A.call('gemmTN', [id('n'), A.num(t.u.size), A.num(t.v.size), id(bufName.get(t.u)!), id(bufName.get(t.v)!), acc, A.num(first ? 0 : 1)]))];
@@ -247,11 +257,14 @@ export function emitModel(plan: Plan): Stmt {
     const d = A.constDecl(name, f.createAsExpression(A.arr(key.split(',').map(Number).map(A.num)), f.createTypeReferenceNode('const')));
     return k === 0 ? A.comment(d, 'the sizes the image kernels are specialised to') : d;
   });
-  if (scratchSize.patches > 0) {
-    sizeDecls.push(A.comment(A.constDecl(scratchName, A.obj([
-      ['patches', f.createNewExpression(id('Arr'), undefined, [A.bin('*', id('batch'), A.num(scratchSize.patches))])],
-      ['rows', f.createNewExpression(id('Arr'), undefined, [A.bin('*', id('batch'), A.num(scratchSize.rows))])]])),
-    'image patches and channel-last rows for the convolutions: one product covers the whole batch'));
+  if (scratchSize.rows > 0) {
+    const arr = (size: number) => f.createNewExpression(id('Arr'), undefined, [A.bin('*', id('batch'), A.num(size))]);
+    sizeDecls.push(A.comment(A.constDecl(sharedScratch, A.obj([['patches', arr(scratchSize.patches)], ['rows', arr(scratchSize.rows)]])),
+      'for the convolutions, one product over the whole batch: the patch gradients of ∂L/∂X, and images with the channel last'));
+    for (const { name, size } of layerScratch.values()) {
+      sizeDecls.push(A.comment(A.constDecl(name, A.obj([['patches', arr(size)], ['rows', f.createPropertyAccessExpression(id(sharedScratch), 'rows')]])),
+        'one layer\'s image patches, gathered by the forward convolution and read again for its kernel\'s gradient'));
+    }
   }
   const create = method('create', [param('batch', numberType), param('Arr', A.typeRef('ArrayCtor'))], A.typeRef('Kernels'), [
     ...allocations,
