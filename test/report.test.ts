@@ -67,7 +67,7 @@ test('a report for every example renders without a KaTeX error, with both graphs
   const dir = tempDir();
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   try {
-    for (const name of ['logreg', 'softmax-regression', 'mlp', 'mnist-mlp', 'param-growth', 'universal-approximation', 'l2-mlp']) {
+    for (const name of ['logreg', 'softmax-regression', 'mlp', 'mnist-mlp', 'param-growth', 'universal-approximation', 'l2-mlp', 'lenet5']) {
       const file = join(dir, `${name}.html`);
       const r = runCli(['report', `examples/${name}.nn`, '-o', file]);
       assert.equal(r.status, 0, `${name}: ${r.stderr}`);
