@@ -28,6 +28,22 @@ export const GPU_HELPERS = [
   'function powf(x, y) { if (y == 2) { return x * x; } if (y == 3) { return x * x * x; } if (x >= 0) { return Math.pow(x, y); } const r = Math.pow(-x, y); if (Math.floor(y) == y) { if (Math.floor(y / 2) * 2 == y) { return r; } return -r; } return Math.pow(x, y); }',
 ];
 
+/**
+ * `c ? 1 : 0` written `(c ? 1 : 0) + 0`. gpu.js types a conditional of two integer literals as an Integer,
+ * and it has no rule for an Integer times an integer literal in the argument of a function: `softplus(2 *
+ * onehot(y, K))` and `softplus(2 * step(t))` stopped the gpu target (random model 90231). Adding 0 makes it a Number.
+ */
+function floatConditionals(stmt: Stmt): Stmt {
+  const visit = (node: ts.Node, ctx: ts.TransformationContext): ts.Node => {
+    const inner = ts.visitEachChild(node, (c) => visit(c, ctx), ctx);
+    if (ts.isConditionalExpression(inner) && ts.isNumericLiteral(inner.whenTrue) && ts.isNumericLiteral(inner.whenFalse)) {
+      return f.createParenthesizedExpression(f.createBinaryExpression(f.createParenthesizedExpression(inner), ts.SyntaxKind.PlusToken, A.num(0)));
+    }
+    return inner;
+  };
+  return ts.transform(stmt, [(ctx) => (root) => visit(root, ctx) as Stmt]).transformed[0];
+}
+
 /** Kernel source with Math.pow replaced by the helper above. */
 const glslSafe = (source: string): string => source.replace(/\bMath\.pow\(/g, 'powf(');
 
@@ -51,7 +67,7 @@ export function emitGpuProgram(plan: Plan): GpuProgram {
   /** A kernel: reads `reads`, computes `body` (statements ending in a return) per output element. */
   const kernel = (out: Node | string, size: number, isBatched: boolean, reads: Node[], usesN: boolean, body: (reads: Set<Node>) => Stmt[]): GpuStep => {
     const used = new Set<Node>(reads.filter((r) => r.op !== 'const' && r.op !== 'dim'));
-    const stmts = body(used);
+    const stmts = body(used).map(floatConditionals);
     const args = [...new Set([...used].map(name))];
     if (usesN) args.push('n');
     const fn = f.createFunctionExpression(undefined, undefined, undefined, undefined,
