@@ -61,7 +61,9 @@ export function emitModel(plan: Plan): Stmt {
     return id(layerScratch.get(key)!.name);
   };
   /** Whether the train program gathers these patches in a forward convolution before the kernel's gradient is summed. */
-  const gatheredInForward = (t: Node): boolean => plan.train.steps.some((s) => s.node.op === 'conv2d' && layerKey(s.node.args[0], s.node) === layerKey(t.args[0], t));
+  // Only a batched convolution gathers every example's patches: one of parameters alone gathers them once
+  // (random models 110235 and 110590: an image param convolved, then scaled by an input).
+  const gatheredInForward = (t: Node): boolean => plan.train.steps.some((s) => s.node.op === 'conv2d' && batched(s.node) && batched(s.node.args[0]) && layerKey(s.node.args[0], s.node) === layerKey(t.args[0], t));
   // The sizes each runtime kernel is specialised to, declared once in create() (nothing allocates per step).
   const sizesNames = new Map<string, string>();
   const sizesName = (sizes: readonly number[]): string => {
