@@ -23,7 +23,11 @@ const vectorArg = (name: string, a: BuiltinArgs, i: number): string | undefined 
 // Maps, not object literals: a model may name a value `toString` or `__proto__` (see test/trainer.test.ts).
 const BUILTIN_TABLE: Record<string, Builtin> = {
   ...Object.fromEntries(ELEMENTWISE.map((name) => [name, { arity: 1, signature: `${name}(t)`, build: (a: BuiltinArgs) => B.unary(name, a.nodes[0]) }])),
-  sum: { arity: 1, signature: 'sum(t)', build: (a) => B.sum(a.nodes[0]) },
+  // ones(m, n, …) and zeros(…): constant tensors of the given sizes, as mathjs has them (lowered in lower.ts).
+  ones: { arity: [1, 2, 3, 4], signature: 'ones(m, n, …)', build: () => { throw new Error('ones is lowered specially'); } },
+  zeros: { arity: [1, 2, 3, 4], signature: 'zeros(m, n, …)', build: () => { throw new Error('zeros is lowered specially'); } },
+  // sum(A, 1) and sum(G, [2, 3]) are lowered in lower.ts (their second argument is a literal axis or list).
+  sum: { arity: [1, 2], signature: 'sum(t), sum(A, 1) or sum(G, [2, 3])', build: (a) => B.sum(a.nodes[0]) },
   mean: { arity: 1, signature: 'mean(t)', build: (a) => B.mean(a.nodes[0]) },
   dot: {
     arity: 2, signature: 'dot(u, v)',

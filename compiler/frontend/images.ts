@@ -27,6 +27,14 @@ export const IMAGE_BUILTINS: Readonly<Record<string, { signature: string; arity:
   avgpool: { signature: 'avgpool(X, s)', arity: [2], options: [] },
   reshape: { signature: 'reshape(X, [n, …])', arity: [2], options: [] },
   flatten: { signature: 'flatten(X)', arity: [1], options: [] },
+  // The adjoints as `gradc grad` prints them, so that a printed backward program (and a student's claim,
+  // `verify --wrt K1 --claim "correlate(x, dL/dz1)"`) reads back in.
+  correlate: { signature: 'correlate(X, G, stride=1, pad=0)', arity: [2, 3, 4], options: ['stride', 'pad'] },
+  full_conv2d: { signature: 'full_conv2d(G, flip(K), stride=1, pad=0)', arity: [2, 3, 4], options: ['stride', 'pad'] },
+  flip: { signature: 'flip(K), only inside full_conv2d(G, flip(K))', arity: [1], options: [] },
+  route_to_max: { signature: 'route_to_max(G, X, s)', arity: [3], options: [] },
+  gather_max: { signature: 'gather_max(H, X, s)', arity: [3], options: [] },
+  upsample: { signature: 'upsample(G, s)', arity: [2], options: [] },
 };
 
 const times = (a: number, b: number) => `${a}×${b}`;
@@ -42,8 +50,12 @@ export function lowerImageCall(e: Call, L: ImageLowering): Node | null {
     return null;
   }
   if (e.name === 'reshape') return reshape(e, L);
+  if (e.name === 'flip') { L.error(e.span, 'flip(K) is the flipped kernel of full_conv2d(G, flip(K)), and only that'); return null; }
+  if (e.name === 'full_conv2d') return fullConv(e, L);
   const x = L.expr(e.args[0]);
   if (e.name === 'conv2d') return conv(e, x, L);
+  if (e.name === 'correlate') return correlate(e, x, L);
+  if (e.name === 'route_to_max' || e.name === 'gather_max' || e.name === 'upsample') return unpool(e, x, L);
   if (!x) return null;
   if (e.name === 'flatten') return B.reshape(x, [x.size], true);
   return pool(e, x, L);
@@ -68,13 +80,20 @@ function imageArg(L: ImageLowering, e: Expr, x: Node, fn: string): boolean {
   return false;
 }
 
-function conv(e: Call, x: Node | null, L: ImageLowering): Node | null {
-  const k = L.expr(e.args[1]);
+/** stride= and pad= (named, or the third and fourth arguments). */
+function strideAndPad(e: Call, L: ImageLowering): { stride: number; pad: number } | undefined {
   const byName = (name: string, pos: number): Expr | undefined => e.named.find((n) => n.name === name)?.value ?? e.args[pos];
   const sExpr = byName('stride', 2), pExpr = byName('pad', 3);
   const stride = sExpr ? option(L, sExpr, 'the stride', 1) : 1;
   const pad = pExpr ? option(L, pExpr, 'the padding', 0) : 0;
-  if (!x || !k || stride === undefined || pad === undefined) return null;
+  return stride === undefined || pad === undefined ? undefined : { stride, pad };
+}
+
+function conv(e: Call, x: Node | null, L: ImageLowering): Node | null {
+  const k = L.expr(e.args[1]);
+  const sp = strideAndPad(e, L);
+  if (!x || !k || !sp) return null;
+  const { stride, pad } = sp;
   if (!imageArg(L, e.args[0], x, 'conv2d')) return null;
   const [xt, kt] = [L.text(e.args[0]), L.text(e.args[1])];
   if (k.rank !== 4) {
@@ -130,4 +149,61 @@ function reshape(e: Call, L: ImageLowering): Node | null {
     return null;
   }
   return B.reshape(x, shape);
+}
+
+/** The size a convolution's adjoint gives back along one axis, or undefined if none fits. */
+const backSize = (size: number) => (size >= 1 ? size : undefined);
+
+/** correlate(X, G): ∂L/∂K of conv2d(X, K) with output adjoint G; the kernel's size follows from X, G, stride and padding. */
+function correlate(e: Call, x: Node | null, L: ImageLowering): Node | null {
+  const g = L.expr(e.args[1]);
+  const sp = strideAndPad(e, L);
+  if (!x || !g || !sp) return null;
+  if (!imageArg(L, e.args[0], x, 'correlate') || !imageArg(L, e.args[1], g, 'correlate')) return null;
+  const kh = backSize(x.shape[1] + 2 * sp.pad - (g.shape[1] - 1) * sp.stride), kw = backSize(x.shape[2] + 2 * sp.pad - (g.shape[2] - 1) * sp.stride);
+  if (kh === undefined || kw === undefined) {
+    L.error(e.span, `correlate: ${L.text(e.args[1])} ${showShape(g.shape)} is larger than a convolution of ${L.text(e.args[0])} ${showShape(x.shape)} can give`);
+    return null;
+  }
+  return B.conv2dGradKernel(x, g, [g.shape[0], x.shape[0], kh, kw], sp);
+}
+
+/** full_conv2d(G, flip(K)): ∂L/∂X of conv2d(X, K) with output adjoint G; the image's size follows from G, K, stride and padding. */
+function fullConv(e: Call, L: ImageLowering): Node | null {
+  const g = L.expr(e.args[0]);
+  const flipped = e.args[1];
+  if (flipped.kind !== 'call' || flipped.name !== 'flip' || flipped.args.length !== 1) {
+    L.error(flipped.span, `full_conv2d takes the flipped kernel: full_conv2d(${L.text(e.args[0])}, flip(K))`);
+    return null;
+  }
+  const k = L.expr(flipped.args[0]);
+  const sp = strideAndPad(e, L);
+  if (!g || !k || !sp) return null;
+  if (!imageArg(L, e.args[0], g, 'full_conv2d')) return null;
+  if (k.rank !== 4 || k.shape[0] !== g.shape[0]) {
+    L.error(flipped.args[0].span, `full_conv2d: the kernel must be [F, C, kh, kw] with F = ${g.shape[0]}, the channels of ${L.text(e.args[0])}; ${L.text(flipped.args[0])} is ${showShape(k.shape)}`);
+    return null;
+  }
+  const h = backSize((g.shape[1] - 1) * sp.stride + k.shape[2] - 2 * sp.pad), w = backSize((g.shape[2] - 1) * sp.stride + k.shape[3] - 2 * sp.pad);
+  if (h === undefined || w === undefined) { L.error(e.span, 'full_conv2d: the padding is larger than the image it would give'); return null; }
+  return B.conv2dGradInput(g, k, [k.shape[1], h, w], sp);
+}
+
+/** route_to_max(G, X, s), gather_max(H, X, s) and upsample(G, s): pooling's adjoints. */
+function unpool(e: Call, first: Node | null, L: ImageLowering): Node | null {
+  if (e.name === 'upsample') {
+    const s = option(L, e.args[1], 'the window of upsample', 1);
+    if (!first || s === undefined || !imageArg(L, e.args[0], first, 'upsample')) return null;
+    return B.upsample(first, s, [first.shape[0], first.shape[1] * s, first.shape[2] * s]);
+  }
+  const x = L.expr(e.args[1]);
+  const s = option(L, e.args[2], `the window of ${e.name}`, 1);
+  if (!first || !x || s === undefined || !imageArg(L, e.args[1], x, e.name)) return null;
+  const pooled = [x.shape[0], Math.floor(x.shape[1] / s), Math.floor(x.shape[2] / s)];
+  const want = e.name === 'route_to_max' ? pooled : x.shape;
+  if (first.rank !== 3 || first.shape.some((d, i) => d !== want[i])) {
+    L.error(e.args[0].span, `${e.name}: ${L.text(e.args[0])} is ${showShape(first.shape)}, but ${e.name === 'route_to_max' ? `maxpool(${L.text(e.args[1])}, ${s})` : L.text(e.args[1])} is ${showShape(want)}: they must agree`);
+    return null;
+  }
+  return e.name === 'route_to_max' ? B.maxpoolRoute(x, first, s) : B.maxpoolGather(x, first, s);
 }

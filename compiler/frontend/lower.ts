@@ -14,7 +14,7 @@ import { IMAGE_BUILTINS, lowerImageCall } from './images.js';
 import type { InputDecl, Model, ParamDecl, ValueDecl } from './model.js';
 
 /** Names that mathjs parses as literals (NaN, Infinity, true, …) or that printed formulas call (ones, zeros). */
-const MATHJS_RESERVED = new Set(['NaN', 'Infinity', 'true', 'false', 'null', 'undefined', 'ones', 'zeros',
+const MATHJS_RESERVED = new Set(['NaN', 'Infinity', 'true', 'false', 'null', 'undefined',
   'flip', 'full_conv2d', 'correlate', 'route_to_max', 'gather_max', 'upsample', 'per_channel']);
 
 type Binding =
@@ -261,6 +261,8 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
       return null;
     }
     if (e.name === 'onehot') return onehotExpr(e, es);
+    if (e.name === 'sum' && e.args.length === 2 && builtin) return sumAlong(e, es);
+    if ((e.name === 'ones' || e.name === 'zeros') && builtin) return constantTensor(e);
     if (e.name in IMAGE_BUILTINS) {
       return lowerImageCall(e, {
         expr: (a) => expr(a, es),
@@ -297,6 +299,29 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
     if (node.op === 'input' && node.attr.classes !== undefined) return node.attr.classes as number;
     diags.error(argExpr.span, `${fnName} needs a class label (an input declared as class(K)), but ${text(argExpr)} is ${node.op === 'input' ? `an input of shape ${showShape(node.shape)}` : `an expression of shape ${showShape(node.shape)}`}`);
     return undefined;
+  };
+
+  /** ones(m, n, …), zeros(…): sizes are integers or dims. */
+  const constantTensor = (e: Extract<Expr, { kind: 'call' }>): Node | null => {
+    const sizes = e.args.map((a) => {
+      const v = a.kind === 'num' ? a.value : a.kind === 'name' && scope.get(a.name)?.kind === 'dim' ? ((scope.get(a.name) as { node: Node }).node.attr.value as number) : undefined;
+      if (v === undefined || !Number.isInteger(v) || v < 1) { diags.error(a.span, `the sizes of ${e.name}(…) are positive integers or dims, found ${text(a)}`); return undefined; }
+      return v;
+    });
+    if (sizes.some((v) => v === undefined)) return null;
+    return B.constant(e.name === 'ones' ? 1 : 0, sizes as number[]);
+  };
+
+  /** sum(A, 1): the column sums of a matrix (mathjs's axis 1); sum(G, [2, 3]): an image summed over its positions. */
+  const sumAlong = (e: Extract<Expr, { kind: 'call' }>, es: ExprScope): Node | null => {
+    const a = expr(e.args[0], es);
+    if (!a) return null;
+    const axes = e.args[1];
+    const axesText = axes.kind === 'num' ? String(axes.value) : axes.kind === 'list' ? `[${axes.items.map((i) => (i.kind === 'num' ? i.value : '?')).join(', ')}]` : '';
+    if (a.rank === 2 && axesText === '1') return B.sumRows(a);
+    if (a.rank === 3 && axesText === '[2, 3]') return B.sumPositions(a);
+    diags.error(axes.span, `sum along axes is sum(A, 1) for a matrix (its column sums) or sum(G, [2, 3]) for an image (over its positions); ${text(e.args[0])} is ${showShape(a.shape)}`);
+    return null;
   };
 
   const onehotExpr = (e: Extract<Expr, { kind: 'call' }>, es: ExprScope): Node | null => {
