@@ -334,6 +334,8 @@ function imageStage(r: CaseRng, ctx: ImageContext): string[] {
   const image = fresh(isInput ? 'img' : 'P');
   lines.push(isInput ? `input ${image}: [${C}, ${H}, ${W}]` : `param ${image}: [${C}, ${H}, ${W}] ~ normal(0, 0.5)`);
 
+  /** The first convolution, for the adjoint functions a model (or a claim) may write. */
+  let first: { x: string; K: string; options: string[]; out: string; shape: number[]; image: number[] } | undefined;
   const convolve = (x: string, [c, h, w]: number[]): { e: string; shape: number[] } => {
     const F = r.int(1, 3), kh = r.int(1, Math.min(3, h)), kw = r.int(1, Math.min(3, w));
     const pad = r.chance(0.3) ? 1 : 0;
@@ -352,7 +354,9 @@ function imageStage(r: CaseRng, ctx: ImageContext): string[] {
       features.add('channel-bias');
     }
     if (r.chance(0.2)) { e = `${ctx.scalar()} * (${e})`; features.add('conv-scaled'); }
-    return { e, shape: [F, (h + 2 * pad - kh) / stride + 1, (w + 2 * pad - kw) / stride + 1] };
+    const shape = [F, (h + 2 * pad - kh) / stride + 1, (w + 2 * pad - kw) / stride + 1];
+    first ??= { x, K, options, out: '', shape, image: [c, h, w] };
+    return { e, shape };
   };
   const activate = (e: string): string => {
     const unaryFn = ctx.fns.find((f) => f.arity === 1);
@@ -377,6 +381,7 @@ function imageStage(r: CaseRng, ctx: ImageContext): string[] {
   const stage = (x: { e: string; shape: number[] }) => {
     const c = convolve(x.e, x.shape);
     const z = name(c.e, c.shape);
+    if (first && first.out === '') first.out = z.e;
     return pool(name(activate(z.e), z.shape));
   };
   let v = stage({ e: image, shape: [C, H, W] });
@@ -390,6 +395,20 @@ function imageStage(r: CaseRng, ctx: ImageContext): string[] {
     () => { const w = fresh('wf'); lines.push(`param ${w}: [${size}] ~ normal(0, 0.5)`); return `dot(${w}, ${flat.e})`; },
     () => { const w = fresh('wf'); lines.push(`param ${w}: [${v.shape.join(', ')}] ~ normal(0, 0.5)`); return `sum(${w} .* ${v.e})`; },
   ])()];
+  if (first && r.chance(0.35)) {
+    // The adjoint functions as the model's own values (what a claim may write, and what their own
+    // derivatives are checked on): correlate, full_conv2d with flip, route_to_max, upsample, sum over positions.
+    const f = first;
+    const opts = f.options.map((o) => `, ${o}`).join('');
+    const [, h, w] = f.shape;
+    terms.push(r.pick([
+      () => { features.add('correlate'); return `sum(correlate(${f.x}, tanh(${f.out})${opts}) .* ${f.K})`; },
+      () => { features.add('full_conv2d'); return `sum(full_conv2d(tanh(${f.out}), flip(${f.K})${opts}) .* ${f.x})`; },
+      () => { features.add('sum-positions'); return `sum(sum(${f.out}, [2, 3]) .^ 2)`; },
+      () => (h >= 2 && w >= 2 ? (features.add('route_to_max'), `sum(route_to_max(maxpool(${f.out}, 2), ${f.out}, 2) .* ${f.out})`) : `sum(${f.out})`),
+      () => (h >= 2 && w >= 2 && h % 2 === 0 && w % 2 === 0 ? (features.add('upsample'), `sum(upsample(avgpool(${f.out}, 2), 2) .* sin(${f.out}))`) : `sum(ones(${f.shape.join(', ')}) .* ${f.out})`),
+    ])());
+  }
   if (r.chance(0.4)) {
     // Back to an image: reshape's adjoint is a reshape too.
     features.add('reshape');
