@@ -29,39 +29,41 @@ function patchBuffer(like: Buf, size: number): Buf {
 
 /** patches[pos, (c, ki, kj)] = X[xb + c, oy·s + ki − p, ox·s + kj − p], or 0 outside the image. */
 function im2col(g: ConvGeometry, X: Buf, xb: number, patches: Buf, pb: number): void {
-  const [C, H, W, , kh, kw, s, p, Ho, Wo] = g;
-  let q = pb;
-  for (let oy = 0; oy < Ho; oy++) {
-    const y0 = oy * s - p;
-    for (let ox = 0; ox < Wo; ox++) {
-      const x0 = ox * s - p;
-      // Most windows lie inside the image: copy their rows without testing each pixel.
-      const inside = y0 >= 0 && y0 + kh <= H && x0 >= 0 && x0 + kw <= W;
-      for (let c = 0; c < C; c++) for (let ki = 0; ki < kh; ki++) {
-        const y = y0 + ki, row = xb + (c * H + y) * W + x0;
-        if (inside) { for (let kj = 0; kj < kw; kj++) patches[q++] = X[row + kj]; continue; }
-        const rowInside = y >= 0 && y < H;
-        for (let kj = 0; kj < kw; kj++) { const x = x0 + kj; patches[q++] = rowInside && x >= 0 && x < W ? X[row + kj] : 0; }
-      }
-    }
-  }
+  walkPatches(g, X, xb, patches, pb, false);
 }
 
 /** dX[xb + …] = the patch gradients summed back onto the pixels they were read from. */
 function col2im(g: ConvGeometry, patches: Buf, pb: number, dX: Buf, xb: number): void {
+  dX.fill(0, xb, xb + g[0] * g[1] * g[2]);
+  walkPatches(g, dX, xb, patches, pb, true);
+}
+
+/**
+ * The walk both share, patch by patch in memory order: gather (image → patches, 0 for the padding) or, with
+ * `scatter`, add each patch value back onto its pixel. A flag rather than a callback: a call per pixel
+ * measured 2–3× slower.
+ */
+function walkPatches(g: ConvGeometry, img: Buf, xb: number, patches: Buf, pb: number, scatter: boolean): void {
   const [C, H, W, , kh, kw, s, p, Ho, Wo] = g;
-  dX.fill(0, xb, xb + C * H * W);
   let q = pb;
   for (let oy = 0; oy < Ho; oy++) {
     const y0 = oy * s - p;
     for (let ox = 0; ox < Wo; ox++) {
       const x0 = ox * s - p;
+      // Most windows lie inside the image: their rows need no test per pixel.
       const inside = y0 >= 0 && y0 + kh <= H && x0 >= 0 && x0 + kw <= W;
       for (let c = 0; c < C; c++) for (let ki = 0; ki < kh; ki++) {
         const y = y0 + ki, row = xb + (c * H + y) * W + x0;
-        if (inside) { for (let kj = 0; kj < kw; kj++) dX[row + kj] += patches[q++]; continue; }
+        if (inside) {
+          if (scatter) for (let kj = 0; kj < kw; kj++) img[row + kj] += patches[q++];
+          else for (let kj = 0; kj < kw; kj++) patches[q++] = img[row + kj];
+          continue;
+        }
         const rowInside = y >= 0 && y < H;
-        for (let kj = 0; kj < kw; kj++, q++) { const x = x0 + kj; if (rowInside && x >= 0 && x < W) dX[row + kj] += patches[q]; }
+        for (let kj = 0; kj < kw; kj++, q++) {
+          const x = x0 + kj, hit = rowInside && x >= 0 && x < W;
+          if (scatter) { if (hit) img[row + kj] += patches[q]; } else patches[q] = hit ? img[row + kj] : 0;
+        }
       }
     }
   }
