@@ -22,6 +22,30 @@ export function route(name: string, a: Buf, b: Buf, c: Buf): ((...args: number[]
 }
 
 /**
+ * A fused elementwise loop in WebAssembly (the wasm target builds one per eligible loop of the model), when
+ * every buffer lives in that module's memory: true if it ran, false to run the TypeScript loop instead.
+ */
+export function wasmLoop(name: string, n: number, out: Buf, ...inputs: Buf[]): boolean {
+  if (!gemmRoutes.length || !(out instanceof Float32Array)) return false;
+  for (const r of gemmRoutes) {
+    if (!r.owns(out) || !inputs.every((x) => r.owns(x))) continue;
+    const fn = r.kernel(name);
+    if (!fn) return false;
+    fn(n, out.byteOffset, ...inputs.map((x) => x.byteOffset));
+    return true;
+  }
+  return false;
+}
+
+/** acc = β·acc + sign·Σ_b G[b, ·] in WebAssembly (the wasm target's bias gradients): true if it ran. */
+export function wasmColumnSum(name: string, n: number, G: Buf, acc: Buf, beta: number, sign: number): boolean {
+  const fn = gemmRoutes.length ? route(name, G, acc, acc) : undefined;
+  if (!fn) return false;
+  fn(n, G.byteOffset, acc.byteOffset, beta, sign);
+  return true;
+}
+
+/**
  * Columns of X (n×k) that are not zero in every row. Inputs such as images have many (MNIST's border pixels),
  * and a product over the batch can skip them. The index buffer grows once and is reused.
  */

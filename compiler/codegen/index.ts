@@ -9,6 +9,7 @@ import type { CompiledModel } from '../../runtime/model.js';
 import { inlinedRuntime, transpileToCommonJs, transpileToEsModule } from './bundle.js';
 import { gemmShapes, makePlan } from './plan.js';
 import { buildGemmModule } from './wasm/gemm.js';
+import { wasmColumnSums, wasmLoops } from './wasm/loops.js';
 import { withWasmKernels } from '../../runtime/wasm.js';
 import { comment, constDecl, literal, printStatements, typeRef } from './ts/ast.js';
 import { emitModel } from './ts/emit.js';
@@ -16,14 +17,19 @@ import { emitGpuProgram } from './gpujs/emit.js';
 import { createGpuModel, type GpuCtor } from '../../runtime/gpu.js';
 import { createRequire } from 'node:module';
 
-/** The model's generated TypeScript: one `const model: CompiledModel = …` declaration. */
-export function generateModelSource(g: Gradients): string {
-  return printStatements([emitModel(makePlan(g))]);
+/**
+ * The model's generated TypeScript: one `const model: CompiledModel = …` declaration. For the wasm target its
+ * elementwise loops that WebAssembly can compute call the module's SIMD version first (wasm/loops.ts).
+ */
+export function generateModelSource(g: Gradients, target: 'ts' | 'wasm' = 'ts'): string {
+  const plan = makePlan(g);
+  const wasmLoopsByNode = target === 'wasm' ? new Map(wasmLoops(plan).map((l) => [l.node, { name: l.loop.name, inputs: l.inputs }])) : undefined;
+  return printStatements([emitModel(plan, { wasmLoops: wasmLoopsByNode, wasmColumnSums: target === 'wasm' })]);
 }
 
 /** Compiles the model and loads its kernels into this process, with the same runtime a trainer inlines. */
-export function loadModelKernels(g: Gradients): CompiledModel {
-  const js = transpileToCommonJs(generateModelSource(g));
+export function loadModelKernels(g: Gradients, target: 'ts' | 'wasm' = 'ts'): CompiledModel {
+  const js = transpileToCommonJs(generateModelSource(g, target));
   const runtime: Record<string, unknown> = { ...kernels, ...conv, ...mathfns };
   const names = Object.keys(runtime);
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
@@ -33,12 +39,13 @@ export function loadModelKernels(g: Gradients): CompiledModel {
 
 /** The model's products as a WebAssembly SIMD module (base64), specialised to its sizes. */
 export function wasmModuleBase64(g: Gradients): string {
-  return Buffer.from(buildGemmModule(gemmShapes(makePlan(g)), true)).toString('base64');
+  const plan = makePlan(g);
+  return Buffer.from(buildGemmModule(gemmShapes(plan), true, wasmLoops(plan).map((l) => l.loop), wasmColumnSums(plan))).toString('base64');
 }
 
 /** The wasm target: the TypeScript kernels with every product in WebAssembly SIMD, over one shared memory. */
 export function loadWasmModel(g: Gradients, log: (line: string) => void = () => {}): CompiledModel {
-  const r = withWasmKernels(loadModelKernels(g), wasmModuleBase64(g));
+  const r = withWasmKernels(loadModelKernels(g, 'wasm'), wasmModuleBase64(g));
   if (r.fallback) log(r.fallback);
   return r.model;
 }
@@ -61,7 +68,7 @@ function trainerParts(g: Gradients, target: 'wasm' | 'ts' | 'gpu') {
   ].join('\n');
   const model = [
     '// ---- the model (generated from the .nn file) ----',
-    target === 'gpu' ? gpuProgramSource(g) : generateModelSource(g),
+    target === 'gpu' ? gpuProgramSource(g) : generateModelSource(g, target),
     ...(target === 'wasm' ? ['', printStatements([comment(constDecl('wasmKernels', literal(wasmModuleBase64(g))),
       'the products of the kernels above (gemmNT, gemmNN, gemmTN) and the optimizer step as WebAssembly SIMD, specialised to these sizes (base64)')])] : []),
   ].join('\n');

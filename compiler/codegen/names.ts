@@ -9,7 +9,7 @@ Math Object Array Number String Boolean Symbol Error JSON Date Promise Reflect P
 process require module exports console __dirname __filename Buffer setTimeout constructor prototype __proto__ toString valueOf
 hasOwnProperty isPrototypeOf propertyIsEnumerable toLocaleString Float32Array Float64Array Int32Array
 params inputs grads n b i j kk sum_ t r q mx lse loss batch Arr model spec create lossAndGrad forward result
-sigmoid softplus gemmNT gemmNN gemmTN softmaxRows logSoftmaxRows logsumexpRows crossEntropyRows argmaxRow logsumexpRow
+sigmoid softplus gemmNT gemmNN gemmTN wasmLoop wasmColumnSum softmaxRows logSoftmaxRows logsumexpRows crossEntropyRows argmaxRow logsumexpRow
 trainerMain runTrainer gradcheck train evaluate conv2dForward conv2dGradInput conv2dGradKernel conv2dGradKernelSum maxpoolForward
 maxpoolRoute maxpoolGather avgpoolForward upsample sumPositions copyElements`.split(/\s+/));
 

@@ -4,6 +4,7 @@
 import type { Node } from '../../ir/node.js';
 import { opOf, topo } from '../../ir/node.js';
 import { convScratch, convSizes } from '../../ir/ops/image.js';
+import { columnSumOf } from '../wasm/loops.js';
 import { printExpr } from '../../ir/print.js';
 import { gradName, stepNames, valueNames } from '../../autodiff/names.js';
 import type { Plan, Step, Term } from '../plan.js';
@@ -16,7 +17,8 @@ import { ts } from './ast.js';
 
 const f = ts.factory;
 
-export function emitModel(plan: Plan): Stmt {
+/** `wasmLoops`: loops that run in WebAssembly when their buffers are in its memory (the wasm target), by node. */
+export function emitModel(plan: Plan, opts: { wasmLoops?: ReadonlyMap<Node, { name: string; inputs: readonly Node[] }>; wasmColumnSums?: boolean } = {}): Stmt {
   const { g } = plan;
   const model = g.model;
   const names = new NameTable();
@@ -99,10 +101,14 @@ export function emitModel(plan: Plan): Stmt {
     const label = display.has(n) ? `${display.get(n)} = ${formula(n)}` : `${formula(n)} → ${bufName.get(n)}`;
     let body: Stmt[];
     switch (s.kind) {
-      case 'loop':
+      case 'loop': {
         if (n.op === 'const') { body = loopElems(size(n), 'i', (i) => [A.assign(out(i), A.num(n.attr.value as number))]); break; }
         body = overBatch(n, loopElems(size(n), 'i', (i) => [A.assign(out(i), scalar(n, n.shape, i, true))]));
+        const wasm = opts.wasmLoops?.get(n);
+        // The same loop as a WebAssembly SIMD function, when the buffers live in its memory.
+        if (wasm) body = [A.ifThen(f.createPrefixUnaryExpression(ts.SyntaxKind.ExclamationToken, A.call('wasmLoop', [A.str(wasm.name), id('n'), id(bufName.get(n)!), ...wasm.inputs.map((x) => id(bufName.get(x)!))])), body)];
         break;
+      }
       case 'gemm':
         body = [A.exprStmt(A.call(s.variant === 'NT' ? 'gemmNT' : 'gemmNN', [id('n'), A.num(s.m), A.num(s.k), id(bufName.get(s.x)!), id(bufName.get(s.w)!), id(bufName.get(n)!)]))];
         return [A.comment(body[0], `${label}   (${s.variant === 'NT' ? 'X Wᵀ' : 'G W'} over the batch)`)];
@@ -203,7 +209,11 @@ export function emitModel(plan: Plan): Stmt {
       return [A.exprStmt(A.call('gemmTN', [id('n'), A.num(t.u.size), A.num(t.v.size), id(bufName.get(t.u)!), id(bufName.get(t.v)!), acc, A.num(first ? 0 : 1)]))];
     }
     const zero = first ? [A.exprStmt(A.call(A.prop(acc, 'fill'), [A.num(0)]))] : [];
-    return [...zero, ...accumulate(t, shape, acc, signed)];
+    const loops = [...zero, ...accumulate(t, shape, acc, signed)];
+    const m = opts.wasmColumnSums ? columnSumOf(plan, t) : undefined;
+    // A bias's gradient, Σ over the batch, as a WebAssembly SIMD column sum when the buffers live in its memory.
+    if (m !== undefined && t.kind === 'batched') return [A.ifThen(f.createPrefixUnaryExpression(ts.SyntaxKind.ExclamationToken, A.call('wasmColumnSum', [A.str(`colsum_${m}`), id('n'), id(bufName.get(t.node)!), acc, A.num(first ? 0 : 1), A.num(t.sign)])), loops)];
+    return loops;
   };
   /** acc += Σ_b term; a term may be broadcast (a scalar, or a row repeated over a matrix) to the gradient's shape. */
   const accumulate = (t: Term, shape: readonly number[], acc: Expr, signed: (e: Expr) => Expr): Stmt[] => {

@@ -20,7 +20,7 @@ const gemmExportName = (s) => `gemm${s.variant}_${s.m}_${s.k}`;
 const { i32, f32, v128, none } = binaryen;
 
 /** A module with one exported function per shape, importing its memory as env.memory (shared when `shared`). */
-function buildGemmModule(shapes, shared = false) {
+function buildGemmModule(shapes, shared = false, loops = [], columnSums = []) {
   const mod = new binaryen.Module();
   mod.setFeatures(binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.Atomics | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.MutableGlobals);
   // Limits 1…65536 pages (64 KiB each, 4 GiB in all): the runtime creates the memory with the same maximum.
@@ -37,6 +37,8 @@ function buildGemmModule(shapes, shared = false) {
   }
   buildOptimizerStep(mod, 'sgd');
   buildOptimizerStep(mod, 'momentum');
+  for (const l of loops) buildLoop(mod, l);
+  for (const m of columnSums) buildColumnSum(mod, m);
   if (!mod.validate()) throw new Error('internal error: the generated WebAssembly module does not validate');
   binaryen.setOptimizeLevel(3);
   mod.optimize();
@@ -245,5 +247,79 @@ function buildOptimizerStep(mod, kind) {
   mod.addFunctionExport(kind, kind);
 }
 
+/**
+ * A fused elementwise loop (compiler/codegen/wasm/loops.ts): out[b·m + i] = expr for b < n, i < m, four
+ * lanes at a time and the last m mod 4 elements in scalars. Params: n, out, then each input (byte addresses).
+ * Inputs are read per lane ([b·m + i]), shared by every example ([i]), or one value per example ([b]) or in
+ * all ([0]), splatted to the lanes.
+ */
+function buildLoop(mod, { name, m, inputs, expr }) {
+  const h = helpers(mod);
+  const N = 0, OUT = 1, IN = 2;
+  const B = IN + inputs, I = B + 1;
+  const m4 = m & ~3;
+  const zero = (v) => (v ? mod.f32x4.splat(mod.f32.const(0)) : mod.f32.const(0));
+  const compile = (e, v) => {
+    const ops = v ? mod.f32x4 : mod.f32;
+    const at = (index) => h.addr(h.get(IN + e.arg), index);
+    switch (e.op) {
+      case 'num': return v ? mod.f32x4.splat(mod.f32.const(e.v)) : mod.f32.const(e.v);
+      case 'load': {
+        if (e.kind === 'row') { const a = at(h.add(h.mul(h.get(B), h.c(m)), h.get(I))); return v ? mod.v128.load(0, 4, a) : mod.f32.load(0, 4, a); }
+        if (e.kind === 'shared') { const a = at(h.get(I)); return v ? mod.v128.load(0, 4, a) : mod.f32.load(0, 4, a); }
+        const one = mod.f32.load(0, 4, at(e.kind === 'bscalar' ? h.get(B) : h.c(0)));
+        return v ? mod.f32x4.splat(one) : one;
+      }
+      case 'neg': case 'abs': case 'sqrt': return ops[e.op](compile(e.a, v));
+      case 'add': case 'sub': case 'mul': case 'div': case 'max': case 'min': return ops[e.op](compile(e.a, v), compile(e.b, v));
+      case 'ifpos':
+        return v ? mod.v128.bitselect(compile(e.a, v), compile(e.b, v), mod.f32x4.gt(compile(e.x, v), zero(v)))
+          : mod.select(mod.f32.gt(compile(e.x, v), zero(v)), compile(e.a, v), compile(e.b, v));
+      default: throw new Error(`internal error: no wasm for ${e.op}`);
+    }
+  };
+  const outAt = () => h.addr(h.get(OUT), h.add(h.mul(h.get(B), h.c(m)), h.get(I)));
+  const perExample = [
+    ...(m4 > 0 ? [h.loop(I, h.c(0), () => h.c(m4), 4, [mod.v128.store(0, 4, outAt(), compile(expr, true))])] : []),
+    ...(m4 < m ? [h.loop(I, h.c(m4), () => h.c(m), 1, [mod.f32.store(0, 4, outAt(), compile(expr, false))])] : []),
+  ];
+  const body = h.loop(B, h.c(0), () => h.get(N), 1, perExample);
+  mod.addFunction(name, binaryen.createType(Array(IN + inputs).fill(i32)), none, [i32, i32], body);
+  mod.addFunctionExport(name, name);
+}
+
+/**
+ * acc[j] = β·acc[j] + sign·Σ_b G[b·m + j] for j < m: a bias's gradient summed over the batch, four columns at
+ * a time (then the last m mod 4). Params: n, G, acc (byte addresses), β, sign (f32). Exported as colsum_m.
+ */
+function buildColumnSum(mod, m) {
+  const h = helpers(mod);
+  const [N, G, ACC, BETA, SIGN] = [0, 1, 2, 3, 4];
+  const J = 5, B = 6, SV = 7, SS = 8; // i32 column and row, v128 and f32 sums
+  const m4 = m & ~3;
+  const column = (v) => {
+    const ops = v ? mod.f32x4 : mod.f32;
+    const t = v ? v128 : f32, S = v ? SV : SS;
+    const load = (a) => (v ? mod.v128.load(0, 4, a) : mod.f32.load(0, 4, a));
+    const par = (l) => (v ? mod.f32x4.splat(h.get(l, f32)) : h.get(l, f32));
+    const accAt = () => h.addr(h.get(ACC), h.get(J));
+    return [
+      h.set(S, v ? mod.f32x4.splat(mod.f32.const(0)) : mod.f32.const(0)),
+      h.loop(B, h.c(0), () => h.get(N), 1, [h.set(S, ops.add(h.get(S, t), load(h.addr(h.get(G), h.add(h.mul(h.get(B), h.c(m)), h.get(J))))))]),
+      // β = 0 overwrites without reading acc (whatever it held, NaN included).
+      mod.if(mod.f32.eq(h.get(BETA, f32), mod.f32.const(0)),
+        (v ? mod.v128.store : mod.f32.store)(0, 4, accAt(), ops.mul(par(SIGN), h.get(S, t))),
+        (v ? mod.v128.store : mod.f32.store)(0, 4, accAt(), ops.add(ops.mul(par(BETA), load(accAt())), ops.mul(par(SIGN), h.get(S, t))))),
+    ];
+  };
+  const body = mod.block(null, [
+    ...(m4 > 0 ? [h.loop(J, h.c(0), () => h.c(m4), 4, column(true))] : []),
+    ...(m4 < m ? [h.loop(J, h.c(m4), () => h.c(m), 1, column(false))] : []),
+  ]);
+  const name = `colsum_${m}`;
+  mod.addFunction(name, binaryen.createType([i32, i32, i32, f32, f32]), none, [i32, i32, v128, f32], body);
+  mod.addFunctionExport(name, name);
+}
+
 const request = JSON.parse(readFileSync(0, 'utf8'));
-process.stdout.write(Buffer.from(buildGemmModule(request.shapes, request.shared)));
+process.stdout.write(Buffer.from(buildGemmModule(request.shapes, request.shared, request.loops ?? [], request.columnSums ?? [])));

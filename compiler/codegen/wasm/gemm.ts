@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../source/package-root.js';
+import type { WasmLoop } from './loops.js';
 
 export type GemmVariant = 'NT' | 'NN' | 'TN';
 /** One specialised product: the variant and the two sizes fixed by the model (the batch count n is not). */
@@ -33,8 +34,8 @@ function cachePath(request: string): string {
 }
 
 /** A module with one exported function per shape, importing its memory as env.memory (shared when `shared`). */
-export function buildGemmModule(shapes: readonly GemmShape[], shared = false): Uint8Array {
-  const request = JSON.stringify({ shapes, shared });
+export function buildGemmModule(shapes: readonly GemmShape[], shared = false, loops: readonly WasmLoop[] = [], columnSums: readonly number[] = []): Uint8Array {
+  const request = JSON.stringify(loops.length || columnSums.length ? { shapes, shared, loops, columnSums } : { shapes, shared });
   const cached = built.get(request);
   if (cached) return cached;
   const file = cachePath(request);
