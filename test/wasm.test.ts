@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadModel } from '../compiler/frontend/index.js';
 import { deriveGradients } from '../compiler/autodiff/gradients.js';
-import { loadModelKernels, loadWasmModel } from '../compiler/codegen/index.js';
+import { generateModelSource, loadModelKernels, loadWasmModel, wasmModuleBase64 } from '../compiler/codegen/index.js';
 import { withWasmKernels } from '../runtime/wasm.js';
 import { createParams } from '../runtime/train.js';
 import type { CompiledModel } from '../runtime/model.js';
@@ -93,4 +93,36 @@ test('the optimizer step in WebAssembly (sgd, momentum) equals the TypeScript on
     // Not vacuous: the step moved the parameters.
     assert.notEqual(js.p[0][5], Math.fround(Math.sin(5)));
   }
+});
+
+test('the fused loops and the bias sums run as WebAssembly SIMD: the generated calls, and the functions on known values', () => {
+  const mlp = deriveGradients(loadModel(examplePath('mlp'), { dimOverrides: new Map([['d', 5], ['n', 6], ['K', 3]]) }));
+  const wasmSource = generateModelSource(mlp, 'wasm'), tsSource = generateModelSource(mlp, 'ts');
+  // z2 = W2 * a1 + b2 (the bias after the product) and sigmoid's backward mask dL/da1 .* a1 .* (1 - a1) have no
+  // exp: they are WebAssembly; a1 = sigmoid(W1 * x + b1) is not, and stays TypeScript.
+  assert.match(wasmSource, /wasmLoop\("ew0", n, z2, z2, b2\)/);
+  assert.match(wasmSource, /wasmLoop\("ew1", n, dL_dz1, dL_da1, a1\)/);
+  assert.match(wasmSource, /wasmColumnSum\("colsum_6", n, dL_dz1, grad_b1, 0, 1\)/);
+  assert.doesNotMatch(wasmSource, /wasmLoop\("ew\d", n, a1,/);
+  assert.doesNotMatch(tsSource, /wasmLoop|wasmColumnSum/);
+  // The module's functions themselves, on a memory of our own.
+  const bytes = Buffer.from(wasmModuleBase64(mlp), 'base64');
+  // Node's types and ES2022 do not declare the WebAssembly JS API (runtime/wasm.ts types the part it uses).
+  const W = (globalThis as unknown as { WebAssembly: { Memory: new (d: object) => { buffer: ArrayBuffer }; Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: Record<string, (...a: number[]) => void> } } }).WebAssembly;
+  const memory = new W.Memory({ initial: 1, maximum: 65536, shared: true });
+  const { exports } = new W.Instance(new W.Module(bytes), { env: { memory } });
+  const f = new Float32Array(memory.buffer);
+  const n = 3, m = 6, G = 16, A1 = G + n * m, OUT = A1 + n * m, B2 = OUT + n * m, ACC = B2 + 8; // element offsets
+  for (let i = 0; i < n * m; i++) { f[G + i] = i - 7; f[A1 + i] = 0.125 * (i % 5); }
+  exports.ew1(n, OUT * 4, G * 4, A1 * 4); // six a row: one f32x4 block and a scalar tail of two
+  for (let i = 0; i < n * m; i++) assert.equal(f[OUT + i], Math.fround(Math.fround((i - 7) * f[A1 + i]) * (1 - f[A1 + i])), `ew1 at ${i}`);
+  for (let j = 0; j < 3; j++) f[B2 + j] = 0.5 * j;
+  exports.ew0(n, G * 4, G * 4, B2 * 4); // three a row: scalars only; in place, as the model runs it
+  for (let i = 0; i < n * 3; i++) assert.equal(f[G + i], i - 7 + 0.5 * (i % 3), `ew0 at ${i}`);
+  const Z = G;
+  f.fill(Number.NaN, ACC, ACC + m); // β = 0 must not read what was there
+  exports.colsum_6(n, Z * 4, ACC * 4, 0, 1);
+  for (let j = 0; j < m; j++) assert.equal(f[ACC + j], [0, 1, 2].reduce((s, b) => s + f[Z + b * m + j], 0));
+  exports.colsum_6(n, Z * 4, ACC * 4, 1, -1); // β = 1, a negative term: back to 0
+  for (let j = 0; j < m; j++) assert.equal(f[ACC + j], 0);
 });
