@@ -10,7 +10,8 @@ import { generateModelSource, loadModelKernels, loadWasmModel, wasmModuleBase64 
 import { withWasmKernels } from '../runtime/wasm.js';
 import { createParams } from '../runtime/train.js';
 import type { CompiledModel } from '../runtime/model.js';
-import { examplePath } from './helpers.js';
+import { examplePath, ROOT } from './helpers.js';
+import { join } from 'node:path';
 
 const g = deriveGradients(loadModel(examplePath('mnist-mlp')));
 
@@ -125,4 +126,21 @@ test('the fused loops and the bias sums run as WebAssembly SIMD: the generated c
   for (let j = 0; j < m; j++) assert.equal(f[ACC + j], [0, 1, 2].reduce((s, b) => s + f[Z + b * m + j], 0));
   exports.colsum_6(n, Z * 4, ACC * 4, 1, -1); // β = 1, a negative term: back to 0
   for (let j = 0; j < m; j++) assert.equal(f[ACC + j], 0);
+});
+
+test('an image model\'s loops in WebAssembly: a per-channel bias (one value per four lanes) and the ReLU masks agree with TypeScript', () => {
+  const images = deriveGradients(loadModel(join(ROOT, 'examples', 'lenet5.nn')));
+  assert.match(generateModelSource(images, 'wasm'), /wasmLoop\("ew0", n, z1, z1, c1\)/); // z1 = conv2d(x, K1) + c1
+  const run = (model: CompiledModel): Float32Array[] => {
+    const F = model.float32Array ?? Float32Array;
+    const n = 5, k = model.create(n, F), params = createParams(model, 2, F);
+    const x = new F(n * 784), y = new F(n);
+    for (let i = 0; i < x.length; i++) x[i] = Math.max(0, Math.sin(i * 0.113));
+    for (let b = 0; b < n; b++) y[b] = (3 * b) % 10;
+    const grads = params.map((p) => new F(p.length));
+    k.lossAndGrad(params, [x, y], n, grads);
+    return grads.map((a) => Float32Array.from(a));
+  };
+  const want = run(loadModelKernels(images)), got = run(loadWasmModel(images));
+  want.forEach((w, p) => w.forEach((v, i) => assert.ok(Math.abs(got[p][i] - v) <= 1e-4 * Math.max(1, Math.abs(v)), `param ${p}[${i}]: ${got[p][i]} vs ${v}`)));
 });

@@ -253,11 +253,11 @@ function buildOptimizerStep(mod, kind) {
  * Inputs are read per lane ([b·m + i]), shared by every example ([i]), or one value per example ([b]) or in
  * all ([0]), splatted to the lanes.
  */
-function buildLoop(mod, { name, m, inputs, expr }) {
+function buildLoop(mod, { name, m, inputs, expr, lanes = true }) {
   const h = helpers(mod);
   const N = 0, OUT = 1, IN = 2;
   const B = IN + inputs, I = B + 1;
-  const m4 = m & ~3;
+  const m4 = lanes ? m & ~3 : 0;
   const zero = (v) => (v ? mod.f32x4.splat(mod.f32.const(0)) : mod.f32.const(0));
   const compile = (e, v) => {
     const ops = v ? mod.f32x4 : mod.f32;
@@ -267,6 +267,18 @@ function buildLoop(mod, { name, m, inputs, expr }) {
       case 'load': {
         if (e.kind === 'row') { const a = at(h.add(h.mul(h.get(B), h.c(m)), h.get(I))); return v ? mod.v128.load(0, 4, a) : mod.f32.load(0, 4, a); }
         if (e.kind === 'shared') { const a = at(h.get(I)); return v ? mod.v128.load(0, 4, a) : mod.f32.load(0, 4, a); }
+        if (e.kind === 'column' || e.kind === 'bcolumn') {
+          // i mod cols: a group of four stays in one row (lanes only when cols is a multiple of 4).
+          const col = mod.i32.rem_u(h.get(I), h.c(e.per));
+          const a = at(e.kind === 'bcolumn' ? h.add(h.mul(h.get(B), h.c(e.per)), col) : col);
+          return v ? mod.v128.load(0, 4, a) : mod.f32.load(0, 4, a);
+        }
+        if (e.kind === 'channel' || e.kind === 'bchannel') {
+          // ⌊i / hw⌋: one value for the whole group of four (lanes only when hw is a multiple of 4).
+          const ch = mod.i32.div_u(h.get(I), h.c(e.per));
+          const one = mod.f32.load(0, 4, at(e.kind === 'bchannel' ? h.add(h.mul(h.get(B), h.c(m / e.per)), ch) : ch));
+          return v ? mod.f32x4.splat(one) : one;
+        }
         const one = mod.f32.load(0, 4, at(e.kind === 'bscalar' ? h.get(B) : h.c(0)));
         return v ? mod.f32x4.splat(one) : one;
       }

@@ -5,23 +5,31 @@
 // small expression tree for gemm-builder.mjs. Loops with exp, log, tanh, a fn call or a label stay TypeScript.
 
 import type { Node } from '../../ir/node.js';
-import { opOf } from '../../ir/node.js';
+import { opOf, sameShape } from '../../ir/node.js';
 import type { ScalarEmitter } from '../../ir/op.js';
 import type { ElementwiseOp } from '../../ir/ops/elementwise.js';
 import type { Plan } from '../plan.js';
 
-/** Where a loop reads one of its inputs, per example b and lane i of an output of m elements per example. */
-export type LoadKind = 'row' | 'shared' | 'bscalar' | 'scalar'; // [b·m + i], [i], [b], [0]
+/**
+ * Where a loop reads one of its inputs, per example b and element i of an output of m elements per example:
+ * the same shape ([b·m + i], or [i] when every example shares it), a scalar ([b] or [0]), a vector along the
+ * rows of a matrix ([i mod cols], + b·cols per example) or one value per channel of an image ([⌊i / hw⌋],
+ * + b·C per example).
+ */
+export type LoadKind = 'row' | 'shared' | 'bscalar' | 'scalar' | 'column' | 'bcolumn' | 'channel' | 'bchannel';
 
 export type WExpr =
   | { op: 'num'; v: number }
-  | { op: 'load'; arg: number; kind: LoadKind }
+  | { op: 'load'; arg: number; kind: LoadKind; per?: number } // per: cols, or hw
   | { op: 'neg' | 'abs' | 'sqrt'; a: WExpr }
   | { op: 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min'; a: WExpr; b: WExpr }
   | { op: 'ifpos'; x: WExpr; a: WExpr; b: WExpr }; // x > 0 ? a : b
 
-/** One loop: out[b·m + i] = expr for b < n, i < m; the function takes n, out and the inputs (byte addresses). */
-export interface WasmLoop { readonly name: string; readonly m: number; readonly inputs: number; readonly expr: WExpr }
+/**
+ * One loop: out[b·m + i] = expr for b < n, i < m; the function takes n, out and the inputs (byte addresses).
+ * `lanes`: four elements at a time is right (a broadcast row or channel never splits a group of four).
+ */
+export interface WasmLoop { readonly name: string; readonly m: number; readonly inputs: number; readonly expr: WExpr; readonly lanes: boolean }
 
 class NotInWasm extends Error {}
 
@@ -63,18 +71,24 @@ export function wasmLoops(plan: Plan): { node: Node; loop: WasmLoop; inputs: Nod
   const seen = new Set<Node>();
   for (const s of [...plan.train.steps, ...plan.forward.steps]) {
     const n = s.node;
-    if (s.kind !== 'loop' || seen.has(n) || n.op === 'const' || !plan.batched.has(n) || n.rank > 1) continue;
+    if (s.kind !== 'loop' || seen.has(n) || n.op === 'const' || !plan.batched.has(n)) continue;
     seen.add(n);
     const inputs: Node[] = [];
     const m = n.size;
+    let lanes = true;
     const load = (x: Node): WExpr => {
       if ((x.op === 'const' && !plan.materialized.has(x)) || x.op === 'dim') return { op: 'num', v: x.attr.value as number };
       const batched = plan.batched.has(x);
-      const kind: LoadKind | undefined = x.isScalar ? (batched ? 'bscalar' : 'scalar') : x.rank === 1 && x.size === m ? (batched ? 'row' : 'shared') : undefined;
-      if (!kind) throw new NotInWasm();
+      let kind: LoadKind, per: number | undefined;
+      if (x.isScalar) kind = batched ? 'bscalar' : 'scalar';
+      else if (sameShape(x.shape, n.shape)) kind = batched ? 'row' : 'shared';
+      else if (x.rank === 1 && n.rank === 2 && x.size === n.shape[1]) { kind = batched ? 'bcolumn' : 'column'; per = n.shape[1]; }
+      else if (x.rank === 1 && n.rank === 3 && x.size === n.shape[0]) { kind = batched ? 'bchannel' : 'channel'; per = n.shape[1] * n.shape[2]; }
+      else throw new NotInWasm();
+      if (per !== undefined && per % 4 !== 0) lanes = false;
       let arg = inputs.indexOf(x);
       if (arg < 0) { arg = inputs.length; inputs.push(x); }
-      return { op: 'load', arg, kind };
+      return per === undefined ? { op: 'load', arg, kind } : { op: 'load', arg, kind, per };
     };
     const walk = (x: Node, isRoot: boolean): WExpr => {
       const leaf = x.args.length === 0 && x.op !== 'call';
@@ -85,7 +99,7 @@ export function wasmLoops(plan: Plan): { node: Node; loop: WasmLoop; inputs: Nod
     };
     try {
       const expr = walk(n, true);
-      out.push({ node: n, inputs, loop: { name: `ew${out.length}`, m, inputs: inputs.length, expr } });
+      out.push({ node: n, inputs, loop: { name: `ew${out.length}`, m, inputs: inputs.length, expr, lanes } });
     } catch (e) {
       if (!(e instanceof NotInWasm)) throw e;
     }
