@@ -16,8 +16,12 @@ export function addGemmRoute(r: GemmRoute): void {
 }
 /** The WebAssembly kernel `name` if buffers a, b and c all live in its memory (the optimizer asks too). */
 export function route(name: string, a: Buf, b: Buf, c: Buf): ((...args: number[]) => void) | undefined {
-  if (!(a instanceof Float32Array)) return undefined;
-  for (const r of gemmRoutes) if (r.owns(a) && r.owns(b) && r.owns(c)) return r.kernel(name);
+  return routeAll(name, [a, b, c]);
+}
+/** The same for any number of buffers (the fused loops read several). */
+function routeAll(name: string, bufs: readonly Buf[]): ((...args: number[]) => void) | undefined {
+  if (!(bufs[0] instanceof Float32Array)) return undefined;
+  for (const r of gemmRoutes) if (bufs.every((x) => r.owns(x))) return r.kernel(name);
   return undefined;
 }
 
@@ -26,15 +30,10 @@ export function route(name: string, a: Buf, b: Buf, c: Buf): ((...args: number[]
  * every buffer lives in that module's memory: true if it ran, false to run the TypeScript loop instead.
  */
 export function wasmLoop(name: string, n: number, out: Buf, ...inputs: Buf[]): boolean {
-  if (!gemmRoutes.length || !(out instanceof Float32Array)) return false;
-  for (const r of gemmRoutes) {
-    if (!r.owns(out) || !inputs.every((x) => r.owns(x))) continue;
-    const fn = r.kernel(name);
-    if (!fn) return false;
-    fn(n, out.byteOffset, ...inputs.map((x) => x.byteOffset));
-    return true;
-  }
-  return false;
+  const fn = gemmRoutes.length ? routeAll(name, [out, ...inputs]) : undefined;
+  if (!fn) return false;
+  fn(n, out.byteOffset, ...inputs.map((x) => x.byteOffset));
+  return true;
 }
 
 /** acc = β·acc + sign·Σ_b G[b, ·] in WebAssembly (the wasm target's bias gradients): true if it ran. */

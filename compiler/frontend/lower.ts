@@ -266,7 +266,7 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
     if (e.name in IMAGE_BUILTINS) {
       return lowerImageCall(e, {
         expr: (a) => expr(a, es),
-        integer: (a) => a.kind === 'num' ? a.value : a.kind === 'name' && scope.get(a.name)?.kind === 'dim' ? (scope.get(a.name) as { node: Node }).node.attr.value as number : undefined,
+        integer: integerOf,
         text, error: (span, message) => diags.error(span, message),
       });
     }
@@ -301,10 +301,17 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
     return undefined;
   };
 
+  /** A number literal or a dim's value (sizes and options such as stride=); undefined for anything else. */
+  const integerOf = (a: Expr): number | undefined => {
+    if (a.kind === 'num') return a.value;
+    const b = a.kind === 'name' ? scope.get(a.name) : undefined;
+    return b?.kind === 'dim' ? (b.node.attr.value as number) : undefined;
+  };
+
   /** ones(m, n, …), zeros(…): sizes are integers or dims. */
   const constantTensor = (e: Extract<Expr, { kind: 'call' }>): Node | null => {
     const sizes = e.args.map((a) => {
-      const v = a.kind === 'num' ? a.value : a.kind === 'name' && scope.get(a.name)?.kind === 'dim' ? ((scope.get(a.name) as { node: Node }).node.attr.value as number) : undefined;
+      const v = integerOf(a);
       if (v === undefined || !Number.isInteger(v) || v < 1) { diags.error(a.span, `the sizes of ${e.name}(…) are positive integers or dims, found ${text(a)}`); return undefined; }
       return v;
     });

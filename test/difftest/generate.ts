@@ -335,8 +335,8 @@ function imageStage(r: CaseRng, ctx: ImageContext): string[] {
   lines.push(isInput ? `input ${image}: [${C}, ${H}, ${W}]` : `param ${image}: [${C}, ${H}, ${W}] ~ normal(0, 0.5)`);
 
   /** The first convolution, for the adjoint functions a model (or a claim) may write. */
-  let first: { x: string; K: string; options: string[]; out: string; shape: number[]; image: number[] } | undefined;
-  const convolve = (x: string, [c, h, w]: number[]): { e: string; shape: number[] } => {
+  let first: { x: string; K: string; options: string[]; out: string; shape: number[] } | undefined;
+  const convolve = (x: string, [c, h, w]: number[]): { e: string; shape: number[]; K: string; options: string[] } => {
     const F = r.int(1, 3), kh = r.int(1, Math.min(3, h)), kw = r.int(1, Math.min(3, w));
     const pad = r.chance(0.3) ? 1 : 0;
     const fits = (s: number) => (h + 2 * pad - kh) % s === 0 && (w + 2 * pad - kw) % s === 0;
@@ -354,9 +354,7 @@ function imageStage(r: CaseRng, ctx: ImageContext): string[] {
       features.add('channel-bias');
     }
     if (r.chance(0.2)) { e = `${ctx.scalar()} * (${e})`; features.add('conv-scaled'); }
-    const shape = [F, (h + 2 * pad - kh) / stride + 1, (w + 2 * pad - kw) / stride + 1];
-    first ??= { x, K, options, out: '', shape, image: [c, h, w] };
-    return { e, shape };
+    return { e, shape: [F, (h + 2 * pad - kh) / stride + 1, (w + 2 * pad - kw) / stride + 1], K, options };
   };
   const activate = (e: string): string => {
     const unaryFn = ctx.fns.find((f) => f.arity === 1);
@@ -381,7 +379,7 @@ function imageStage(r: CaseRng, ctx: ImageContext): string[] {
   const stage = (x: { e: string; shape: number[] }) => {
     const c = convolve(x.e, x.shape);
     const z = name(c.e, c.shape);
-    if (first && first.out === '') first.out = z.e;
+    first ??= { x: x.e, K: c.K, options: c.options, out: z.e, shape: c.shape };
     return pool(name(activate(z.e), z.shape));
   };
   let v = stage({ e: image, shape: [C, H, W] });

@@ -46,6 +46,8 @@ export function emitModel(plan: Plan, opts: { wasmLoops?: ReadonlyMap<Node, { na
   const gradLocal = new Map(model.params.map((p) => [p.name, names.fresh(`grad_${p.name}`)]));
 
   const batched = (n: Node) => plan.batched.has(n);
+  /** if (!call) { loops }: the WebAssembly function when it ran (its buffers are in its memory), else the TypeScript. */
+  const wasmOr = (call: Expr, loops: Stmt[]): Stmt[] => [A.ifThen(f.createPrefixUnaryExpression(ts.SyntaxKind.ExclamationToken, call), loops)];
   // Scratch for the image kernels' batch products, sized for the largest and shared by all of them.
   // A convolution's patches have a buffer per layer (its input and window): the kernel's gradient reads the
   // patches the forward pass gathered instead of gathering them again. The channel-last rows, and the patch
@@ -106,7 +108,7 @@ export function emitModel(plan: Plan, opts: { wasmLoops?: ReadonlyMap<Node, { na
         body = overBatch(n, loopElems(size(n), 'i', (i) => [A.assign(out(i), scalar(n, n.shape, i, true))]));
         const wasm = opts.wasmLoops?.get(n);
         // The same loop as a WebAssembly SIMD function, when the buffers live in its memory.
-        if (wasm) body = [A.ifThen(f.createPrefixUnaryExpression(ts.SyntaxKind.ExclamationToken, A.call('wasmLoop', [A.str(wasm.name), id('n'), id(bufName.get(n)!), ...wasm.inputs.map((x) => id(bufName.get(x)!))])), body)];
+        if (wasm) body = wasmOr(A.call('wasmLoop', [A.str(wasm.name), id('n'), id(bufName.get(n)!), ...wasm.inputs.map((x) => id(bufName.get(x)!))]), body);
         break;
       }
       case 'gemm':
@@ -212,7 +214,7 @@ export function emitModel(plan: Plan, opts: { wasmLoops?: ReadonlyMap<Node, { na
     const loops = [...zero, ...accumulate(t, shape, acc, signed)];
     const m = opts.wasmColumnSums ? columnSumOf(plan, t) : undefined;
     // A bias's gradient, Σ over the batch, as a WebAssembly SIMD column sum when the buffers live in its memory.
-    if (m !== undefined && t.kind === 'batched') return [A.ifThen(f.createPrefixUnaryExpression(ts.SyntaxKind.ExclamationToken, A.call('wasmColumnSum', [A.str(`colsum_${m}`), id('n'), id(bufName.get(t.node)!), acc, A.num(first ? 0 : 1), A.num(t.sign)])), loops)];
+    if (m !== undefined && t.kind === 'batched') return wasmOr(A.call('wasmColumnSum', [A.str(`colsum_${m}`), id('n'), id(bufName.get(t.node)!), acc, A.num(first ? 0 : 1), A.num(t.sign)]), loops);
     return loops;
   };
   /** acc += Σ_b term; a term may be broadcast (a scalar, or a row repeated over a matrix) to the gradient's shape. */
