@@ -248,3 +248,22 @@ export function sumPositions(count: number, [F, HW]: readonly number[], X: Buf, 
 export function copyElements(count: number, [size]: readonly number[], X: Buf, xs: number, out: Buf, os: number): void {
   for (let b = 0; b < count; b++) for (let i = 0; i < size; i++) out[b * os + i] = X[b * xs + i];
 }
+
+/** out[p, q] = Σ_j X[p, j, q]: a sum along one axis of any tensor, its sizes as [before, axis, after]. */
+export function sumAxis(count: number, [P, K, Q]: readonly number[], X: Buf, xs: number, out: Buf, os: number): void {
+  for (let b = 0; b < count; b++) {
+    out.fill(0, b * os, b * os + P * Q);
+    for (let p = 0; p < P; p++) for (let j = 0; j < K; j++) {
+      const from = b * xs + (p * K + j) * Q, to = b * os + p * Q;
+      for (let q = 0; q < Q; q++) out[to + q] += X[from + q];
+    }
+  }
+}
+
+/** out[p, j, q] = G[p, q]: G repeated along a new axis, the adjoint of sumAxis. */
+export function spreadAxis(count: number, [P, K, Q]: readonly number[], G: Buf, gs: number, out: Buf, os: number): void {
+  for (let b = 0; b < count; b++) for (let p = 0; p < P; p++) for (let j = 0; j < K; j++) {
+    const from = b * gs + p * Q, to = b * os + (p * K + j) * Q;
+    for (let q = 0; q < Q; q++) out[to + q] = G[from + q];
+  }
+}

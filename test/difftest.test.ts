@@ -30,7 +30,7 @@ test(`differential: ${CASES} random models (seeds 1…${CASES}), generated code 
   }
   assert.deepEqual(failures, []);
   // Not a vacuous pass: the models drew on every part of the language, and almost none overflowed.
-  for (const f of ['matrix-input', 'no-input', 'class-label', 'fn', 'penalty', 'special-name', 'quadratic-form', 'outer', 'transpose', 'row-broadcast', 'softmax', 'cross_entropy', 'kink']) {
+  for (const f of ['matrix-input', 'no-input', 'class-label', 'fn', 'penalty', 'special-name', 'quadratic-form', 'outer', 'transpose', 'row-broadcast', 'softmax', 'cross_entropy', 'kink', 'sum-axis-1', 'sum-axis-2', 'expand']) {
     assert.ok(CASES < 100 || features.has(f), `no model used ${f}`);
   }
   assert.ok(skipped <= CASES / 20, `${skipped} of ${CASES} cases overflowed`);

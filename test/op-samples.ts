@@ -50,6 +50,9 @@ export const SAMPLES: Record<string, () => Node> = {
   maxpool_gather: () => B.maxpoolGather(B.reshape(A, [1, 2, 3]), B.sin(B.reshape(A, [1, 2, 3])), 2),
   upsample: () => B.upsample(B.avgpool(conv(), 2), 2, [2, 5, 3]),
   reshape: () => B.reshape(A, [3, 2]), sum_positions: () => B.sumPositions(conv()),
+  // The row sums of A, and the middle axis of the [2, 5, 3] convolution; spread back along a new middle axis.
+  sum_axis: () => B.add(B.sumAxis(A, 1), B.sumAxis(B.sumAxis(conv(), 1), 1)),
+  spread_axis: () => B.mul(B.spreadAxis(B.sumAxis(conv(), 1), 1, 4), B.sin(B.spreadAxis(B.sumAxis(conv(), 1), 1, 4))),
 };
 const pad1 = { stride: 1, pad: 1 };
 function image(): Node { return B.reshape(B.outer(u, v), [1, 3, 3]); }

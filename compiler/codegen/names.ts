@@ -11,7 +11,7 @@ hasOwnProperty isPrototypeOf propertyIsEnumerable toLocaleString Float32Array Fl
 params inputs grads n b i j kk sum_ t r q mx lse loss batch Arr model spec create lossAndGrad forward result
 sigmoid softplus gemmNT gemmNN gemmTN wasmLoop wasmColumnSum softmaxRows logSoftmaxRows logsumexpRows crossEntropyRows argmaxRow logsumexpRow
 trainerMain runTrainer gradcheck train evaluate conv2dForward conv2dGradInput conv2dGradKernel conv2dGradKernelSum maxpoolForward
-maxpoolRoute maxpoolGather avgpoolForward upsample sumPositions copyElements`.split(/\s+/));
+maxpoolRoute maxpoolGather avgpoolForward upsample sumPositions copyElements sumAxis spreadAxis`.split(/\s+/));
 
 export class NameTable {
   private readonly used = new Set<string>();

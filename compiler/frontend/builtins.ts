@@ -26,8 +26,10 @@ const BUILTIN_TABLE: Record<string, Builtin> = {
   // ones(m, n, …) and zeros(…): constant tensors of the given sizes, as mathjs has them (lowered in lower.ts).
   ones: { arity: [1, 2, 3, 4], signature: 'ones(m, n, …)', build: () => { throw new Error('ones is lowered specially'); } },
   zeros: { arity: [1, 2, 3, 4], signature: 'zeros(m, n, …)', build: () => { throw new Error('zeros is lowered specially'); } },
-  // sum(A, 1) and sum(G, [2, 3]) are lowered in lower.ts (their second argument is a literal axis or list).
-  sum: { arity: [1, 2], signature: 'sum(t), sum(A, 1) or sum(G, [2, 3])', build: (a) => B.sum(a.nodes[0]) },
+  // sum(A, k) and sum(G, [2, 3]) are lowered in lower.ts (their second argument is a literal axis or list).
+  sum: { arity: [1, 2], signature: 'sum(t), sum(A, k) or sum(G, [2, 3])', build: (a) => B.sum(a.nodes[0]) },
+  // expand(G, k, n): the adjoint of sum(A, k), lowered in lower.ts (its axis and size are integers).
+  expand: { arity: 3, signature: 'expand(G, k, n)', build: () => { throw new Error('expand is lowered specially'); } },
   mean: { arity: 1, signature: 'mean(t)', build: (a) => B.mean(a.nodes[0]) },
   dot: {
     arity: 2, signature: 'dot(u, v)',

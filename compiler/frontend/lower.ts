@@ -262,6 +262,7 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
     }
     if (e.name === 'onehot') return onehotExpr(e, es);
     if (e.name === 'sum' && e.args.length === 2 && builtin) return sumAlong(e, es);
+    if (e.name === 'expand' && builtin) return expandExpr(e, es);
     if ((e.name === 'ones' || e.name === 'zeros') && builtin) return constantTensor(e);
     if (e.name in IMAGE_BUILTINS) {
       return lowerImageCall(e, {
@@ -319,16 +320,41 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
     return B.constant(e.name === 'ones' ? 1 : 0, sizes as number[]);
   };
 
-  /** sum(A, 1): the column sums of a matrix (mathjs's axis 1); sum(G, [2, 3]): an image summed over its positions. */
+  /**
+   * sum(A, k) and sum(A, [k1, k2, …]): mathjs's sum along one-based axes, for every axis of every rank. A
+   * vector's only axis (or every axis of a tensor) gives the scalar sum; otherwise the axes are summed from
+   * the last, so that the remaining ones keep their numbers.
+   */
   const sumAlong = (e: Extract<Expr, { kind: 'call' }>, es: ExprScope): Node | null => {
     const a = expr(e.args[0], es);
     if (!a) return null;
-    const axes = e.args[1];
-    const axesText = axes.kind === 'num' ? String(axes.value) : axes.kind === 'list' ? `[${axes.items.map((i) => (i.kind === 'num' ? i.value : '?')).join(', ')}]` : '';
-    if (a.rank === 2 && axesText === '1') return B.sumRows(a);
-    if (a.rank === 3 && axesText === '[2, 3]') return B.sumPositions(a);
-    diags.error(axes.span, `sum along axes is sum(A, 1) for a matrix (its column sums) or sum(G, [2, 3]) for an image (over its positions); ${text(e.args[0])} is ${showShape(a.shape)}`);
-    return null;
+    const axesArg = e.args[1];
+    const items = axesArg.kind === 'list' ? axesArg.items : [axesArg];
+    if (a.isScalar) { diags.error(e.args[0].span, `sum along an axis needs a tensor, but ${text(e.args[0])} is a scalar: write sum(${text(e.args[0])}) or the value itself`); return null; }
+    const axes: number[] = [];
+    for (const item of items) {
+      const k = integerOf(item);
+      if (k === undefined || !Number.isInteger(k) || k < 1 || k > a.rank) {
+        diags.error(item.span, `the axes of sum(${text(e.args[0])}, …) are 1 to ${a.rank} (one-based, as in mathjs): ${text(e.args[0])} is ${showShape(a.shape)}, found ${text(item)}`);
+        return null;
+      }
+      if (axes.includes(k - 1)) { diags.error(item.span, `axis ${k} is listed twice in sum(${text(e.args[0])}, …)`); return null; }
+      axes.push(k - 1);
+    }
+    if (axes.length === a.rank) return B.sum(a);
+    if (a.rank === 3 && axes.length === 2 && axes.includes(1) && axes.includes(2)) return B.sumPositions(a);
+    return [...axes].sort((x, y) => y - x).reduce((n, k) => B.sumAxis(n, k), a);
+  };
+
+  /** expand(G, k, n): G repeated n times along a new axis k (one-based), the adjoint of sum(A, k). */
+  const expandExpr = (e: Extract<Expr, { kind: 'call' }>, es: ExprScope): Node | null => {
+    const g = expr(e.args[0], es);
+    if (!g) return null;
+    const k = integerOf(e.args[1]), n = integerOf(e.args[2]);
+    if (k === undefined || !Number.isInteger(k) || k < 1 || k > g.rank + 1) { diags.error(e.args[1].span, `the new axis of expand(${text(e.args[0])}, k, n) is 1 to ${g.rank + 1}: ${text(e.args[0])} is ${showShape(g.shape)}, found ${text(e.args[1])}`); return null; }
+    if (n === undefined || !Number.isInteger(n) || n < 1) { diags.error(e.args[2].span, `the size of expand(…, k, n) is a positive integer or a dim, found ${text(e.args[2])}`); return null; }
+    if (g.rank + 1 > 4) { diags.error(e.span, `expand makes a tensor of rank ${g.rank + 1}; gradc's tensors have rank 4 at most`); return null; }
+    return B.spreadAxis(g, k - 1, n);
   };
 
   const onehotExpr = (e: Extract<Expr, { kind: 'call' }>, es: ExprScope): Node | null => {
@@ -418,6 +444,12 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
     }
     if (r.rank === 1 && rr) {
       diags.error(e.opSpan, `cannot multiply a matrix by a row vector (${L} and ${R}): did you mean ${text(e.left)} * ${text(e.right).replace(/'$/, '')}?`);
+      return null;
+    }
+    if (l.rank === 1 && !lr) {
+      // One rule everywhere: vectors are columns, and only a row multiplies a matrix from the left (as in MATLAB).
+      const fix = l.shape[0] === r.shape[0] ? `did you mean ${text(e.left)}' * ${text(e.right)}? (${text(e.left)}' is the row)` : r.shape[1] === l.shape[0] ? `did you mean ${text(e.right)} * ${text(e.left)}?` : `a row ${text(e.left)}' * ${text(e.right)} needs ${text(e.right)} to have ${l.shape[0]} rows`;
+      diags.error(e.opSpan, `cannot multiply a column vector by a matrix (${L} and ${R}): vectors are columns; ${fix}`);
       return null;
     }
     const inner = (a: Shape, b: Shape) => (a.length === 2 ? a[1] : a[0]) === b[0];

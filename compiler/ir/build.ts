@@ -46,6 +46,14 @@ export const outer = (a: Node, b: Node) => make('outer', [a, b]);
 export const sum = (a: Node) => make('sum', [a]);
 export const mean = (a: Node) => make('mean', [a]);
 export const sumRows = (a: Node) => make('sum_rows', [a]);
+/** Σ along axis k (0-based) of any tensor: the whole sum of a vector, sum_rows for a matrix's first axis. */
+export const sumAxis = (a: Node, axis: number): Node =>
+  (a.rank === 1 ? sum(a) : a.rank === 2 && axis === 0 ? sumRows(a) : make('sum_axis', [a], { axis }));
+/** `a` repeated along a new axis k of `size`: the adjoint of sumAxis (a row repeated down a matrix is `fill`). */
+export const spreadAxis = (a: Node, axis: number, size: number): Node => {
+  const shape = [...a.shape.slice(0, axis), size, ...a.shape.slice(axis)];
+  return a.isScalar || (shape.length === 2 && axis === 0) ? fill(a, shape) : make('spread_axis', [a], { axis, size });
+};
 export const maxAll = (a: Node) => make('max_all', [a]);
 export const minAll = (a: Node) => make('min_all', [a]);
 /** 1 at the first position where `a` takes its max (or min), 0 elsewhere: the adjoint of max(t), min(t). */

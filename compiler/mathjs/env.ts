@@ -12,6 +12,13 @@ type Value = number | Matrix;
 const sigmoid = (t: number) => (t >= 0 ? 1 / (1 + Math.exp(-t)) : Math.exp(t) / (1 + Math.exp(t)));
 const softplus = (t: number) => Math.max(t, 0) + Math.log1p(Math.exp(-Math.abs(t)));
 
+/** n copies of `g` stacked along a new axis `depth` levels down a nested array. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function expandAxis(g: any, depth: number, n: number): unknown {
+  if (depth === 0) return Array.from({ length: n }, () => structuredClone(g));
+  return (g as unknown[]).map((x) => expandAxis(x, depth - 1, n));
+}
+
 export function createMath(fns: readonly FnDef[] = []): MathJsInstance {
   const math = create(all);
   const toArr = (v: Value): number[] => (typeof v === 'number' ? [v] : (v.toArray() as number[]).flat(3) as number[]);
@@ -54,6 +61,8 @@ export function createMath(fns: readonly FnDef[] = []): MathJsInstance {
     gather_max: (h: Value, x: Value, s: number) => math.matrix(I.gatherMax(nested(h), nested(x), s)),
     upsample: (g: Value, s: number, h: number, w: number) => math.matrix(I.upsample(nested(g), s, h, w)),
     per_channel: (b: Value, h: number, w: number) => math.matrix(I.perChannel(vec(b), h, w)),
+    // expand(G, k, n): n copies of G along a new axis k (one-based), the adjoint of mathjs's sum(A, k).
+    expand: (g: Value, k: number, n: number) => math.matrix(expandAxis(nested(g), k - 1, n) as number[]),
   };
   math.import(imports as Record<string, never>, { override: true });
   // The model's own fns, defined from their bodies, elementwise.

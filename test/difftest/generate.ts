@@ -166,6 +166,9 @@ export function generateModel(seed: number): GeneratedModel {
         () => { features.add('leaky_relu'); return `leaky_relu(${gen(s, depth - 1)}, ${scalarParam() ?? r.pick(['0.01', '0.2'])})`; },
         () => { features.add('softmax'); return `${r.pick(['softmax', 'log_softmax'])}(${gen(s, depth - 1)})`; },
         () => (label && label.K === m ? (features.add('onehot'), `onehot(${label.name}, ${m})`) : gen(s, depth - 1)),
+        // mathjs's axis sums of a matrix: the column sums (axis 1) and the row sums (axis 2), both columns.
+        () => { const k = r.pick(vectorDims()); features.add('sum-axis-1'); return `sum(${gen([k, m], depth - 1)}, 1)`; },
+        () => { const k = r.pick(vectorDims()); features.add('sum-axis-2'); return `sum(${gen([m, k], depth - 1)}, 2)`; },
       );
     }
     if (rank === 2) {
@@ -403,6 +406,9 @@ function imageStage(r: CaseRng, ctx: ImageContext): string[] {
       () => { features.add('correlate'); return `sum(correlate(${f.x}, tanh(${f.out})${opts}) .* ${f.K})`; },
       () => { features.add('full_conv2d'); return `sum(full_conv2d(tanh(${f.out}), flip(${f.K})${opts}) .* ${f.x})`; },
       () => { features.add('sum-positions'); return `sum(sum(${f.out}, [2, 3]) .^ 2)`; },
+      // Every other axis (and pair of axes) of the image, and expand, the adjoint the printers write for them.
+      () => { const axes = r.pick(['1', '2', '3', '[1, 2]', '[1, 3]']); features.add(`sum-image-axis-${axes}`); return `sum(sum(${f.out}, ${axes}) .^ 2)`; },
+      () => { const k = r.int(1, 3); features.add('expand'); return `sum(expand(tanh(sum(${f.out}, ${k})), ${k}, ${f.shape[k - 1]}) .* ${f.out})`; },
       () => (h >= 2 && w >= 2 ? (features.add('route_to_max'), `sum(route_to_max(maxpool(${f.out}, 2), ${f.out}, 2) .* ${f.out})`) : `sum(${f.out})`),
       () => (h >= 2 && w >= 2 && h % 2 === 0 && w % 2 === 0 ? (features.add('upsample'), `sum(upsample(avgpool(${f.out}, 2), 2) .* sin(${f.out}))`) : `sum(ones(${f.shape.join(', ')}) .* ${f.out})`),
     ])());

@@ -5,6 +5,7 @@
 
 import type { Node } from '../../ir/node.js';
 import { convSizes, poolSizes } from '../../ir/ops/image.js';
+import { opOf } from '../../ir/node.js';
 import * as A from '../ts/ast.js';
 import type { Expr, Stmt } from '../ts/ast.js';
 
@@ -46,8 +47,17 @@ export function imageElement(n: Node, load: Load): Stmt[] | undefined {
       const hw = n.args[0].size / n.shape[0];
       return [A.letDecl('sum_', num(0)), A.forRange('q', num(0), num(hw), [A.assign(id('sum_'), load(0, add(mul(id('i'), hw), id('q'))), '+=')]), A.ret(id('sum_'))];
     }
+    case 'sum_axis': case 'spread_axis': return axisElement(n, load);
     default: return undefined;
   }
+}
+
+/** sum_axis: element (p, q) sums its K values along the axis; spread_axis: element (p, j, q) reads G[p, q]. */
+function axisElement(n: Node, load: Load): Stmt[] {
+  const [P, K, Q] = opOf(n.op).kernel!.sizes(n);
+  if (n.op === 'spread_axis') return [...coords('i', ['p_', 'j_', 'q_'], [P, K, Q]), A.ret(load(0, add(mul(id('p_'), Q), id('q_'))))];
+  return [...coords('i', ['p_', 'q_'], [P, Q]), A.letDecl('sum_', num(0)),
+    A.forRange('j_', num(0), num(K), [A.assign(id('sum_'), load(0, add(mul(add(mul(id('p_'), K), id('j_')), Q), id('q_'))), '+=')]), A.ret(id('sum_'))];
 }
 
 function convElement(n: Node, load: Load): Stmt[] {

@@ -38,9 +38,12 @@ const matmul: OpDef = {
   // Only a chain of matrix products does: X * (P .* Q * v) keeps its parentheses.
   print: (p) => {
     const r = p.node.args[1];
-    const chain = (n: import('../node.js').Node): boolean => n.op !== 'mul' && n.op !== 'div' && n.op !== 'neg' && n.op !== 'add' && (n.op !== 'matmul' || chain(n.args[0]));
+    // A sum keeps its own parentheses as a factor, so (A X B + C) * B' may join the chain: A' * (A X B + C) * B'.
+    const chain = (n: import('../node.js').Node): boolean => n.op !== 'mul' && n.op !== 'div' && n.op !== 'neg' && (n.op !== 'matmul' || chain(n.args[0]));
     const right = p.arg(1, r.op === 'matmul' && chain(r.args[0]) ? PREC.mul : PREC.unary);
-    return printed(p.style === 'latex' ? `${p.arg(0, PREC.mul)} ${right}` : `${p.arg(0, PREC.mul)} * ${right}`, PREC.mul);
+    // A vector on the left is a row: v' * A (vectors are columns; mathjs ignores the ', so it evaluates too).
+    const left = p.node.args[0].rank !== 1 ? p.arg(0, PREC.mul) : p.style === 'latex' ? latexTranspose(p.arg(0, PREC.atom)) : `${p.arg(0, PREC.postfix)}'`;
+    return printed(p.style === 'latex' ? `${left} ${right}` : `${left} * ${right}`, PREC.mul);
   },
   flops: (n) => 2 * n.args[0].size * (n.args[1].rank === 2 ? n.args[1].shape[1] : 1),
 };

@@ -41,6 +41,65 @@ const sumRows: OpDef = {
   flops: (n) => n.args[0].size,
 };
 
+/** [P, K, Q]: the sizes before axis k, of the axis, and after it, so that any axis of any rank is a middle axis. */
+export function axisSizes(shape: readonly number[], axis: number): [number, number, number] {
+  return [sizeOf(shape.slice(0, axis)), shape[axis], sizeOf(shape.slice(axis + 1))];
+}
+
+/**
+ * Σ along one axis (0-based `axis`) of a tensor of rank ≥ 2: mathjs's sum(A, axis + 1). The common cases have
+ * ops of their own (sum_rows, sum_positions); this is every other axis of every rank, e.g. a matrix's row sums.
+ */
+const sumAxis: OpDef = {
+  name: 'sum_axis', arity: 1,
+  shape: ([a], attr) => {
+    const k = attr.axis as number;
+    if (a.length < 2 || !(k >= 0 && k < a.length)) throw new Error(`sum_axis: no axis ${k + 1} in ${showShape(a)}`);
+    return a.filter((_, i) => i !== k);
+  },
+  eval: ([a], n) => {
+    const [P, K, Q] = axisSizes(a.shape, n.attr.axis as number);
+    const out = tensor(n.shape);
+    for (let p = 0; p < P; p++) for (let j = 0; j < K; j++) for (let q = 0; q < Q; q++) out.data[p * Q + q] += a.data[(p * K + j) * Q + q];
+    return out;
+  },
+  vjp: (g, n) => [B.spreadAxis(g, n.attr.axis as number, n.args[0].shape[n.attr.axis as number])],
+  print: (p) => p.style === 'latex'
+    ? printed(`\\sum_{i_{${(p.node.attr.axis as number) + 1}}} ${p.arg(0, PREC.mul)}`, PREC.mul)
+    : p.call('sum', [p.arg(0, 0), String((p.node.attr.axis as number) + 1)]),
+  flops: (n) => n.args[0].size,
+  kernel: { fn: 'sumAxis', sizes: (n) => axisSizes(n.args[0].shape, n.attr.axis as number) },
+};
+
+/**
+ * A new axis (0-based `axis`) of `size` inserted, the tensor repeated along it: the adjoint of sum_axis. A
+ * matrix made this way prints as the outer product with ones (g 1ᵀ), which is how the lecture writes it.
+ */
+const spreadAxis: OpDef = {
+  name: 'spread_axis', arity: 1,
+  shape: ([a], attr) => {
+    const k = attr.axis as number;
+    if (!(k >= 0 && k <= a.length)) throw new Error(`spread_axis: cannot insert axis ${k + 1} into ${showShape(a)}`);
+    return [...a.slice(0, k), attr.size as number, ...a.slice(k)];
+  },
+  eval: ([a], n) => {
+    const [P, K, Q] = axisSizes(n.shape, n.attr.axis as number);
+    const out = tensor(n.shape);
+    for (let p = 0; p < P; p++) for (let j = 0; j < K; j++) for (let q = 0; q < Q; q++) out.data[(p * K + j) * Q + q] = a.data[p * Q + q];
+    return out;
+  },
+  vjp: (g, n) => [B.sumAxis(g, n.attr.axis as number)],
+  print: (p) => {
+    const k = p.node.attr.axis as number, shape = p.node.shape;
+    if (shape.length === 2 && k === 1) {
+      return p.style === 'latex' ? printed(`${p.arg(0, PREC.mul)} \\mathbf{1}^\\top`, PREC.mul) : p.call('outer', [p.arg(0, 0), `ones(${p.sizes([shape[1]])})`]);
+    }
+    return p.call('expand', [p.arg(0, 0), String(k + 1), p.sizes([shape[k]])], '\\operatorname{expand}');
+  },
+  flops: () => 0,
+  kernel: { fn: 'spreadAxis', sizes: (n) => axisSizes(n.shape, n.attr.axis as number) },
+};
+
 /** A scalar (or a row vector) repeated to `shape`; the adjoint of a reduction. */
 const fill: OpDef = {
   name: 'fill', arity: 1,
@@ -106,4 +165,4 @@ const argMask: OpDef = {
   flops: (n) => 2 * n.args[0].size,
 };
 
-for (const op of [sum, mean, sumRows, fill, extreme('max'), extreme('min'), argMask]) registerOp(op);
+for (const op of [sum, mean, sumRows, sumAxis, spreadAxis, fill, extreme('max'), extreme('min'), argMask]) registerOp(op);
