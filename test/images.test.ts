@@ -25,6 +25,7 @@ test('LeNet-5: gradc grad\'s own backward program passes verify --claims line by
   const r = runCli(['verify', 'examples/lenet5.nn', '--claims', file]);
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.pop(), '22 of 22 claims pass');
   assert.equal(lines.length, 22);
   for (const l of lines) assert.match(l, /^PASS /);
 });

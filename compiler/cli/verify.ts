@@ -1,8 +1,9 @@
 // `gradc verify`: the command line around compiler/verify — one claim (--claim) or a file of them
 // (--claims, one `NAME: EXPR` per line), text or --json, exit 0 when every claim passes.
 
-import { parseModelWithClaims, readSource } from '../frontend/index.js';
-import { PlainError, SourceFile } from '../source/diagnostics.js';
+import { parseModel, parseModelWithClaims, readSource } from '../frontend/index.js';
+import type { LowerOptions } from '../frontend/lower.js';
+import { formatDiagnostic, PlainError, SourceFile, UserError } from '../source/diagnostics.js';
 import type { ParsedArgs } from './args.js';
 import { UsageError, numberOption } from './args.js';
 import { numericVerdict, quickVerdict, type Verdict } from '../verify/verify.js';
@@ -25,7 +26,7 @@ export function readClaims(path: string, text: string): ClaimSource[] {
     if (!m) throw new PlainError(`${path}:${li + 1}:1: error: expected NAME: EXPR or dL/dNAME = EXPR (a parameter, input or named value, then the claimed gradient)`);
     // Blank everything but this claim's expression, so positions in messages are the file's own.
     const blanked = lines.map((l, k) => (k === li ? ' '.repeat(line.length - m[2].length) + m[2] : ' '.repeat(l.length))).join('\n');
-    out.push({ wrt: m[1], text: m[2].trim(), source: new SourceFile(path, blanked) });
+    out.push({ wrt: m[1], text: m[2].trim(), source: new SourceFile(path, blanked, lines.join('\n')) });
   });
   if (out.length === 0) throw new PlainError(`${path}: no claims (expected lines NAME: EXPR)`);
   return out;
@@ -47,23 +48,77 @@ export function runVerify(args: ParsedArgs, modelPath: string, dims: Map<string,
     claims = [{ wrt, text: claimText, source: new SourceFile('<claim>', claimText) }];
   }
   const modelText = readSource(modelPath);
-  const full = parseModelWithClaims(modelPath, modelText, claims.map((c) => c.source), { dimOverrides: dims, constOverrides: consts });
-  const verdicts: (Verdict | undefined)[] = claims.map((c, i) => quickVerdict(full.model, c.wrt, resolveAdjoints(full.model, full.claims[i]), c.text));
-  let smallDims: Map<string, number> | undefined;
+  const opts = { dimOverrides: dims, constOverrides: consts };
+  // A claim that does not parse or type-check gets its own located verdict; the others are judged as usual.
+  // (One --claim that cannot be read is an error of the command, reported as such.)
+  const broken = claimsFile ? brokenClaims(modelPath, modelText, claims, opts) : new Map<number, string>();
+  const good = claims.filter((_, i) => !broken.has(i));
+  const verdicts: (Verdict | undefined)[] = claims.map((c, i) => (broken.has(i) ? errorVerdict(c, broken.get(i)!) : undefined));
+  const goodIndex = claims.map((_, i) => i).filter((i) => !broken.has(i));
+  const full = parseModelWithClaims(modelPath, modelText, good.map((c) => c.source), opts);
+  goodIndex.forEach((i, k) => { verdicts[i] = quickVerdict(full.model, claims[i].wrt, resolveAdjoints(full.model, full.claims[k]), claims[i].text, full.claims[k]); });
+  let sizes: string | undefined;
   if (verdicts.some((v) => !v)) {
-    // Formulas do not depend on the sizes: check at small, distinct ones, so counterexamples can be read.
-    smallDims = new Map(dims);
-    let next = 2;
-    for (const name of full.model.dims.keys()) if (!dims.has(name)) smallDims.set(name, Math.min(full.model.dims.get(name)!.value, next++));
-    const small = parseModelWithClaims(modelPath, modelText, claims.map((c) => c.source), { dimOverrides: smallDims, constOverrides: consts });
-    claims.forEach((c, i) => { verdicts[i] ??= numericVerdict(small.model, c.wrt, resolveAdjoints(small.model, small.claims[i]), c.text, { seed, runs }); });
+    // Formulas do not depend on the sizes: check at small ones, so counterexamples can be read. Dims of one
+    // size stay of one size, so a square matrix stays square (W2 * δ is then still a claim about W2ᵀ).
+    const smallDims = smallSizes(full.model.dims, dims);
+    sizes = [...smallDims].map(([k, v]) => `${k} = ${v}`).join(', ');
+    const small = parseModelWithClaims(modelPath, modelText, good.map((c) => c.source), { ...opts, dimOverrides: smallDims });
+    goodIndex.forEach((i, k) => {
+      verdicts[i] ??= numericVerdict(small.model, claims[i].wrt, resolveAdjoints(small.model, small.claims[k]), claims[i].text, { seed, runs }, small.claims[k]);
+    });
   }
   const done = verdicts as Verdict[];
-  const sizes = smallDims && smallDims.size ? [...smallDims].map(([k, v]) => `${k} = ${v}`).join(', ') : undefined;
   if (json) console.log(JSON.stringify(claimsFile ? done : done[0], null, 2));
-  else if (claimsFile) for (const v of done) console.log(oneLine(v));
-  else console.log(details(done[0], full.model.loss.name, sizes));
+  else if (claimsFile) {
+    for (const v of done) {
+      console.log(oneLine(v));
+      // The line says the diagnosis; below it, what the single-claim form shows.
+      if (v.verdict === 'FAIL') console.log(details(v, full.model.loss.name, sizes).split('\n').slice(1).filter((l) => !l.startsWith('  diagnosis: ')).join('\n'));
+    }
+    const passed = done.filter((v) => v.verdict === 'PASS').length;
+    console.log(`${passed} of ${done.length} claims pass`);
+  } else console.log(details(done[0], full.model.loss.name, sizes));
   return done.every((v) => v.verdict === 'PASS') ? 0 : 1;
+}
+
+/** The claims that cannot be read in the model's scope, each with its located messages. */
+function brokenClaims(modelPath: string, modelText: string, claims: readonly ClaimSource[], opts: LowerOptions): Map<number, string> {
+  const broken = new Map<number, string>();
+  try {
+    parseModelWithClaims(modelPath, modelText, claims.map((c) => c.source), opts);
+    return broken;
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+  }
+  parseModel(modelPath, modelText, opts); // a mistake in the model itself is reported as such
+  claims.forEach((c, i) => {
+    try {
+      parseModelWithClaims(modelPath, modelText, [c.source], opts);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      broken.set(i, e.diagnostics.map(formatDiagnostic).join('\n'));
+    }
+  });
+  return broken;
+}
+
+function errorVerdict(c: ClaimSource, message: string): Verdict {
+  const first = message.split('\n')[0].replace(/^.*?error: /, '');
+  return { wrt: c.wrt, claim: c.text, verdict: 'FAIL', method: 'error', message: first, located: message, derived: '' };
+}
+
+/** Small distinct sizes for the dims not set on the command line; dims of equal size get one small size. */
+function smallSizes(modelDims: ReadonlyMap<string, { value: number }>, fixed: ReadonlyMap<string, number>): Map<string, number> {
+  const out = new Map(fixed);
+  const byValue = new Map<number, number>();
+  let next = 2;
+  for (const [name, d] of modelDims) {
+    if (fixed.has(name)) continue;
+    if (!byValue.has(d.value)) byValue.set(d.value, Math.min(d.value, next++));
+    out.set(name, byValue.get(d.value)!);
+  }
+  return out;
 }
 
 function oneLine(v: Verdict): string {
@@ -73,14 +128,19 @@ function oneLine(v: Verdict): string {
 
 function details(v: Verdict, loss: string, sizes: string | undefined): string {
   const lines = [`${v.verdict}: ${v.message}`];
+  if (v.located) return [...lines, ...v.located.split('\n').map((l) => `  ${l}`)].join('\n');
   if (v.diagnosis) lines.push(`  diagnosis: ${v.diagnosis}`);
   if (v.counterexample) {
     const c = v.counterexample;
-    lines.push(`  counterexample (shrunk by fast-check${sizes ? `; sizes ${sizes}` : ''}):`);
+    lines.push(`  counterexample${sizes ? ` (sizes ${sizes})` : ''}:`);
     for (const [k, val] of Object.entries(c.point)) lines.push(`    ${k} = ${show(val)}`);
+    if (c.forward) {
+      lines.push('  forward values there:');
+      for (const [k, val] of Object.entries(c.forward)) lines.push(`    ${k} = ${show(val)}`);
+    }
     lines.push(`  claimed value:      ${show(c.claimed)}`, `  derived value:      ${show(c.derived)}`, `  finite differences: ${show(c.finiteDifference)}`);
   }
-  if (v.verdict === 'FAIL') lines.push(`  derived: d${loss}/d${v.wrt} = ${v.derived}`);
+  if (v.verdict === 'FAIL' && v.derived) lines.push(`  derived: d${loss}/d${v.wrt} = ${v.derived}`);
   return lines.join('\n');
 }
 

@@ -4,7 +4,11 @@
 
 export class SourceFile {
   private readonly lineStarts: number[];
-  constructor(readonly path: string, readonly text: string) {
+  /**
+   * `shown`: the text that messages quote, when the parsed text is a blanked copy of it (a claims file parses
+   * one line's expression at a time, but an error should echo the line as the person wrote it).
+   */
+  constructor(readonly path: string, readonly text: string, private readonly shown: string = text) {
     this.lineStarts = [0];
     for (let i = 0; i < text.length; i++) if (text[i] === '\n') this.lineStarts.push(i + 1);
   }
@@ -20,7 +24,7 @@ export class SourceFile {
   lineText(line: number): string {
     const start = this.lineStarts[line - 1] ?? this.text.length;
     const end = this.lineStarts[line] ?? this.text.length + 1;
-    return this.text.slice(start, end - 1).replace(/\r$/, '');
+    return this.shown.slice(start, end - 1).replace(/\r$/, '');
   }
   slice(span: Span): string { return this.text.slice(span.start, span.end); }
 }

@@ -11,7 +11,8 @@ import { printExpr } from '../ir/print.js';
 import { reverse } from '../autodiff/reverse.js';
 import { simplify } from '../simplify/index.js';
 import type { Model } from '../frontend/model.js';
-import type { Target } from './target.js';
+import { resolveAdjoints, type Target } from './target.js';
+import { classicMistake } from './mistakes.js';
 import { valueNames } from '../autodiff/names.js';
 
 const norm = (a: ArrayLike<number>) => Math.sqrt(Array.from(a).reduce((s, x) => s + x * x, 0));
@@ -27,10 +28,22 @@ function transposeOf(d: Float64Array, shape: readonly number[]): Float64Array {
   return out;
 }
 
-export function diagnose(model: Model, t: Target, claim: Node, envs: Env[]): string | undefined {
+/**
+ * `claim` has its dL/dz placeholders resolved; `written` is the claim as written (the placeholders kept), which
+ * the classic-mistake search corrects, so that its sentences use the student's own terms.
+ */
+export function diagnose(model: Model, t: Target, claim: Node, envs: Env[], written: Node = claim): string | undefined {
   const D = t.derived, C = claim;
   const names = forwardNames(t);
   const evalAll = (roots: Node[], env: Env) => { const v = evaluate(roots, env); return roots.map((r) => v.get(r)!.data); };
+  const equalsGradient = (candidate: Node): boolean => {
+    try {
+      const r = resolveAdjoints(model, candidate);
+      return r.shape.length === D.shape.length && r.shape.every((x, i) => x === D.shape[i]) && envs.every((env) => { const [c, d] = evalAll([r, D], env); return c.every(Number.isFinite) && close(c, d); });
+    } catch {
+      return false; // a correction that cannot be built or evaluated is no correction
+    }
+  };
   const holds = (test: (c: Float64Array, d: Float64Array, env: Env) => boolean) =>
     envs.every((env) => { const [c, d] = evalAll([C, D], env); return test(c, d, env); });
   if (norm(evalAll([D], envs[0])[0]) > 0 && holds((c, d) => close(c, d.map((x) => -x)))) return 'sign flipped: the claim is −∂L/∂' + t.name;
@@ -43,6 +56,12 @@ export function diagnose(model: Model, t: Target, claim: Node, envs: Env[]): str
     return `off by a constant factor: the claim is ${fmt(k)} × ∂L/∂${t.name}`;
   }
   if (D.rank === 2 && D.shape[0] === D.shape[1] && holds((c, d) => close(c, transposeOf(d, D.shape)))) return `transposed: the claim is (∂L/∂${t.name})ᵀ`;
+
+  // Corrections print in the claim's terms: every named value (an output p too, not only the loss's path).
+  const allNames = valueNames(t.g);
+  allNames.delete(t.g.loss);
+  const classic = classicMistake({ claim: written, t, equalsGradient, names: (n) => allNames.get(n) });
+  if (classic) return classic;
 
   // A missing or extra factor of one scalar input, param or dim.
   const scalars = [...model.inputs.filter((i) => i.shape.length === 0 && i.classes === undefined).map((i) => i.node), ...model.params.filter((p) => p.shape.length === 0).map((p) => p.node), ...[...model.dims].map(([n, d]) => B.dim(n, d.value))];
@@ -87,13 +106,14 @@ export function diagnose(model: Model, t: Target, claim: Node, envs: Env[]): str
   }
 
   // σ′ written as σ·σ: some product in the claim has the same sigmoid twice as a factor.
-  for (const n of topo([C])) {
+  for (const n of topo([written])) {
     if (n.op !== 'mul' && n.op !== 'pow') continue;
     const factors: Node[] = [];
     const flat = (m: Node) => { if (m.op === 'mul') { flat(m.args[0]); flat(m.args[1]); } else factors.push(m); };
     if (n.op === 'pow' && n.args[0].op === 'sigmoid' && B.isConst(n.args[1], 2)) factors.push(n.args[0], n.args[0]); else flat(n);
     const twice = factors.find((f, i) => f.op === 'sigmoid' && factors.indexOf(f) !== i);
-    if (twice) {
+    // Only when σ(1 − σ) in place of one σ makes the claim right.
+    if (twice && equalsGradient(substitute(written, (m) => (m === n ? B.mul(B.div(n, twice), B.sub(B.constant(1), twice)) : undefined)))) {
       const t0 = names(twice.args[0]) ?? printExpr(twice.args[0], 'text', names);
       return `σ′ written as σ·σ: the derivative of sigmoid(${t0}) is sigmoid(${t0}) .* (1 - sigmoid(${t0})), not sigmoid(${t0}) .* sigmoid(${t0})`;
     }
