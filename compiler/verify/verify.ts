@@ -16,6 +16,7 @@ import { canonical } from './canonical.js';
 import { close, diagnose, forwardNames } from './diagnose.js';
 import { targetOf, WRT_VAR, type Target } from './target.js';
 import { programNaming } from '../cli/naming.js';
+import { accuracyOf } from '../codegen/plan.js';
 
 export interface Verdict {
   wrt: string;
@@ -96,7 +97,7 @@ export function numericVerdict(model: Model, wrt: string, claim: Node, claimText
   }
   // A point a person can redo by hand: every coordinate a short nonzero decimal (no zero hides a term),
   // where the claim is furthest from the gradient; fast-check's own counterexample if no such point differs.
-  const candidates = fc.sample(pointArbitrary(model, fc.constantFrom(-1.5, -1, -0.5, 0.5, 1, 1.5)), { seed: opts.seed, numRuns: 60 })
+  const candidates = fc.sample(pointArbitrary(model, fc.constantFrom(-1.5, -1, -0.5, 0.5, 1, 1.5), binaryLabel(t)), { seed: opts.seed, numRuns: 60 })
     .map((pt) => toEnv(model, pt))
     .map((env) => ({ env, vals: evaluate(roots, env) }))
     .filter(({ vals }) => awayFromKinks(vals) && [claim, t.derived].every((r) => vals.get(r)!.data.every(Number.isFinite)))
@@ -127,11 +128,24 @@ export function numericVerdict(model: Model, wrt: string, claim: Node, claimText
   };
 }
 
-/** A random point: an integer label per class input, `coordinate` for every other value. */
-function pointArbitrary(model: Model, coordinate: fc.Arbitrary<number>): fc.Arbitrary<Record<string, unknown>> {
+/**
+ * A binary classifier's scalar label (logistic regression's y), with the values it takes: −1 and +1 when the
+ * loss multiplies it into a score (−log σ(y wᵀx)), 0 and 1 otherwise (y log p + (1 − y) log(1 − p)).
+ */
+function binaryLabel(t: Target): { name: string; values: number[] } | undefined {
+  const acc = accuracyOf(t.g);
+  if (acc?.kind !== 'binary') return undefined;
+  const label = acc.label;
+  const intoScore = topo([t.g.loss]).some((n) => n.op === 'mul' && n.args.includes(label) && n.args.every((a) => a === label || (a.op !== 'log' && a.op !== 'log_sigmoid')));
+  return { name: label.attr.name as string, values: intoScore ? [-1, 1] : [0, 1] };
+}
+
+/** A random point: an integer label per class input, a binary label's own values, `coordinate` for every other value. */
+function pointArbitrary(model: Model, coordinate: fc.Arbitrary<number>, label?: { name: string; values: number[] }): fc.Arbitrary<Record<string, unknown>> {
   // Object.fromEntries defines own properties, so a model name such as __proto__ is a key like any other.
   return fc.record(Object.fromEntries([
     ...model.inputs.map((i) => [i.name, i.classes !== undefined ? fc.integer({ min: 0, max: i.classes - 1 })
+      : i.name === label?.name ? fc.constantFrom(...label.values)
       : i.shape.length === 0 ? coordinate
       : fc.array(coordinate, { minLength: i.node.size, maxLength: i.node.size })] as const),
     ...model.params.map((p) => [p.name, p.shape.length === 0 ? coordinate : fc.array(coordinate, { minLength: p.node.size, maxLength: p.node.size })] as const),
