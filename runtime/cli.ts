@@ -24,13 +24,13 @@ export interface TrainerFlags {
 export class UsageProblem extends Error {}
 export class HelpRequested extends Error {}
 
-const FLAG_HELP = '--data SOURCE --test SOURCE --split F --epochs N --batch N --lr X --optimizer sgd|momentum|adam --schedule cosine|constant --seed N --l2 X --precision f32|f64 --threads N --save FILE --resume FILE --predict FILE --selftest';
+const FLAG_HELP = '--data SOURCE --test SOURCE --split F --epochs N --batch N --lr X --optimizer sgd|momentum|adam --schedule cosine|constant --seed N --l2 X --precision f32|f64 --threads N --save FILE --resume FILE --predict OUT.csv --selftest';
 
 /** Every training flag with its default: `node trainer.mjs --help` and `gradc train --help` print it. */
 export const TRAIN_HELP = [
   '  --data SOURCE        training data: a CSV file, mnist or iris (required)',
   '  --test SOURCE        held-out data for the reported accuracy (default: the built-in test split, or none)',
-  '  --split F            hold out this fraction of --data instead, e.g. 0.8 trains on 80 %',
+  '  --split F            train on this fraction of --data, test on the rest (0.8: 80 % / 20 %)',
   `  --epochs N           passes over the data (default ${TRAIN_DEFAULTS.epochs})`,
   `  --batch N            examples per step (default ${TRAIN_DEFAULTS.batch})`,
   `  --lr X               learning rate (default ${TRAIN_DEFAULTS.lr})`,
@@ -42,7 +42,7 @@ export const TRAIN_HELP = [
   '  --threads N          threads for the WebAssembly kernels (default: as many as pay here)',
   '  --save FILE.json     write the trained weights (also after each epoch)',
   '  --resume FILE.json   start from saved weights; with --epochs 0 and --predict, predict only',
-  '  --predict FILE.csv   write predictions for the rows of a CSV (labels optional)',
+  '  --predict OUT.csv    write predictions to OUT.csv: for the test data, else --data (labels optional)',
   '  --selftest           compare the gradients with finite differences and exit',
 ].join('\n');
 
@@ -125,11 +125,13 @@ export function runTrainer(model: CompiledModel, flags: TrainerFlags, io: RunIo,
     else if (flags.split !== undefined) [trainSet, testSet] = split(trainSet, flags.split, flags.seed);
     else if (flags.data === 'mnist') testSet = loadSource('mnist', specs, 'test');
     const threads = model.setThreads && flags.precision === 'f32' ? model.setThreads(flags.threads) : undefined;
+    const predictOnly = flags.epochs === 0 && flags.predict !== undefined;
     // Two short lines rather than one that wraps mid-number on an 80-column terminal.
-    io.out(`training ${model.spec.name} on ${trainSet.source}: ${trainSet.n} examples${testSet ? `, testing on ${testSet.n}` : ''}`);
-    io.out(`${flags.optimizer}, lr ${flags.lr}${flags.schedule === 'cosine' ? ' (cosine)' : ''}, batch ${flags.batch}, ${plural(flags.epochs, 'epoch')}${flags.l2 ? `, L2 ${flags.l2 < 1e-3 ? flags.l2.toExponential() : flags.l2}` : ''}, seed ${flags.seed}${threads ? `; wasm, ${plural(threads, 'thread')}` : ''}`);
+    if (predictOnly) io.out(`predicting with ${model.spec.name}${flags.resume ? ` (weights ${flags.resume})` : ''} for ${(testSet ?? trainSet).source}: ${(testSet ?? trainSet).n} examples`);
+    else io.out(`training ${model.spec.name} on ${trainSet.source}: ${trainSet.n} examples${testSet ? `, testing on ${testSet.n}` : ''}`);
+    if (!predictOnly) io.out(`${flags.optimizer}, lr ${flags.lr}${flags.schedule === 'cosine' ? ' (cosine)' : ''}, batch ${flags.batch}, ${plural(flags.epochs, 'epoch')}${flags.l2 ? `, L2 ${flags.l2 < 1e-3 ? flags.l2.toExponential() : flags.l2}` : ''}, seed ${flags.seed}${threads ? `; wasm, ${plural(threads, 'thread')}` : ''}`);
     const rule = accuracyRule(model.spec, predictorFor(model.spec, trainSet));
-    if (rule) io.out(`accuracy: ${rule}`);
+    if (rule && !predictOnly) io.out(`accuracy: ${rule}`);
     const result = train(model, {
       train: trainSet, test: testSet, epochs: flags.epochs, batch: flags.batch, lr: flags.lr, optimizer: flags.optimizer, schedule: flags.schedule,
       seed: flags.seed, l2: flags.l2, precision: flags.precision, save: flags.save, resume: flags.resume, log: io.out, progress: io.progress, reference,

@@ -6,7 +6,12 @@ import type { CompiledModel } from './model.js';
 import { assertFits, elementsOf } from './model.js';
 import { Rng } from './rng.js';
 
-export interface ParamCheck { name: string; maxAbs: number; maxRel: number; ok: boolean }
+/**
+ * `maxRel`: the plain relative error |g − fd| / max(1, |g|, |fd|). `allowance`: the largest rounding
+ * allowance granted (ε·|L|/h, relative like maxRel); a coordinate passes when its error minus its allowance
+ * is within the tolerance.
+ */
+export interface ParamCheck { name: string; maxAbs: number; maxRel: number; allowance: number; ok: boolean }
 export interface GradcheckResult { ok: boolean; params: ParamCheck[]; points: number }
 
 export function gradcheck(model: CompiledModel, opts: { seed: number; points: number; batch?: number; tolerance?: number }): GradcheckResult {
@@ -16,7 +21,7 @@ export function gradcheck(model: CompiledModel, opts: { seed: number; points: nu
   const k = model.create(n, Float64Array);
   const rng = new Rng(opts.seed);
   const tol = opts.tolerance ?? 1e-6;
-  const results = spec.params.map((p) => ({ name: p.name, maxAbs: 0, maxRel: 0, ok: true }));
+  const results = spec.params.map((p) => ({ name: p.name, maxAbs: 0, maxRel: 0, allowance: 0, ok: true }));
   for (let point = 0; point < opts.points; point++) {
     const params = spec.params.map((p) => Float64Array.from({ length: elementsOf(p.shape) }, () => rng.normal() * 0.5));
     const inputs = spec.inputs.map((s) => Float64Array.from({ length: n * (s.classes !== undefined ? 1 : elementsOf(s.shape)) },
@@ -44,11 +49,12 @@ export function gradcheck(model: CompiledModel, opts: { seed: number; points: nu
         }
         // Rounding in the loss itself limits what central differences can resolve: ε·|L|/h (large sums).
         const roundoff = (64 * 2.2e-16 * Math.max(1, Math.abs(mid))) / h;
-        const rel = Math.max(0, err - roundoff) / Math.max(1, Math.abs(g), Math.abs(central));
+        const scale = Math.max(1, Math.abs(g), Math.abs(central));
         const r = results[pi];
         r.maxAbs = Math.max(r.maxAbs, err);
-        r.maxRel = Math.max(r.maxRel, rel);
-        if (rel > tol) r.ok = false;
+        r.maxRel = Math.max(r.maxRel, err / scale);
+        r.allowance = Math.max(r.allowance, roundoff / scale);
+        if (Math.max(0, err - roundoff) / scale > tol) r.ok = false;
       }
     });
   }

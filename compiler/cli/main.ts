@@ -81,30 +81,33 @@ const COMMANDS: Record<string, Command> = {
   eval: {
     summary: 'loss, outputs and gradients at a point, by the generated code',
     help: [
-      '  --point FILE.json    params and inputs (or "examples": a minibatch), required',
+      '  --point FILE.json    inputs (or "examples": a minibatch) and params, required; without "params", the initial values',
+      '  --weights W.json     the params saved by train --save (instead of the point\'s)',
       '  --target T           the generated code that computes it: ts, wasm or gpu (default ts)',
       '  --precision P        f64 or f32 (default f64; wasm and gpu compute in f32)',
     ],
-    options: { '--point': { flag: false }, '--target': { flag: false }, '--precision': { flag: false } },
+    options: { '--point': { flag: false }, '--weights': { flag: false }, '--target': { flag: false }, '--precision': { flag: false } },
     run: () => 0, // handled in main: the point's dims must be known before the model is loaded
   },
   explain: {
     summary: 'backpropagation with numbers at a point, step by step',
     help: [
       '  --point FILE.json    params and inputs (format: docs/cli.md); with "examples", the first one (or --example N)',
+      '  --weights W.json     the params saved by train --save (instead of the point\'s)',
       '  --example N          which example of a minibatch point to explain (default 0)',
       '  --format F           text (default: big tensors abbreviated) or json (every value in full)',
     ],
-    options: { '--point': { flag: false }, '--example': { flag: false }, '--format': { flag: false } },
+    options: { '--point': { flag: false }, '--weights': { flag: false }, '--example': { flag: false }, '--format': { flag: false } },
     run: () => 0, // handled in main: the point's dims must be known before the model is loaded
   },
   report: {
     summary: 'one self-contained HTML page: model, graphs, typeset gradients',
     help: [
       '  -o FILE.html         where to write the page (required)',
-      '  --point FILE.json    add the values of `gradc explain` at this point',
+      '  --point FILE.json    add the values of `gradc explain` at this point (its "dims" apply)',
+      '  --weights W.json     the params saved by train --save (instead of the point\'s)',
     ],
-    options: { '-o': { flag: false }, '--point': { flag: false } },
+    options: { '-o': { flag: false }, '--point': { flag: false }, '--weights': { flag: false } },
     run: async (args, model) => {
       const file = args.options.get('-o')?.[0];
       if (!file) throw new UsageError('report needs -o FILE.html');
@@ -113,7 +116,7 @@ const COMMANDS: Record<string, Command> = {
       let explained: { point: string; text: string } | undefined;
       if (pointFile) {
         const pt = await load.point();
-        const env = pt.pointEnv(pointFile, model, pt.readPoint(pointFile));
+        const env = pt.pointEnv(pointFile, model, pt.withParams(pt.readPoint(pointFile), model, args.options.get('--weights')?.[0]));
         explained = { point: pointFile, text: (await load.explain()).explain(g, env, pointFile) };
       }
       writeOutput(file, await (await load.report()).renderReport(g, { explained }));
@@ -138,7 +141,7 @@ const COMMANDS: Record<string, Command> = {
     summary: 'generated gradients against central differences',
     help: [
       '  --seed N             seed of the random points (default 1)',
-      '  --points N           random points (default 3)',
+      '  --points N           random points (default 5)',
       '  --target T           the generated code to check: ts (float64, default), wasm or gpu (float32)',
     ],
     options: { '--seed': { flag: false }, '--points': { flag: false }, '--target': { flag: false } },
@@ -247,13 +250,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (args.positional.length !== 1) throw new UsageError(`${args.command} takes one model file, got ${args.positional.length}`);
     const dims = dimOverrides(args);
     const consts = constOverrides(args);
+    // A point's "dims" size the model (the command line's --dim wins), so it is read before the model.
+    const pointFile = args.options.get('--point')?.[0];
+    if (pointFile) for (const [k, v] of Object.entries((await load.point()).readPoint(pointFile).dims ?? {})) if (!dims.has(k)) dims.set(k, v);
     if (args.command === 'eval' || args.command === 'explain') {
-      const file = args.options.get('--point')?.[0];
+      const file = pointFile;
       if (!file) throw new UsageError(`${args.command} needs --point FILE.json`);
-      const point = (await load.point()).readPoint(file);
-      for (const [k, v] of Object.entries(point.dims ?? {})) if (!dims.has(k)) dims.set(k, v);
+      const model = loadModel(args.positional[0], { dimOverrides: dims, constOverrides: consts });
+      const point = (await load.point()).withParams((await load.point()).readPoint(file), model, args.options.get('--weights')?.[0]);
       if (args.command === 'explain') {
-        const model = loadModel(args.positional[0], { dimOverrides: dims, constOverrides: consts });
         const index = numberOption(args, '--example', 0, { integer: true, min: 0 });
         const env = (await load.point()).pointEnv(file, model, point, index);
         const g = (await load.gradients()).deriveGradients(model);
@@ -263,7 +268,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         console.log(format === 'json' ? ex.explainJson(data) : ex.explainText(data, model.loss.name));
         return 0;
       }
-      return (await load.run()).runEval(args, loadModel(args.positional[0], { dimOverrides: dims, constOverrides: consts }), file, point);
+      return (await load.run()).runEval(args, model, file, point);
     }
     if (args.command === 'verify') return (await load.verify()).runVerify(args, args.positional[0], dims, consts);
     const model = loadModel(args.positional[0], { dimOverrides: dims, constOverrides: consts });

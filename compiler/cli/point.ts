@@ -5,10 +5,14 @@ import { readFileSync } from 'node:fs';
 import type { Model } from '../frontend/model.js';
 import { PlainError } from '../source/diagnostics.js';
 import type { ArrayCtor, CompiledModel } from '../../runtime/model.js';
-import { assertFits, elementsOf } from '../../runtime/model.js';
+import { assertFits, elementsOf, type ModelSpec } from '../../runtime/model.js';
+import { loadCheckpoint } from '../../runtime/checkpoint.js';
+import { initialize } from '../../runtime/init.js';
+import { Rng } from '../../runtime/rng.js';
+import { TRAIN_DEFAULTS } from '../../runtime/train.js';
 import { fromNested, toNested, type Tensor } from '../ir/tensor.js';
 
-export interface Point { dims?: Record<string, number>; params: Record<string, unknown>; inputs?: Record<string, unknown>; examples?: Record<string, unknown>[] }
+export interface Point { dims?: Record<string, number>; params?: Record<string, unknown>; inputs?: Record<string, unknown>; examples?: Record<string, unknown>[] }
 
 export function readPoint(file: string): Point {
   let raw: unknown;
@@ -16,7 +20,9 @@ export function readPoint(file: string): Point {
     throw new PlainError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(e as Error).message})`}`);
   }
   const p = raw as Point;
-  if (typeof p !== 'object' || p === null || typeof p.params !== 'object' || p.params === null) throw new PlainError(`${file}: expected { "params": {…}, "inputs": {…} } (the point format: docs/cli.md)`);
+  if (typeof p !== 'object' || p === null || Array.isArray(p) || (p.params !== undefined && (typeof p.params !== 'object' || p.params === null))) {
+    throw new PlainError(`${file}: expected { "params": {…}, "inputs": {…} } (the point format: docs/cli.md)`);
+  }
   if (!p.inputs === !p.examples) throw new PlainError(`${file}: give either "inputs" (one example) or "examples" (a minibatch)`);
   if (p.dims !== undefined) {
     for (const [k, v] of Object.entries(p.dims)) if (!Number.isInteger(v) || v <= 0) throw new PlainError(`${file}: dims.${k} must be a positive integer`);
@@ -63,8 +69,8 @@ export function evalPoint(file: string, model: Model, compiled: CompiledModel, p
 export function pointEnv(file: string, model: Model, p: Point, index = 0): Map<string, Tensor> {
   const env = new Map<string, Tensor>();
   for (const q of model.params) {
-    const v = own(p.params, q.name);
-    if (v === undefined) throw new PlainError(`${file}: params.${q.name} is missing (shape [${q.shape.join(', ')}])`);
+    const v = p.params ? own(p.params, q.name) : undefined;
+    if (v === undefined) throw new PlainError(`${file}: params.${q.name} is missing (shape [${q.shape.join(', ')}]); leave "params" out for the model's initial values, or give --weights W.json`);
     try { env.set(q.name, fromNested(v, q.shape, `params.${q.name}`)); } catch (e) { throw new PlainError(`${file}: ${(e as Error).message}`); }
   }
   const ex = p.examples ? p.examples[index] : p.inputs!;
@@ -81,4 +87,26 @@ export function pointEnv(file: string, model: Model, p: Point, index = 0): Map<s
     }
   }
   return env;
+}
+
+/**
+ * The point's parameters, completed: from `--weights W.json` (saved by `train --save`) when given, else
+ * the point's own "params", else the model's initial values — the initializers of its `param` lines with
+ * seed 1, exactly as `gradc train` starts (float64 here).
+ */
+export function withParams(p: Point, model: Model, weights: string | undefined): Point {
+  if (weights) {
+    const bufs = model.params.map((q) => new Float64Array(elementsOf(q.shape)));
+    loadCheckpoint(weights, { params: model.params.map((q) => ({ name: q.name, shape: [...q.shape] })) } as unknown as ModelSpec, bufs);
+    return { ...p, params: Object.fromEntries(model.params.map((q, k) => [q.name, toNested({ shape: q.shape, data: bufs[k] })])) };
+  }
+  if (p.params) return p;
+  const rng = new Rng(TRAIN_DEFAULTS.seed);
+  return {
+    ...p, params: Object.fromEntries(model.params.map((q) => {
+      const buf = new Float64Array(elementsOf(q.shape));
+      initialize(buf, q.shape, q.init, rng);
+      return [q.name, toNested({ shape: q.shape, data: buf })];
+    })),
+  };
 }
