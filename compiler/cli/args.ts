@@ -1,6 +1,11 @@
 // Command-line parsing: `gradc COMMAND MODEL.nn [options]`. Wrong usage exits with status 2.
 
-export class UsageError extends Error {}
+import { nearest } from '../source/diagnostics.js';
+
+/** Wrong usage (exit 2). `help`: what to print after the message instead of the list of commands. */
+export class UsageError extends Error {
+  constructor(message: string, readonly help?: string) { super(message); }
+}
 
 export interface OptionSpec { readonly flag: boolean; readonly repeat?: boolean }
 
@@ -20,7 +25,10 @@ export function parseArgs(argv: readonly string[], specs: Readonly<Record<string
     if (!a.startsWith('-') || a === '-') { positional.push(a); continue; }
     const [name, inline] = a.includes('=') && a.startsWith('--') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
     const spec = specs[name];
-    if (!spec) throw new UsageError(`unknown option ${name} for '${command}'`);
+    if (!spec) {
+      const guess = nearest(name, Object.keys(specs));
+      throw new UsageError(`unknown option ${name} for '${command}'${guess ? `: did you mean ${guess}?` : ''}`, `gradc ${command} --help lists its options`);
+    }
     let value = 'true';
     if (!spec.flag) {
       value = inline ?? rest[++i];

@@ -3,6 +3,7 @@
 
 import type { Gradients } from '../autodiff/gradients.js';
 import type { Node } from '../ir/node.js';
+import { substitute } from '../ir/node.js';
 import type { Style } from '../ir/op.js';
 import { printExpr } from '../ir/print.js';
 import { expandDerivedFns, gradName, programNaming } from './naming.js';
@@ -17,7 +18,9 @@ const zero = (shape: readonly number[]) => (shape.length ? `zeros(${shape.join('
 /** One closed expression per gradient over inputs, params, dims and user fns. */
 export function closedForm(n: Node | null, shape: readonly number[], style: Style, dimNames: ReadonlyMap<number, string> = new Map()): string {
   if (!n) return style === 'latex' ? '0' : zero(shape);
-  const readable = prettify(n); // the Cookbook's form; code generation keeps the cheaper one
+  // mathjs has no names for a model's consts: their values go in first, so that 2 * lambda folds to 0.02.
+  const valued = style === 'mathjs' ? substitute(n, (m) => (m.op === 'const' && typeof m.attr.name === 'string' ? B.constant(m.attr.value as number, m.shape) : undefined)) : n;
+  const readable = prettify(valued); // the Cookbook's form; code generation keeps the cheaper one
   return printExpr(style === 'mathjs' ? expandDerivedFns(readable) : readable, style, undefined, dimNames);
 }
 

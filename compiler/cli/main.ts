@@ -73,8 +73,7 @@ const COMMANDS: Record<string, Command> = {
       const { toDot, toSvg } = await load.graph();
       const dot = toDot((await load.gradients()).deriveGradients(model), args.options.has('--backward'));
       const out = format === 'svg' ? await toSvg(dot) : dot;
-      if (file) writeOutput(file, out + '\n');
-      else console.log(out);
+      if (file) { writeOutput(file, out + '\n'); console.log(`wrote ${file}`); } else console.log(out);
       return 0;
     },
   },
@@ -288,7 +287,7 @@ export function report(e: unknown): number {
   }
   if (e instanceof PlainError) { console.error(`gradc: error: ${e.message}`); return 1; }
   if (e instanceof DataError) { console.error(e.message); return 1; }
-  if (e instanceof UsageError) { console.error(`gradc: ${e.message}\n\n${USAGE}`); return 2; }
+  if (e instanceof UsageError) { console.error(`gradc: ${e.message}\n\n${e.help ?? USAGE}`); return 2; }
   const err = e as Error;
   console.error(`gradc: internal error: ${err?.message ?? String(e)}`);
   if (process.env.GRADC_DEBUG === '1') console.error(err?.stack);

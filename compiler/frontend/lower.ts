@@ -404,7 +404,7 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
       else if (l.rank === 2 && r.rank === 1 && r.shape[0] === l.shape[0]) hint = `: a vector broadcasts along the rows of a matrix of its last size; did you mean ${text(e.left)}' ${e.op} ${text(e.right)}?`;
       else if (r.rank === 2 && l.rank === 1 && l.shape[0] === r.shape[0]) hint = `: a vector broadcasts along the rows of a matrix of its last size; did you mean ${text(e.left)} ${e.op} ${text(e.right)}'?`;
       else hint = ': shapes must be equal, or one a scalar, or a matrix and a vector of its last size';
-      diags.error(e.opSpan, `cannot ${verb}: ${L} and ${R}${hint}`);
+      diags.error(e.opSpan, `cannot ${verb}: ${L} and ${R}${hint}`, declared(e));
       return null;
     };
     switch (e.op) {
@@ -415,41 +415,53 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
       case '.^': return elementwise(B.pow, 'raise elementwise to a power');
       case '/':
         if (r.isScalar) return B.div(l, r);
-        diags.error(e.opSpan, `a / b divides by a scalar, but ${R}: write ${text(e.left)} ./ ${text(e.right)} for elementwise division`);
+        diags.error(e.opSpan, `a / b divides by a scalar, but ${R}: write ${text(e.left)} ./ ${text(e.right)} for elementwise division`, declared(e));
         return null;
       case '^':
         if (l.isScalar && r.isScalar) return B.pow(l, r);
-        diags.error(e.opSpan, `^ is the power of a scalar, but ${l.isScalar ? R : L}: write ${text(e.left)} .^ ${text(e.right)} for an elementwise power`);
+        diags.error(e.opSpan, `^ is the power of a scalar, but ${l.isScalar ? R : L}: write ${text(e.left)} .^ ${text(e.right)} for an elementwise power`, declared(e));
         return null;
       case '*': return product(e, l, r, L, R);
     }
+  };
+
+  /** Where a param or input of a refused operation was declared: its shape, not the operation, may be the mistake. */
+  const declared = (e: Extract<Expr, { kind: 'binary' }>): string[] | undefined => {
+    const notes = [e.left, e.right].flatMap((side) => {
+      const s = side.kind === 'transpose' ? side.arg : side;
+      const b = s.kind === 'name' ? scope.get(s.name) : undefined;
+      if (s.kind !== 'name' || !b || (b.kind !== 'param' && b.kind !== 'input')) return [];
+      const ln = line(b.span);
+      return [`${s.name} is declared on line ${ln}: ${file.lineText(ln).replace(/#.*$/, '').trim()}`];
+    });
+    return notes.length ? [...new Set(notes)] : undefined;
   };
 
   const product = (e: Extract<Expr, { kind: 'binary' }>, l: Node, r: Node, L: string, R: string): Node | null => {
     const lr = isRow(e.left), rr = isRow(e.right);
     if (l.isScalar || r.isScalar) { orient(e, lr || rr); return B.mul(l, r); }
     if (l.rank > 2 || r.rank > 2) {
-      diags.error(e.opSpan, `cannot multiply: ${L} and ${R}: * multiplies matrices and vectors; use .* for an elementwise product, conv2d for a convolution, or flatten(…) first`);
+      diags.error(e.opSpan, `cannot multiply: ${L} and ${R}: * multiplies matrices and vectors; use .* for an elementwise product, conv2d for a convolution, or flatten(…) first`, declared(e));
       return null;
     }
     if (l.rank === 1 && r.rank === 1) {
       if (!lr && rr) return B.outer(l, r); // u * v': the outer product u vᵀ
       if (lr && rr) {
-        diags.error(e.opSpan, `cannot multiply two row vectors (${L} and ${R}): a row times a column (u' * v) is the dot product, a column times a row (u * v') the outer product`);
+        diags.error(e.opSpan, `cannot multiply two row vectors (${L} and ${R}): a row times a column (u' * v) is the dot product, a column times a row (u * v') the outer product`, declared(e));
         return null;
       }
       if (l.shape[0] === r.shape[0]) return B.dot(l, r); // u' * v, and u * v of two columns as before
-      diags.error(e.opSpan, `the product of two vectors is their dot product, which needs one length: ${L} and ${R}; for the outer product write ${text(e.left)} * ${text(e.right)}'`);
+      diags.error(e.opSpan, `the product of two vectors is their dot product, which needs one length: ${L} and ${R}; for the outer product write ${text(e.left)} * ${text(e.right)}'`, declared(e));
       return null;
     }
     if (r.rank === 1 && rr) {
-      diags.error(e.opSpan, `cannot multiply a matrix by a row vector (${L} and ${R}): did you mean ${text(e.left)} * ${text(e.right).replace(/'$/, '')}?`);
+      diags.error(e.opSpan, `cannot multiply a matrix by a row vector (${L} and ${R}): did you mean ${text(e.left)} * ${text(e.right).replace(/'$/, '')}?`, declared(e));
       return null;
     }
     if (l.rank === 1 && !lr) {
       // One rule everywhere: vectors are columns, and only a row multiplies a matrix from the left (as in MATLAB).
       const fix = l.shape[0] === r.shape[0] ? `did you mean ${text(e.left)}' * ${text(e.right)}? (${text(e.left)}' is the row)` : r.shape[1] === l.shape[0] ? `did you mean ${text(e.right)} * ${text(e.left)}?` : `a row ${text(e.left)}' * ${text(e.right)} needs ${text(e.right)} to have ${l.shape[0]} rows`;
-      diags.error(e.opSpan, `cannot multiply a column vector by a matrix (${L} and ${R}): vectors are columns; ${fix}`);
+      diags.error(e.opSpan, `cannot multiply a column vector by a matrix (${L} and ${R}): vectors are columns; ${fix}`, declared(e));
       return null;
     }
     const inner = (a: Shape, b: Shape) => (a.length === 2 ? a[1] : a[0]) === b[0];
@@ -462,7 +474,7 @@ export function lower(file: SourceFile, statements: Statement[], diags: Diagnost
     else if (r.rank === 2 && inner(l.shape, rt)) hint = `did you mean ${a} * ${b}'?`;
     else if (inner(r.shape, l.shape)) hint = `did you mean ${b} * ${a}? (the arguments are swapped)`;
     else hint = `the inner sizes ${l.rank === 2 ? l.shape[1] : l.shape[0]} and ${r.shape[0]} must agree`;
-    diags.error(e.opSpan, `cannot multiply: ${L} and ${R}: ${hint}`);
+    diags.error(e.opSpan, `cannot multiply: ${L} and ${R}: ${hint}`, declared(e));
     return null;
   };
 

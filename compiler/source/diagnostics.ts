@@ -75,7 +75,12 @@ export class DiagnosticBag {
 /** The closest candidate by edit distance, if it is close enough to be a plausible typo. */
 export function nearest(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined, bestD = Infinity;
-  for (const c of candidates) {
+  // Letters that look like digits (al for a1, zO for z0) are the same name misread, whatever its length.
+  const looks = (s: string) => s.replace(/[lI]/g, '1').replace(/[oO]/g, '0');
+  const list = [...candidates];
+  const lookalike = list.find((c) => c !== name && looks(c) === looks(name));
+  if (lookalike) return lookalike;
+  for (const c of list) {
     const d = editDistance(name.toLowerCase(), c.toLowerCase());
     if (d < bestD) { best = c; bestD = d; }
   }
