@@ -9,6 +9,7 @@ import { printExpr } from '../ir/print.js';
 import { expandDerivedFns, gradName, programNaming } from './naming.js';
 import { targetOf } from '../verify/target.js';
 import { prettify } from '../simplify/pretty.js';
+import { simplify } from '../simplify/index.js';
 import * as B from '../ir/build.js';
 
 export type GradFormat = 'text' | 'latex' | 'mathjs' | 'json';
@@ -19,7 +20,7 @@ const zero = (shape: readonly number[]) => (shape.length ? `zeros(${shape.join('
 export function closedForm(n: Node | null, shape: readonly number[], style: Style, dimNames: ReadonlyMap<number, string> = new Map()): string {
   if (!n) return style === 'latex' ? '0' : zero(shape);
   // mathjs has no names for a model's consts: their values go in first, so that 2 * lambda folds to 0.02.
-  const valued = style === 'mathjs' ? substitute(n, (m) => (m.op === 'const' && typeof m.attr.name === 'string' ? B.constant(m.attr.value as number, m.shape) : undefined)) : n;
+  const valued = style === 'mathjs' ? simplify(substitute(n, (m) => (m.op === 'const' && typeof m.attr.name === 'string' ? B.constant(m.attr.value as number, m.shape) : undefined))) : n;
   const readable = prettify(valued); // the Cookbook's form; code generation keeps the cheaper one
   return printExpr(style === 'mathjs' ? expandDerivedFns(readable) : readable, style, undefined, dimNames);
 }

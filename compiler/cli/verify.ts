@@ -9,27 +9,55 @@ import { UsageError, numberOption } from './args.js';
 import { numericVerdict, quickVerdict, type Verdict } from '../verify/verify.js';
 import { fmt } from '../verify/diagnose.js';
 import { resolveAdjoints } from '../verify/target.js';
+import { claimAt, ClaimReadError, latexNames, splitClaimLine, type ClaimSource } from '../verify/claim-source.js';
+import type { LatexNames } from '../frontend/latex.js';
+import type { Diagnostic } from '../source/diagnostics.js';
 
-interface ClaimSource { wrt: string; text: string; source: SourceFile }
+/** A claim to judge, or a line that could not be read as one (its located message). */
+type Entry = ClaimSource | { wrt: string; text: string; unreadable: Diagnostic };
 
 /**
  * Claims from a file, one per line: `NAME: EXPR`, or a line of a backward program as `gradc grad` prints it,
- * `dL/dNAME = EXPR` (whose EXPR may use the adjoints of earlier lines, dL/dz2). Each claim's source keeps
- * its real line and column.
+ * `dL/dNAME = EXPR` (whose EXPR may use the adjoints of earlier lines, dL/dz2), either side in gradc's
+ * notation or in LaTeX. Each claim keeps its real line and column for messages.
  */
-export function readClaims(path: string, text: string): ClaimSource[] {
-  const lines = text.split('\n');
-  const out: ClaimSource[] = [];
-  lines.forEach((line, li) => {
-    if (line.trim() === '' || line.trimStart().startsWith('#')) return;
-    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:(.*)$/.exec(line) ?? /^\s*d[A-Za-z_][A-Za-z0-9_]*\/d([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(line);
-    if (!m) throw new PlainError(`${path}:${li + 1}:1: error: expected NAME: EXPR or dL/dNAME = EXPR (a parameter, input or named value, then the claimed gradient)`);
-    // Blank everything but this claim's expression, so positions in messages are the file's own.
-    const blanked = lines.map((l, k) => (k === li ? ' '.repeat(line.length - m[2].length) + m[2] : ' '.repeat(l.length))).join('\n');
-    out.push({ wrt: m[1], text: m[2].trim(), source: new SourceFile(path, blanked, lines.join('\n')) });
-  });
+export function readClaims(path: string, text: string, names: LatexNames): Entry[] {
+  const file = new SourceFile(path, text);
+  const out: Entry[] = [];
+  let offset = 0;
+  for (const line of text.split('\n')) {
+    const here = offset;
+    offset += line.length + 1;
+    if (line.trim() === '' || line.trimStart().startsWith('#') || line.trimStart().startsWith('%')) continue;
+    const split = splitClaimLine(line, names);
+    const unreadable = (message: string, at = 0) => out.push({ wrt: '?', text: line.trim(), unreadable: { span: { file, start: here + at, end: here + Math.max(at + 1, line.length) }, message } });
+    if (!split) { unreadable('expected NAME: EXPR or dL/dNAME = EXPR (a parameter, input or named value, then the claimed gradient)'); continue; }
+    if ('error' in split) { unreadable(split.error, Math.max(0, split.at)); continue; }
+    try {
+      out.push(claimAt(file, here + split.rhsStart, here + line.length, split.wrt, names));
+    } catch (e) {
+      if (!(e instanceof ClaimReadError)) throw e;
+      out.push({ wrt: split.wrt, text: line.slice(split.rhsStart).trim(), unreadable: e.diagnostic });
+    }
+  }
   if (out.length === 0) throw new PlainError(`${path}: no claims (expected lines NAME: EXPR)`);
   return out;
+}
+
+/** One --claim: gradc's notation or LaTeX, with or without its left side (∂L/∂W = …). */
+function singleClaim(text: string, wrt: string | undefined, names: LatexNames): ClaimSource {
+  const file = new SourceFile('<claim>', text);
+  const split = text.includes('=') ? splitClaimLine(text, names) : undefined;
+  const sided = split && !('error' in split) ? split : undefined;
+  const name = wrt ?? sided?.wrt;
+  if (!name) throw new UsageError('verify needs --wrt NAME --claim "EXPR" (or a claim with its left side, ∂L/∂W = …, or --claims FILE)');
+  if (wrt && sided && sided.wrt !== wrt) throw new UsageError(`--wrt ${wrt}, but the claim is about ${sided.wrt}`);
+  try {
+    return claimAt(file, sided?.rhsStart ?? 0, text.length, name, names);
+  } catch (e) {
+    if (e instanceof ClaimReadError) throw new UserError([e.diagnostic]);
+    throw e;
+  }
 }
 
 export function runVerify(args: ParsedArgs, modelPath: string, dims: Map<string, number>, consts: Map<string, number> = new Map()): number {
@@ -39,33 +67,41 @@ export function runVerify(args: ParsedArgs, modelPath: string, dims: Map<string,
   const claimsFile = args.options.get('--claims')?.[0];
   const claimText = args.options.get('--claim')?.[0];
   const wrt = args.options.get('--wrt')?.[0];
-  let claims: ClaimSource[];
-  if (claimsFile) {
-    if (claimText) throw new UsageError('give either --claim (with --wrt) or --claims FILE, not both');
-    claims = readClaims(claimsFile, readSource(claimsFile));
-  } else {
-    if (!claimText || !wrt) throw new UsageError('verify needs --wrt NAME --claim "EXPR" (or --claims FILE)');
-    claims = [{ wrt, text: claimText, source: new SourceFile('<claim>', claimText) }];
-  }
   const modelText = readSource(modelPath);
   const opts = { dimOverrides: dims, constOverrides: consts };
+  const names = latexNames(parseModel(modelPath, modelText, opts)); // a mistake in the model is reported first
+  let entries: Entry[];
+  if (claimsFile) {
+    if (claimText) throw new UsageError('give either --claim (with --wrt) or --claims FILE, not both');
+    entries = readClaims(claimsFile, readSource(claimsFile), names);
+  } else {
+    if (!claimText) throw new UsageError('verify needs --wrt NAME --claim "EXPR" (or --claims FILE)');
+    entries = [singleClaim(claimText, wrt, names)];
+  }
   // A claim that does not parse or type-check gets its own located verdict; the others are judged as usual.
   // (One --claim that cannot be read is an error of the command, reported as such.)
+  const claims = entries.filter((c): c is ClaimSource => !('unreadable' in c));
   const broken = claimsFile ? brokenClaims(modelPath, modelText, claims, opts) : new Map<number, string>();
-  const good = claims.filter((_, i) => !broken.has(i));
-  const verdicts: (Verdict | undefined)[] = claims.map((c, i) => (broken.has(i) ? errorVerdict(c, broken.get(i)!) : undefined));
-  const goodIndex = claims.map((_, i) => i).filter((i) => !broken.has(i));
-  const full = parseModelWithClaims(modelPath, modelText, good.map((c) => c.source), opts);
-  goodIndex.forEach((i, k) => { verdicts[i] = quickVerdict(full.model, claims[i].wrt, resolveAdjoints(full.model, full.claims[k]), claims[i].text, full.claims[k]); });
+  const verdicts: (Verdict | undefined)[] = entries.map((e) => ('unreadable' in e ? errorVerdict(e, formatDiagnostic(e.unreadable)) : undefined));
+  const goodIndex: number[] = [];
+  let k = 0;
+  entries.forEach((e, i) => {
+    if ('unreadable' in e) return;
+    if (broken.has(k)) verdicts[i] = errorVerdict(e, broken.get(k)!); else goodIndex.push(i);
+    k++;
+  });
+  const good = goodIndex.map((i) => entries[i] as ClaimSource);
+  const full = parseClaims(modelPath, modelText, good, opts);
+  goodIndex.forEach((i, k) => { verdicts[i] = quickVerdict(full.model, good[k].wrt, resolveAdjoints(full.model, full.claims[k]), good[k].text, full.claims[k]); });
   let sizes: string | undefined;
   if (verdicts.some((v) => !v)) {
     // Formulas do not depend on the sizes: check at small ones, so counterexamples can be read. Dims of one
     // size stay of one size, so a square matrix stays square (W2 * δ is then still a claim about W2ᵀ).
     const smallDims = smallSizes(full.model.dims, dims);
     sizes = [...smallDims].map(([k, v]) => `${k} = ${v}`).join(', ');
-    const small = parseModelWithClaims(modelPath, modelText, good.map((c) => c.source), { ...opts, dimOverrides: smallDims });
+    const small = parseClaims(modelPath, modelText, good, { ...opts, dimOverrides: smallDims });
     goodIndex.forEach((i, k) => {
-      verdicts[i] ??= numericVerdict(small.model, claims[i].wrt, resolveAdjoints(small.model, small.claims[k]), claims[i].text, { seed, runs }, small.claims[k]);
+      verdicts[i] ??= numericVerdict(small.model, good[k].wrt, resolveAdjoints(small.model, small.claims[k]), good[k].text, { seed, runs }, small.claims[k]);
     });
   }
   const done = verdicts as Verdict[];
@@ -82,7 +118,17 @@ export function runVerify(args: ParsedArgs, modelPath: string, dims: Map<string,
   return done.every((v) => v.verdict === 'PASS') ? 0 : 1;
 }
 
-/** The claims that cannot be read in the model's scope, each with its located messages. */
+/** The model with the claims in its scope; a message about a LaTeX claim is moved back into its LaTeX. */
+export function parseClaims(modelPath: string, modelText: string, claims: readonly ClaimSource[], opts: LowerOptions): ReturnType<typeof parseModelWithClaims> {
+  try {
+    return parseModelWithClaims(modelPath, modelText, claims.map((c) => c.source), opts);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    throw new UserError(e.diagnostics.map((d) => claims.reduce((m, c) => c.remap(m), d)));
+  }
+}
+
+/** The claims that cannot be read in the model's scope, each with its located messages (by index in `claims`). */
 function brokenClaims(modelPath: string, modelText: string, claims: readonly ClaimSource[], opts: LowerOptions): Map<number, string> {
   const broken = new Map<number, string>();
   try {
@@ -91,10 +137,9 @@ function brokenClaims(modelPath: string, modelText: string, claims: readonly Cla
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
   }
-  parseModel(modelPath, modelText, opts); // a mistake in the model itself is reported as such
   claims.forEach((c, i) => {
     try {
-      parseModelWithClaims(modelPath, modelText, [c.source], opts);
+      parseClaims(modelPath, modelText, [c], opts);
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       broken.set(i, e.diagnostics.map(formatDiagnostic).join('\n'));
@@ -103,7 +148,7 @@ function brokenClaims(modelPath: string, modelText: string, claims: readonly Cla
   return broken;
 }
 
-function errorVerdict(c: ClaimSource, message: string): Verdict {
+function errorVerdict(c: { wrt: string; text: string }, message: string): Verdict {
   const first = message.split('\n')[0].replace(/^.*?error: /, '');
   return { wrt: c.wrt, claim: c.text, verdict: 'FAIL', method: 'error', message: first, located: message, derived: '' };
 }

@@ -37,6 +37,7 @@ export interface VerifyOptions { seed: number; runs: number }
 /** Shape and symbolic checks, at the model's own sizes. Returns a verdict, or undefined to go on numerically. */
 export function quickVerdict(model: Model, wrt: string, claim: Node, claimText: string, written: Node = claim): Verdict | undefined {
   const t = targetOf(model, wrt);
+  claim = constantOfShape(claim, t.node.shape);
   const derivedText = derivedAsWritten(t, written);
   const base = { wrt, claim: claimText, derived: derivedText };
   if (!sameShape(claim.shape, t.node.shape)) {
@@ -48,6 +49,11 @@ export function quickVerdict(model: Model, wrt: string, claim: Node, claimText: 
     return { ...base, verdict: 'PASS', method: 'symbolic', message: `the claim is symbolically identical to ∂${model.loss.name}/∂${wrt}` };
   }
   return undefined;
+}
+
+/** A number claimed for a tensor means that number everywhere (`dL/dW = 0`, as the backward program prints it). */
+function constantOfShape(claim: Node, shape: readonly number[]): Node {
+  return claim.op === 'const' && claim.isScalar && shape.length > 0 ? B.constant(claim.attr.value as number, shape) : claim;
 }
 
 /** The normal form only rearranges; if a rearrangement cannot be built, the numeric check decides. */
@@ -75,6 +81,7 @@ function shapeMessage(claim: Node, want: readonly number[], wrt: string): string
  */
 export function numericVerdict(model: Model, wrt: string, claim: Node, claimText: string, opts: VerifyOptions, written: Node = claim): Verdict {
   const t = targetOf(model, wrt);
+  claim = constantOfShape(claim, t.node.shape);
   const derivedText = derivedAsWritten(t, written);
   const roots = [claim, t.derived, t.g.loss];
   const kinks = topo(roots).filter((n) => opOf(n.op).kink).map((n) => n.args[0]);
@@ -107,7 +114,12 @@ export function numericVerdict(model: Model, wrt: string, claim: Node, claimText
   // Preferably with no element of the gradient cancelling to zero by chance (equal weights, say).
   const generic = (p: { vals: Map<Node, Tensor> }) => { const d = p.vals.get(t.derived)!.data; const top = Math.max(...Array.from(d, Math.abs)); return Array.from(d).every((x) => Math.abs(x) > 1e-9 * top); };
   const readable = candidates.find((p) => p.gap >= 0.1 && generic(p)) ?? candidates.find((p) => p.gap >= 0.1) ?? [...candidates].sort((a, b) => b.gap - a.gap)[0];
-  const env = readable?.env ?? toEnv(model, (result.counterexample as [Record<string, unknown>])[0]);
+  const shrunk = result.counterexample as [Record<string, unknown>] | null;
+  if (!readable && !shrunk) {
+    // fast-check gave up: nearly every point sat on a kink or gave a non-finite value.
+    return { ...base, verdict: 'FAIL', points: result.numRuns, message: `the claim could not be checked: at almost every random point a value is not finite or sits on a kink (${result.numSkips} points skipped)` };
+  }
+  const env = readable?.env ?? toEnv(model, shrunk![0]);
   const vals = readable?.vals ?? evaluate(roots, env);
   // More points for the diagnosis, so one coincidence does not decide it.
   const more: Env[] = [env];

@@ -247,7 +247,7 @@ const sumPositions: OpDef = {
   },
   vjp: (g, n) => [B.fill(g, n.args[0].shape)],
   print: (p): Printed => {
-    if (p.style === 'latex') return printed(`\\sum_{i,j} ${p.arg(0, PREC.mul)}`, PREC.mul);
+    if (p.style === 'latex') return printed(`\\sum_{i,j} ${p.arg(0, PREC.mul)}`, PREC.add); // a factor of a product gets parentheses: (Σ G) ⊙ H
     if (p.style === 'mathjs') return p.call('sum', [p.call('sum', [p.arg(0, 0), '3']).s, '2']);
     return p.call('sum', [p.arg(0, 0), '[2, 3]']);
   },

@@ -34,6 +34,9 @@ export function formatNumber(v: number): string {
   return s.replace('e+', 'e');
 }
 
+/** 𝟏 with its size, 𝟏_{m×n}, so that a LaTeX formula reads back as the tensor it is. */
+export const latexOnes = (p: PrintCtx, shape: readonly number[]): string => `\\mathbf{1}_{${p.sizes(shape).split(', ').join(' \\times ')}}`;
+
 const named = (p: PrintCtx): Printed => {
   const name = p.node.attr.name as string;
   return printed(p.style === 'latex' ? latexName(name) : name);
@@ -67,7 +70,7 @@ export const leafOps: OpDef[] = [
       const frac = asFraction(v);
       if (frac && shape.length > 0) {
         const [num, den] = frac;
-        const ones = p.style === 'latex' ? '\\mathbf{1}' : `ones(${p.sizes(shape)})`;
+        const ones = p.style === 'latex' ? latexOnes(p, shape) : `ones(${p.sizes(shape)})`;
         return p.style === 'latex' ? printed(`${num < 0 ? '-' : ''}\\frac{${Math.abs(num)}}{${den}} ${ones}`, PREC.mul) : printed(`${num} / ${den} * ${ones}`, PREC.mul);
       }
       if (frac) {
@@ -79,7 +82,7 @@ export const leafOps: OpDef[] = [
       else if (v === Math.PI) s = 'pi';
       if (shape.length === 0) return printed(s, v < 0 ? PREC.unary : PREC.atom);
       // A constant tensor: mathjs builds it as a constant times ones(…).
-      const ones = p.style === 'latex' ? '\\mathbf{1}' : `ones(${p.sizes(shape)})`;
+      const ones = p.style === 'latex' ? latexOnes(p, shape) : `ones(${p.sizes(shape)})`;
       if (v === 1) return printed(ones);
       if (v === 0 && p.style !== 'latex') return printed(`zeros(${p.sizes(shape)})`);
       return printed(p.style === 'latex' ? `${s} \\cdot ${ones}` : `${s} * ${ones}`, PREC.mul);

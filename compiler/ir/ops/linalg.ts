@@ -42,7 +42,9 @@ const matmul: OpDef = {
     const chain = (n: import('../node.js').Node): boolean => n.op !== 'mul' && n.op !== 'div' && n.op !== 'neg' && (n.op !== 'matmul' || chain(n.args[0]));
     const right = p.arg(1, r.op === 'matmul' && chain(r.args[0]) ? PREC.mul : PREC.unary);
     // A vector on the left is a row: v' * A (vectors are columns; mathjs ignores the ', so it evaluates too).
-    const left = p.node.args[0].rank !== 1 ? p.arg(0, PREC.mul) : p.style === 'latex' ? latexTranspose(p.arg(0, PREC.atom)) : `${p.arg(0, PREC.postfix)}'`;
+    // In LaTeX every vector is a column, as in the lecture, so vᵀM is written as the column Mᵀv it stands for.
+    if (p.node.args[0].rank === 1 && p.style === 'latex') return printed(`${latexTranspose(p.arg(1, PREC.atom))} ${p.arg(0, PREC.unary)}`, PREC.mul);
+    const left = p.node.args[0].rank !== 1 ? p.arg(0, PREC.mul) : `${p.arg(0, PREC.postfix)}'`;
     return printed(p.style === 'latex' ? `${left} ${right}` : `${left} * ${right}`, PREC.mul);
   },
   flops: (n) => 2 * n.args[0].size * (n.args[1].rank === 2 ? n.args[1].shape[1] : 1),

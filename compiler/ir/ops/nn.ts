@@ -59,9 +59,10 @@ const onehot: OpDef = {
   vjp: () => [null],
   print: (p) => {
     const k = String(p.node.attr.kName ?? p.node.attr.k);
-    // The lecture's standard basis vector: e_y, the K-vector with 1 at the label.
-    if (p.style === 'latex') return printed(`\\mathbf{e}_{${p.arg(0, 0)}}`);
-    return p.call('onehot', [p.arg(0, 0), k]);
+    // The lecture's standard basis vector: e_y, the K-vector with 1 at the label. At a fixed index the size
+    // cannot come from a label, so it is written out: onehot(2, K).
+    if (p.style === 'latex' && p.node.args[0].op === 'input') return printed(`\\mathbf{e}_{${p.arg(0, 0)}}`);
+    return p.call('onehot', [p.arg(0, 0), k], '\\operatorname{onehot}');
   },
   flops: () => 0,
 };

@@ -7,6 +7,7 @@ import { PREC } from '../op.js';
 import * as B from '../build.js';
 import { tensor } from '../tensor.js';
 import { broadcastShape, callOf, elementwise, printed } from './common.js';
+import { latexTranspose } from '../print.js';
 
 const sum: OpDef = {
   name: 'sum', arity: 1,
@@ -37,7 +38,7 @@ const sumRows: OpDef = {
     return out;
   },
   vjp: (g, n) => [B.fill(g, n.args[0].shape)],
-  print: (p) => p.style === 'latex' ? printed(`\\sum_{i} ${p.arg(0, PREC.mul)}`, PREC.mul) : p.call('sum', [p.arg(0, 0), '1']),
+  print: (p) => p.style === 'latex' ? printed(`\\sum_{i} ${p.arg(0, PREC.mul)}`, PREC.add) : p.call('sum', [p.arg(0, 0), '1']),
   flops: (n) => n.args[0].size,
 };
 
@@ -65,7 +66,7 @@ const sumAxis: OpDef = {
   },
   vjp: (g, n) => [B.spreadAxis(g, n.attr.axis as number, n.args[0].shape[n.attr.axis as number])],
   print: (p) => p.style === 'latex'
-    ? printed(`\\sum_{i_{${(p.node.attr.axis as number) + 1}}} ${p.arg(0, PREC.mul)}`, PREC.mul)
+    ? printed(`\\sum_{i_{${(p.node.attr.axis as number) + 1}}} ${p.arg(0, PREC.mul)}`, PREC.add) // Σ reaches to the next + or −
     : p.call('sum', [p.arg(0, 0), String((p.node.attr.axis as number) + 1)]),
   flops: (n) => n.args[0].size,
   kernel: { fn: 'sumAxis', sizes: (n) => axisSizes(n.args[0].shape, n.attr.axis as number) },
@@ -92,7 +93,7 @@ const spreadAxis: OpDef = {
   print: (p) => {
     const k = p.node.attr.axis as number, shape = p.node.shape;
     if (shape.length === 2 && k === 1) {
-      return p.style === 'latex' ? printed(`${p.arg(0, PREC.mul)} \\mathbf{1}^\\top`, PREC.mul) : p.call('outer', [p.arg(0, 0), `ones(${p.sizes([shape[1]])})`]);
+      return p.style === 'latex' ? printed(`${p.arg(0, PREC.mul)} \\mathbf{1}_{${p.sizes([shape[1]])}}^{\\top}`, PREC.mul) : p.call('outer', [p.arg(0, 0), `ones(${p.sizes([shape[1]])})`]);
     }
     return p.call('expand', [p.arg(0, 0), String(k + 1), p.sizes([shape[k]])], '\\operatorname{expand}');
   },
@@ -113,7 +114,13 @@ const fill: OpDef = {
   print: (p) => {
     const shape = p.node.shape, a = p.node.args[0];
     if (shape.length === 0) return p.raw(0); // a scalar filled to a scalar is itself
-    if (p.style === 'latex') return printed(`${p.arg(0, PREC.mul)} \\mathbf{1}`, PREC.mul);
+    // In LaTeX the ones carry their size (𝟏_{m×n}), so that the formula reads back as what it is.
+    const ones = (sh: readonly number[]) => `\\mathbf{1}_{${p.sizes(sh).split(', ').join(' \\times ')}}`;
+    if (p.style === 'latex') {
+      if (a.isScalar) return printed(`${p.arg(0, PREC.mul)} ${ones(shape)}`, PREC.mul);
+      if (shape.length === 3) return printed(`${p.arg(0, PREC.mul)} \\odot ${ones(shape)}`, PREC.mul);
+      return printed(`${ones([shape[0]])} ${latexTranspose(p.arg(0, PREC.atom))}`, PREC.mul);
+    }
     if (a.isScalar) return printed(`${p.arg(0, PREC.mul)} * ones(${p.sizes(shape)})`, PREC.mul);
     // One value per channel: the language broadcasts it over the positions; mathjs needs it spelled out.
     if (shape.length === 3) return p.style === 'mathjs' ? p.call('per_channel', [p.arg(0, 0), String(shape[1]), String(shape[2])]) : printed(`${p.arg(0, PREC.mul)} .* ones(${p.sizes(shape)})`, PREC.mul);
