@@ -18,6 +18,7 @@ const load = {
   verify: () => import('./verify.js'),
   explain: () => import('./explain.js'),
   report: () => import('./report.js'),
+  grade: () => import('./grade.js'),
 };
 import { DataError } from '../../runtime/data.js';
 import { TRAIN_HELP } from '../../runtime/cli.js';
@@ -136,6 +137,18 @@ const COMMANDS: Record<string, Command> = {
     options: { '--wrt': { flag: false }, '--claim': { flag: false }, '--claims': { flag: false }, '--seed': { flag: false }, '--runs': { flag: false }, '--json': { flag: true } },
     run: () => 0, // handled in main: claims are parsed together with the model
   },
+  grade: {
+    summary: 'grade answer files (gradc notation or LaTeX) against an exercise',
+    help: [
+      '  --answers DIR        a folder of answer files, one per student (one line per question: dL/dW1 = …)',
+      '  --answer FILE        one student\'s own check: verdicts and hints, no model answer (unless the exercise allows)',
+      '  -o FILE              grades.csv, grades.json or grades.html (default: a table on the terminal)',
+      '  --seed N             seed of the random points (default 1)',
+      '  --runs N             random points per numeric check (default 100)',
+    ],
+    options: { '--answers': { flag: false }, '--answer': { flag: false }, '-o': { flag: false }, '--seed': { flag: false }, '--runs': { flag: false } },
+    run: () => 0, // handled in main: its file is an exercise, not a model
+  },
   gradcheck: {
     summary: 'generated gradients against central differences',
     help: [
@@ -223,7 +236,7 @@ export const USAGE = [
 ].join('\n');
 
 function commandHelp(name: string, c: Command): string {
-  return [`usage: gradc ${name} MODEL.nn [options]`, '', c.summary, '', 'options:', ...c.help,
+  return [`usage: gradc ${name} ${name === 'grade' ? 'EXERCISE.md' : 'MODEL.nn'} [options]`, '', c.summary, '', 'options:', ...c.help,
     '  --dim NAME=VALUE     override a dim (repeatable, or d=2,n=3)',
     '  --const NAME=VALUE   override a const (repeatable)'].join('\n');
 }
@@ -270,6 +283,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return (await load.run()).runEval(args, model, file, point);
     }
     if (args.command === 'verify') return (await load.verify()).runVerify(args, args.positional[0], dims, consts);
+    if (args.command === 'grade') return (await load.grade()).runGrade(args, args.positional[0], writeOutput);
     const model = loadModel(args.positional[0], { dimOverrides: dims, constOverrides: consts });
     return await cmd.run(args, model);
   } catch (e) {

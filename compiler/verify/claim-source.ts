@@ -68,7 +68,7 @@ export function splitClaimLine(line: string, names: LatexNames): { wrt: string; 
   if (colon && !line.includes('=')) return { wrt: colon[1], rhsStart: colon[0].length };
   const eq = topLevelEquals(line);
   if (eq < 0) return colon ? { wrt: colon[1], rhsStart: colon[0].length } : undefined;
-  const lhs = line.slice(0, eq).trim();
+  const lhs = line.slice(0, eq).replace(/&\s*$/, '').trim(); // a LaTeX alignment: ∂L/∂W &= …
   const plain = /^d([A-Za-z_][A-Za-z0-9_]*)\/d([A-Za-z_][A-Za-z0-9_]*)$/.exec(lhs);
   if (plain) return { wrt: plain[2], rhsStart: eq + 1 };
   if (!looksLikeLatex(lhs) && !/\\partial|\\nabla|∂/.test(lhs)) return { error: `expected dL/dNAME = … (or ∂L/∂NAME in LaTeX) on the left of '=', found ${lhs}`, at: line.indexOf(lhs) };

@@ -31,10 +31,14 @@ export function differentiableNames(model: Model): string[] {
     ...model.values.filter((v) => v.role !== 'loss').map((v) => v.name)];
 }
 
-const cache = new WeakMap<Model, Map<string, Target>>();
+/**
+ * By the loss node, not the Model object: the IR is hash-consed, so every parse of one model (each claim of a
+ * class's answers is read with the model) has the same loss node, and derives its gradients once.
+ */
+const cache = new WeakMap<Node, Map<string, Target>>();
 
 export function targetOf(model: Model, name: string): Target {
-  const known = cache.get(model)?.get(name);
+  const known = cache.get(model.loss.node)?.get(name);
   if (known) return known;
   const g = deriveGradients(model);
   const param = model.params.find((p) => p.name === name);
@@ -54,8 +58,8 @@ export function targetOf(model: Model, name: string): Target {
     derived = adj ? simplify(substitute(adj, (n) => (n === v ? node : undefined))) : B.constant(0, node.shape);
   }
   const t: Target = { name, kind: param ? 'param' : input ? 'input' : 'value', node, derived, lossOfX, g };
-  if (!cache.has(model)) cache.set(model, new Map());
-  cache.get(model)!.set(name, t);
+  if (!cache.has(model.loss.node)) cache.set(model.loss.node, new Map());
+  cache.get(model.loss.node)!.set(name, t);
   return t;
 }
 
