@@ -84,7 +84,7 @@ test('a mistyped name or option gets its suggestion; a shape error names the dec
   assert.match(r.stderr, /al\.nn:4:9: error: cannot multiply: W1 is \[3, 2\] and x is \[3\]: did you mean W1' \* x\?\n.*\n.*\n {2}note: W1 is declared on line 3: param W1: \[d, n\]\n {2}note: x is declared on line 2: input x: \[d\]/);
   const o = runCli(['train', 'examples/mlp.nn', '--data', 'iris', '--epoch', '2']);
   assert.equal(o.status, 2);
-  assert.equal(o.stderr, "gradc: unknown option --epoch for 'train': did you mean --epochs?\n\ngradc train --help lists its options\n");
+  assert.equal(o.stderr, "gradc: unknown option --epoch for 'train': did you mean --epochs?\n\ngradc train --help lists its options; the reference is docs/cli.md\n");
 });
 
 test('a predict-only run says it predicts; graph -o says what it wrote; mathjs output folds a const', () => {

@@ -27,7 +27,7 @@ export function parseArgs(argv: readonly string[], specs: Readonly<Record<string
     const spec = specs[name];
     if (!spec) {
       const guess = nearest(name, Object.keys(specs));
-      throw new UsageError(`unknown option ${name} for '${command}'${guess ? `: did you mean ${guess}?` : ''}`, `gradc ${command} --help lists its options`);
+      throw new UsageError(`unknown option ${name} for '${command}'${guess ? `: did you mean ${guess}?` : ''}`, `gradc ${command} --help lists its options; the reference is docs/cli.md`);
     }
     let value = 'true';
     if (!spec.flag) {

@@ -102,7 +102,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 export function gradesHtml(exercise: Exercise, students: readonly StudentGrade[]): string {
   const qs = exercise.questions;
   const summary = summarize(exercise, students).map((q) => `<tr><td><code>dL/d${esc(q.wrt)}</code></td><td>${pts(q.points)}</td>
-<td><div class="bar"><span style="width:${(100 * q.passed / Math.max(1, q.students)).toFixed(1)}%"></span></div>${q.passed} of ${q.students}</td><td>${q.meanPoints.toFixed(2)}</td>
+<td class="right"><div class="bar"><span style="width:${(100 * q.passed / Math.max(1, q.students)).toFixed(1)}%"></span></div>${q.passed} of ${q.students}</td><td>${q.meanPoints.toFixed(2)}</td>
 <td>${q.mistakes.slice(0, 4).map((m) => `<div><b>${m.count} ×</b> ${esc(m.mistake)} <span class="ex">e.g. ${esc(m.example)}</span></div>`).join('') || '—'}</td></tr>`).join('\n');
   const mark = (a: AnswerGrade) => `<td class="${a.verdict === 'PASS' ? 'pass' : a.verdict === 'MISSING' ? 'miss' : a.points > 0 ? 'part' : 'fail'}" title="${esc(a.diagnosis ?? a.message)}">${cell(a)}</td>`;
   const rows = students.map((s, i) => `<tr class="student" data-i="${i}"><td>${esc(s.student)}</td>${s.answers.map(mark).join('')}<td><b>${pts(s.total)}</b> / ${pts(s.max)}</td></tr>
@@ -116,7 +116,7 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.2em;margin-top:2em;border-b
 code,pre{font:13px/1.45 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}pre{background:#f6f8fa;padding:.6em;overflow:auto;border-radius:6px;margin:.3em 0}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #eaeef2;padding:.25em .6em;text-align:left;vertical-align:top}
 .meta{color:#57606a}.ex{color:#57606a;font-size:.9em}
-.bar{display:inline-block;width:90px;height:9px;background:#eaeef2;border-radius:5px;margin-right:.5em;vertical-align:middle}.bar span{display:block;height:9px;background:#2da44e;border-radius:5px}
+td.right{white-space:nowrap}.bar{display:inline-block;width:90px;height:9px;background:#eaeef2;border-radius:5px;margin-right:.5em;vertical-align:middle}.bar span{display:block;height:9px;background:#2da44e;border-radius:5px}
 td.pass{background:#dafbe1}td.fail{background:#ffebe9}td.part{background:#fff8c5}td.miss{background:#f6f8fa;color:#8c959f}
 tr.student{cursor:pointer}tr.student:hover td{filter:brightness(.97)}tr.details{display:none}tr.details.open{display:table-row}
 .answer{margin:.4em 0 .8em}.verdict{font-weight:600}.verdict.PASS{color:#1a7f37}.verdict.FAIL{color:#cf222e}.verdict.MISSING{color:#8c959f}
