@@ -17,5 +17,8 @@ if (tsc.status !== 0) { console.error('gradc build: tsc failed'); process.exit(1
 const { bundleRuntime, PREBUILT_RUNTIME } = await import(join(dist, 'compiler', 'codegen', 'bundle.js'));
 mkdirSync(dirname(PREBUILT_RUNTIME), { recursive: true });
 writeFileSync(PREBUILT_RUNTIME, JSON.stringify(bundleRuntime()));
+// The playground (gradc in a web page), bundled once, so that `gradc playground -o DIR` copies it.
+const { buildPlayground, PREBUILT_PLAYGROUND } = await import(join(dist, 'compiler', 'playground', 'build.js'));
+await buildPlayground(PREBUILT_PLAYGROUND);
 // Written last: bin/gradc.js runs dist/ only when this stamp is newer than every source file.
 writeFileSync(join(dist, 'BUILT'), `${new Date().toISOString()}\n`);

@@ -102,7 +102,8 @@ test('a row times a matrix inside a gradient prints as v\' * M, which parses bac
   const m = parseModel('m.nn', src);
   const g = deriveGradients(m);
   assert.equal(formatGradients(g, 'text', false, ['W']), "dL/dW = outer(x, 1 - tanh(x' * W) .^ 2)");
-  assert.match(formatGradients(g, 'latex', false, ['W']), /\\tanh\(x\^\{\\top\} W\)/);
+  // In LaTeX every vector is a column: xᵀW is written as the column Wᵀx it stands for.
+  assert.match(formatGradients(g, 'latex', false, ['W']), /\\tanh\(W\^\{\\top\} x\)/);
   const v = runCli(['verify', file('r.nn', src), '--wrt', 'W', '--claim', "outer(x, 1 - tanh(x' * W) .^ 2)"]);
   assert.equal(v.status, 0, v.stdout + v.stderr);
 });

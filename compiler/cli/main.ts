@@ -24,6 +24,7 @@ import { DataError } from '../../runtime/data.js';
 import { TRAIN_HELP } from '../../runtime/cli.js';
 import { packageVersion } from '../source/package-root.js';
 import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const COMMON: Record<string, OptionSpec> = { '--dim': { flag: false, repeat: true }, '--const': { flag: false, repeat: true } };
 
@@ -149,6 +150,14 @@ const COMMANDS: Record<string, Command> = {
     options: { '--answers': { flag: false }, '--answer': { flag: false }, '-o': { flag: false }, '--seed': { flag: false }, '--runs': { flag: false } },
     run: () => 0, // handled in main: its file is an exercise, not a model
   },
+  playground: {
+    summary: 'write the playground: gradc in a web page (static, no server)',
+    help: [
+      '  -o DIR               where to write index.html and playground.js (required); open DIR/index.html',
+    ],
+    options: { '-o': { flag: false } },
+    run: () => 0, // handled in main: it takes no model
+  },
   gradcheck: {
     summary: 'generated gradients against central differences',
     help: [
@@ -201,6 +210,15 @@ const COMMANDS: Record<string, Command> = {
 };
 
 /** Write a file atomically (temporary file, then rename), with a plain error if that fails. */
+async function writePlaygroundCommand(args: ParsedArgs): Promise<number> {
+  const dir = args.options.get('-o')?.[0];
+  if (!dir || args.positional.length) throw new UsageError('playground takes no model: gradc playground -o DIR', 'gradc playground --help lists its options');
+  const { writePlayground } = await import('../playground/build.js');
+  const { bytes } = await writePlayground(dir);
+  console.log(`wrote ${join(dir, 'index.html')} and playground.js (${(bytes / 1024 / 1024).toFixed(1)} MiB): open it in a browser, no server needed`);
+  return 0;
+}
+
 export function writeOutput(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
   try {
@@ -236,7 +254,7 @@ export const USAGE = [
 ].join('\n');
 
 function commandHelp(name: string, c: Command): string {
-  return [`usage: gradc ${name} ${name === 'grade' ? 'EXERCISE.md' : 'MODEL.nn'} [options]`, '', c.summary, '', 'options:', ...c.help,
+  return [`usage: gradc ${name} ${name === 'grade' ? 'EXERCISE.md ' : name === 'playground' ? '' : 'MODEL.nn '}[options]`, '', c.summary, '', 'options:', ...c.help,
     '  --dim NAME=VALUE     override a dim (repeatable, or d=2,n=3)',
     '  --const NAME=VALUE   override a const (repeatable)'].join('\n');
 }
@@ -259,6 +277,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (argv.slice(1).some((a) => a === '--help' || a === '-h')) { console.log(commandHelp(argv[0], cmd)); return 0; }
     const args = parseArgs(argv, { ...COMMON, ...cmd.options });
+    if (args.command === 'playground') return await writePlaygroundCommand(args);
     if (args.positional.length !== 1) throw new UsageError(`${args.command} takes one model file, got ${args.positional.length}`);
     const dims = dimOverrides(args);
     const consts = constOverrides(args);

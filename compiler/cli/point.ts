@@ -15,9 +15,18 @@ import { fromNested, toNested, type Tensor } from '../ir/tensor.js';
 export interface Point { dims?: Record<string, number>; params?: Record<string, unknown>; inputs?: Record<string, unknown>; examples?: Record<string, unknown>[] }
 
 export function readPoint(file: string): Point {
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch (e) {
+    throw new PlainError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`}`);
+  }
+  return readPointText(file, text);
+}
+
+/** A point from its JSON text (`file` names it in messages). */
+export function readPointText(file: string, text: string): Point {
   let raw: unknown;
-  try { raw = JSON.parse(readFileSync(file, 'utf8')); } catch (e) {
-    throw new PlainError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(e as Error).message})`}`);
+  try { raw = JSON.parse(text); } catch (e) {
+    throw new PlainError(`${file}: not valid JSON (${(e as Error).message})`);
   }
   const p = raw as Point;
   if (typeof p !== 'object' || p === null || Array.isArray(p) || (p.params !== undefined && (typeof p.params !== 'object' || p.params === null))) {

@@ -47,7 +47,7 @@ export function highlight(source: string): string {
 }
 
 /** KaTeX's stylesheet with its fonts inlined (woff2 only, which every current browser reads). */
-function katexCss(): string {
+export function katexCss(): string {
   const dir = join(dirname(createRequire(import.meta.url).resolve('katex')), 'fonts');
   const css = readFileSync(join(dir, '..', 'katex.min.css'), 'utf8');
   return css.replace(/src:url\(fonts\/([^)]+)\.woff2\)[^;}]*/g, (_, name: string) =>

@@ -46,6 +46,7 @@ export function readClaims(path: string, text: string, names: LatexNames): Entry
 
 /** One --claim: gradc's notation or LaTeX, with or without its left side (∂L/∂W = …). */
 function singleClaim(text: string, wrt: string | undefined, names: LatexNames): ClaimSource {
+  if (!text.trim()) throw new UsageError('verify needs --wrt NAME --claim "EXPR" (or --claims FILE)');
   const file = new SourceFile('<claim>', text);
   const split = text.includes('=') ? splitClaimLine(text, names) : undefined;
   const sided = split && !('error' in split) ? split : undefined;
@@ -61,27 +62,49 @@ function singleClaim(text: string, wrt: string | undefined, names: LatexNames): 
 }
 
 export function runVerify(args: ParsedArgs, modelPath: string, dims: Map<string, number>, consts: Map<string, number> = new Map()): number {
-  const seed = numberOption(args, '--seed', 1, { integer: true, min: 0 });
-  const runs = numberOption(args, '--runs', 200, { integer: true, min: 1 });
-  const json = args.options.has('--json');
   const claimsFile = args.options.get('--claims')?.[0];
   const claimText = args.options.get('--claim')?.[0];
-  const wrt = args.options.get('--wrt')?.[0];
-  const modelText = readSource(modelPath);
-  const opts = { dimOverrides: dims, constOverrides: consts };
+  if (claimsFile && claimText) throw new UsageError('give either --claim (with --wrt) or --claims FILE, not both');
+  if (!claimsFile && !claimText) throw new UsageError('verify needs --wrt NAME --claim "EXPR" (or --claims FILE)');
+  const r = verifyReport({
+    model: { path: modelPath, text: readSource(modelPath) },
+    claims: claimsFile ? { path: claimsFile, text: readSource(claimsFile) } : undefined,
+    claim: claimText, wrt: args.options.get('--wrt')?.[0], dims, consts,
+    seed: numberOption(args, '--seed', 1, { integer: true, min: 0 }),
+    runs: numberOption(args, '--runs', 200, { integer: true, min: 1 }),
+    json: args.options.has('--json'),
+  });
+  console.log(r.text);
+  return r.status;
+}
+
+export interface VerifyInput {
+  readonly model: { readonly path: string; readonly text: string };
+  /** A claims file, or one claim (with `wrt`, unless it has its left side). */
+  readonly claims?: { readonly path: string; readonly text: string };
+  readonly claim?: string;
+  readonly wrt?: string;
+  readonly dims?: ReadonlyMap<string, number>;
+  readonly consts?: ReadonlyMap<string, number>;
+  readonly seed: number;
+  readonly runs: number;
+  readonly json?: boolean;
+}
+
+/**
+ * What `gradc verify` prints, and its exit status: the one implementation behind the command line and the
+ * playground. A mistake in the model, or one --claim that cannot be read, throws as the CLI reports it.
+ */
+export function verifyReport(input: VerifyInput): { text: string; status: number; verdicts: Verdict[] } {
+  const { path: modelPath, text: modelText } = input.model;
+  const dims = new Map(input.dims ?? []);
+  const opts = { dimOverrides: dims, constOverrides: new Map(input.consts ?? []) };
   const names = latexNames(parseModel(modelPath, modelText, opts)); // a mistake in the model is reported first
-  let entries: Entry[];
-  if (claimsFile) {
-    if (claimText) throw new UsageError('give either --claim (with --wrt) or --claims FILE, not both');
-    entries = readClaims(claimsFile, readSource(claimsFile), names);
-  } else {
-    if (!claimText) throw new UsageError('verify needs --wrt NAME --claim "EXPR" (or --claims FILE)');
-    entries = [singleClaim(claimText, wrt, names)];
-  }
+  const entries: Entry[] = input.claims ? readClaims(input.claims.path, input.claims.text, names) : [singleClaim(input.claim ?? '', input.wrt, names)];
   // A claim that does not parse or type-check gets its own located verdict; the others are judged as usual.
   // (One --claim that cannot be read is an error of the command, reported as such.)
   const claims = entries.filter((c): c is ClaimSource => !('unreadable' in c));
-  const broken = claimsFile ? brokenClaims(modelPath, modelText, claims, opts) : new Map<number, string>();
+  const broken = input.claims ? brokenClaims(modelPath, modelText, claims, opts) : new Map<number, string>();
   const verdicts: (Verdict | undefined)[] = entries.map((e) => ('unreadable' in e ? errorVerdict(e, formatDiagnostic(e.unreadable)) : undefined));
   const goodIndex: number[] = [];
   let k = 0;
@@ -101,21 +124,21 @@ export function runVerify(args: ParsedArgs, modelPath: string, dims: Map<string,
     sizes = [...smallDims].map(([k, v]) => `${k} = ${v}`).join(', ');
     const small = parseClaims(modelPath, modelText, good, { ...opts, dimOverrides: smallDims });
     goodIndex.forEach((i, k) => {
-      verdicts[i] ??= numericVerdict(small.model, good[k].wrt, resolveAdjoints(small.model, small.claims[k]), good[k].text, { seed, runs }, small.claims[k]);
+      verdicts[i] ??= numericVerdict(small.model, good[k].wrt, resolveAdjoints(small.model, small.claims[k]), good[k].text, { seed: input.seed, runs: input.runs }, small.claims[k]);
     });
   }
   const done = verdicts as Verdict[];
-  if (json) console.log(JSON.stringify(claimsFile ? done : done[0], null, 2));
-  else if (claimsFile) {
-    for (const v of done) {
-      console.log(oneLine(v));
-      // The line says the diagnosis; below it, what the single-claim form shows.
-      if (v.verdict === 'FAIL') console.log(details(v, full.model.loss.name, sizes).split('\n').slice(1).filter((l) => !l.startsWith('  diagnosis: ')).join('\n'));
-    }
-    const passed = done.filter((v) => v.verdict === 'PASS').length;
-    console.log(`${passed} of ${done.length} claims pass`);
-  } else console.log(details(done[0], full.model.loss.name, sizes));
-  return done.every((v) => v.verdict === 'PASS') ? 0 : 1;
+  const status = done.every((v) => v.verdict === 'PASS') ? 0 : 1;
+  if (input.json) return { text: JSON.stringify(input.claims ? done : done[0], null, 2), status, verdicts: done };
+  if (!input.claims) return { text: details(done[0], full.model.loss.name, sizes), status, verdicts: done };
+  const lines: string[] = [];
+  for (const v of done) {
+    lines.push(oneLine(v));
+    // The line says the diagnosis; below it, what the single-claim form shows.
+    if (v.verdict === 'FAIL') lines.push(details(v, full.model.loss.name, sizes).split('\n').slice(1).filter((l) => !l.startsWith('  diagnosis: ')).join('\n'));
+  }
+  lines.push(`${done.filter((v) => v.verdict === 'PASS').length} of ${done.length} claims pass`);
+  return { text: lines.join('\n'), status, verdicts: done };
 }
 
 /** The model with the claims in its scope; a message about a LaTeX claim is moved back into its LaTeX. */
