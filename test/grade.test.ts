@@ -138,7 +138,10 @@ test('the HTML grades in Chromium: the summary, a row per student opening to the
   for (const f of readdirSync(join(EX, 'answers-mlp'))) copyFileSync(join(EX, 'answers-mlp', f), join(dir, f));
   const out = join(dir, 'grades.html');
   assert.equal(runCli(['grade', MLP_EXERCISE, '--answers', dir, '-o', out]).status, 0);
-  assert.doesNotMatch(readFileSync(out, 'utf8'), /https?:\/\//, 'nothing from the network');
+  const html = readFileSync(out, 'utf8');
+  assert.doesNotMatch(html, /https?:\/\//, 'nothing from the network');
+  // Each answer opens in the playground with the exercise's model and the answer as the claim.
+  assert.match(html, /href="playground\/index\.html#model=%23%20Exercise|href="playground\/index\.html#model=model%20mlp[^"]*&amp;claim=dL%2Fdz1%20%3D%20dL%2Fda1"/);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   try {
     const page = await browser.newPage({ viewport: { width: 1150, height: 900 } });

@@ -51,9 +51,9 @@ test('the playground in Chromium: type, see the mistake underlined, fix it, read
   const dir = tempDir('gradc-playground-');
   const w = runCli(['playground', '-o', dir]);
   assert.equal(w.status, 0, w.stderr);
-  assert.match(w.stdout, /wrote .*index\.html and playground\.js \(\d\.\d MiB\)/);
+  assert.match(w.stdout, /wrote .*index\.html and playground\.js, graphviz\.js \(\d\.\d MiB\)/);
   assert.doesNotMatch(readFileSync(join(dir, 'index.html'), 'utf8'), /src="https?:|href="https?:/);
-  assert.ok(statSync(join(dir, 'playground.js')).size < 4 * 1024 * 1024);
+  assert.ok(statSync(join(dir, 'playground.js')).size < 2 * 1024 * 1024 && statSync(join(dir, 'graphviz.js')).size < 2 * 1024 * 1024);
   const out = join(ROOT, 'test', 'output');
   mkdirSync(out, { recursive: true });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
@@ -105,6 +105,12 @@ test('the playground in Chromium: type, see the mistake underlined, fix it, read
     await other.goto(link);
     await other.waitForSelector('body[data-rendered]');
     assert.equal(await other.evaluate('window.gradcEditor.state.doc.toString()'), typo.replace('W * xx', 'W * x'));
+    // A link with a claim (as the grades page makes them) checks it at once.
+    const withClaim = await browser.newPage();
+    await withClaim.goto(`${link}&claim=${encodeURIComponent('dL/dz = onehot(y, K) - softmax(z)')}`);
+    await withClaim.waitForFunction('document.querySelector("#verdict").textContent.length > 0');
+    assert.match(String(await withClaim.textContent('#verdict')), /^FAIL z: .* — sign flipped/);
+    await withClaim.close();
     // The menu loads the lecture's models.
     await other.selectOption('#examples', 'LeNet-5');
     await other.waitForFunction('document.querySelector("#program").textContent.includes("correlate")');

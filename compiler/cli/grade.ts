@@ -26,7 +26,9 @@ export function runGrade(args: ParsedArgs, exercisePath: string, write: (file: s
   const out = args.options.get('-o')?.[0];
   if (!out) { console.log(gradesText(grader.exercise, students)); return 0; }
   const kind = extname(out).toLowerCase();
-  const render = kind === '.csv' ? gradesCsv : kind === '.json' ? gradesJson : kind === '.html' || kind === '.htm' ? gradesHtml : undefined;
+  const playground = args.options.get('--playground')?.[0];
+  const html = (e: typeof grader.exercise, s: typeof students) => gradesHtml(e, s, playground);
+  const render = kind === '.csv' ? gradesCsv : kind === '.json' ? gradesJson : kind === '.html' || kind === '.htm' ? html : undefined;
   if (!render) throw new UsageError(`-o ${out}: the grades are written as .csv, .json or .html`);
   write(out, render(grader.exercise, students));
   console.log(`graded ${students.length} answer file${students.length === 1 ? '' : 's'}: wrote ${out}`);

@@ -141,13 +141,14 @@ const COMMANDS: Record<string, Command> = {
   grade: {
     summary: 'grade answer files (gradc notation or LaTeX) against an exercise',
     help: [
-      '  --answers DIR        a folder of answer files, one per student (one line per question: dL/dW1 = …)',
-      '  --answer FILE        one student\'s own check: verdicts and hints, no model answer (unless the exercise allows)',
+      '  --answers DIR        a folder of answer files, one per student (lines dL/dW1 = …)',
+      '  --answer FILE        a student\'s own check: verdicts and hints, no model answer',
       '  -o FILE              grades.csv, grades.json or grades.html (default: a table on the terminal)',
+      '  --playground URL     where grades.html links answers to (default playground/index.html beside it)',
       '  --seed N             seed of the random points (default 1)',
       '  --runs N             random points per numeric check (default 100)',
     ],
-    options: { '--answers': { flag: false }, '--answer': { flag: false }, '-o': { flag: false }, '--seed': { flag: false }, '--runs': { flag: false } },
+    options: { '--answers': { flag: false }, '--answer': { flag: false }, '-o': { flag: false }, '--playground': { flag: false }, '--seed': { flag: false }, '--runs': { flag: false } },
     run: () => 0, // handled in main: its file is an exercise, not a model
   },
   playground: {
@@ -215,7 +216,7 @@ async function writePlaygroundCommand(args: ParsedArgs): Promise<number> {
   if (!dir || args.positional.length) throw new UsageError('playground takes no model: gradc playground -o DIR', 'gradc playground --help lists its options');
   const { writePlayground } = await import('../playground/build.js');
   const { bytes } = await writePlayground(dir);
-  console.log(`wrote ${join(dir, 'index.html')} and playground.js (${(bytes / 1024 / 1024).toFixed(1)} MiB): open it in a browser, no server needed`);
+  console.log(`wrote ${join(dir, 'index.html')} and playground.js, graphviz.js (${(bytes / 1024 / 1024).toFixed(1)} MiB): open it in a browser, no server needed`);
   return 0;
 }
 

@@ -99,14 +99,15 @@ export function gradesJson(exercise: Exercise, students: readonly StudentGrade[]
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** One self-contained page: the summary per question, then a row per student that opens to the details. */
-export function gradesHtml(exercise: Exercise, students: readonly StudentGrade[]): string {
+export function gradesHtml(exercise: Exercise, students: readonly StudentGrade[], playground = 'playground/index.html'): string {
+  const open = (a: AnswerGrade) => `${playground}#model=${encodeURIComponent(exercise.model.text)}&claim=${encodeURIComponent(`dL/d${a.wrt} = ${a.answer ?? ''}`)}`;
   const qs = exercise.questions;
   const summary = summarize(exercise, students).map((q) => `<tr><td><code>dL/d${esc(q.wrt)}</code></td><td>${pts(q.points)}</td>
 <td class="right"><div class="bar"><span style="width:${(100 * q.passed / Math.max(1, q.students)).toFixed(1)}%"></span></div>${q.passed} of ${q.students}</td><td>${q.meanPoints.toFixed(2)}</td>
 <td>${q.mistakes.slice(0, 4).map((m) => `<div><b>${m.count} ×</b> ${esc(m.mistake)} <span class="ex">e.g. ${esc(m.example)}</span></div>`).join('') || '—'}</td></tr>`).join('\n');
   const mark = (a: AnswerGrade) => `<td class="${a.verdict === 'PASS' ? 'pass' : a.verdict === 'MISSING' ? 'miss' : a.points > 0 ? 'part' : 'fail'}" title="${esc(a.diagnosis ?? a.message)}">${cell(a)}</td>`;
   const rows = students.map((s, i) => `<tr class="student" data-i="${i}"><td>${esc(s.student)}</td>${s.answers.map(mark).join('')}<td><b>${pts(s.total)}</b> / ${pts(s.max)}</td></tr>
-<tr class="details"><td colspan="${qs.length + 2}">${details(s)}</td></tr>`).join('\n');
+<tr class="details"><td colspan="${qs.length + 2}">${details(s, open)}</td></tr>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>grades: ${esc(exercise.title)}</title>
@@ -136,9 +137,10 @@ ${rows}
 `;
 }
 
-function details(s: StudentGrade): string {
+function details(s: StudentGrade, open: (a: AnswerGrade) => string): string {
   const parts = s.answers.map((a) => {
-    const head = `<div class="answer"><code>dL/d${esc(a.wrt)}</code> <span class="verdict ${a.verdict}">${a.verdict === 'MISSING' ? 'no answer' : a.verdict}</span> (${pts(a.points)} of ${pts(a.max)})`;
+    const link = a.answer ? ` <a href="${esc(open(a))}" title="the model and this answer in the playground">open in the playground</a>` : '';
+    const head = `<div class="answer"><code>dL/d${esc(a.wrt)}</code> <span class="verdict ${a.verdict}">${a.verdict === 'MISSING' ? 'no answer' : a.verdict}</span> (${pts(a.points)} of ${pts(a.max)})${link}`;
     const body = [
       a.answer ? `<pre>${esc(a.answer)}</pre>` : '',
       a.verdict === 'FAIL' ? `<div>${esc(a.diagnosis ?? a.message)}</div>` : '',

@@ -12,6 +12,7 @@ import { katexCss } from '../cli/report.js';
 import { PlainError } from '../source/diagnostics.js';
 
 export const PREBUILT_PLAYGROUND = join(PACKAGE_ROOT, 'dist', 'playground');
+const FILES = ['index.html', 'playground.js', 'graphviz.js'];
 
 /** The lecture's models, as the page's menu offers them. */
 const EXAMPLES: [string, string][] = [
@@ -31,31 +32,52 @@ export async function buildPlayground(dir: string): Promise<{ bytes: number }> {
   const examples = Object.fromEntries(EXAMPLES.map(([label, file]) => [label, readFileSync(join(PACKAGE_ROOT, 'examples', `${file}.nn`), 'utf8')]));
   const r = await esbuild.build({
     entryPoints: [join(PACKAGE_ROOT, 'compiler', 'playground', 'app.ts')],
-    bundle: true, format: 'iife', platform: 'browser', target: 'es2022', minify: true, write: false, legalComments: 'none',
+    bundle: true, format: 'iife', platform: 'browser', target: 'es2022', minify: process.env.GRADC_PLAYGROUND_DEBUG !== '1', write: false, legalComments: 'none',
     define: { GRADC_EXAMPLES: JSON.stringify(examples), 'process.env.NODE_ENV': '"production"' },
     plugins: [{
       name: 'node-shim',
       setup(b) {
         b.onResolve({ filter: /^(node:|fs$|path$|module$|url$|os$|child_process$|worker_threads$|crypto$)/ }, (a) => ({ path: a.path, namespace: 'node-shim' }));
         b.onLoad({ filter: /.*/, namespace: 'node-shim' }, () => ({ contents: NODE_SHIM, loader: 'js' }));
+        // Graphviz (800 KiB of WebAssembly) comes in a script of its own, loaded once the program is on screen.
+        b.onResolve({ filter: /^@hpcc-js\/wasm-graphviz$/ }, (a) => ({ path: a.path, namespace: 'graphviz-later' }));
+        b.onLoad({ filter: /.*/, namespace: 'graphviz-later' }, () => ({ contents: GRAPHVIZ_LATER, loader: 'js' }));
       },
     }],
     logLevel: 'silent',
   });
-  const js = r.outputFiles[0].contents;
+  const graphviz = await esbuild.build({
+    stdin: { contents: "import { Graphviz } from '@hpcc-js/wasm-graphviz'; globalThis.GradcGraphviz = Graphviz;", resolveDir: PACKAGE_ROOT, loader: 'js' },
+    bundle: true, format: 'iife', platform: 'browser', target: 'es2022', minify: true, write: false, legalComments: 'none', logLevel: 'silent',
+  });
+  const js = r.outputFiles[0].contents, gv = graphviz.outputFiles[0].contents;
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'playground.js'), js);
+  writeFileSync(join(dir, 'graphviz.js'), gv);
   writeFileSync(join(dir, 'index.html'), pageHtml());
-  return { bytes: js.length };
+  return { bytes: js.length + gv.length };
 }
+
+/** What the page's code gets for '@hpcc-js/wasm-graphviz': the same API, its script fetched on first use. */
+const GRAPHVIZ_LATER = `let loading;
+export const Graphviz = { load() {
+  loading ??= new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = 'graphviz.js';
+    s.onload = () => resolve(globalThis.GradcGraphviz.load());
+    s.onerror = () => reject(new Error('graphviz.js could not be loaded: keep it beside index.html'));
+    document.head.appendChild(s);
+  });
+  return loading;
+} };`;
 
 /** Writes the playground to DIR: the prebuilt copy when it is current, else a fresh bundle. */
 export async function writePlayground(dir: string): Promise<{ bytes: number }> {
   const built = join(PREBUILT_PLAYGROUND, 'playground.js');
   if (existsSync(built) && statSync(built).mtimeMs >= newestSource()) {
     mkdirSync(dir, { recursive: true });
-    for (const f of ['index.html', 'playground.js']) copyFileSync(join(PREBUILT_PLAYGROUND, f), join(dir, f));
-    return { bytes: statSync(built).size };
+    for (const f of FILES) copyFileSync(join(PREBUILT_PLAYGROUND, f), join(dir, f));
+    return { bytes: FILES.filter((f) => f.endsWith('.js')).reduce((n, f) => n + statSync(join(PREBUILT_PLAYGROUND, f)).size, 0) };
   }
   try {
     return await buildPlayground(dir);
