@@ -29,8 +29,15 @@ export class Worker { constructor() { unavailable(); } }
 export const setFlagsFromString = () => {};
 `;
 
-/** runtime/web.ts and everything it imports, as one script for the browser. */
-export async function webRuntimeBundle(): Promise<string> {
+let bundled: Promise<string> | undefined;
+
+/** runtime/web.ts and everything it imports, as one script for the browser (the same for every model: built once a process). */
+export function webRuntimeBundle(): Promise<string> {
+  bundled ??= bundleWebRuntime();
+  return bundled;
+}
+
+async function bundleWebRuntime(): Promise<string> {
   const esbuild = require('esbuild') as typeof Esbuild;
   const r = await esbuild.build({
     entryPoints: [join(PACKAGE_ROOT, 'runtime', 'web.ts')], bundle: true, format: 'iife', platform: 'browser', target: 'es2022', write: false,
