@@ -28,91 +28,125 @@ function transposeOf(d: Float64Array, shape: readonly number[]): Float64Array {
   return out;
 }
 
+/** What every check needs: the claim (resolved, and as written), ∂L/∂X, the test points, and tests over them. */
+interface Checks {
+  readonly model: Model;
+  readonly t: Target;
+  readonly C: Node;
+  readonly D: Node;
+  readonly written: Node;
+  readonly envs: readonly Env[];
+  readonly names: (n: Node) => string | undefined;
+  evalAll(roots: Node[], env: Env): Float64Array[];
+  /** Whether test(claim, derived, point) holds at every point. */
+  holds(test: (c: Float64Array, d: Float64Array, env: Env) => boolean): boolean;
+  /** Whether a corrected claim (placeholders resolved) is ∂L/∂X at every point. */
+  equalsGradient(candidate: Node): boolean;
+}
+
 /**
  * `claim` has its dL/dz placeholders resolved; `written` is the claim as written (the placeholders kept), which
- * the classic-mistake search corrects, so that its sentences use the student's own terms.
+ * the classic-mistake search corrects, so that its sentences use the student's own terms. The checks run in
+ * order, the plainest first; the first that holds is the diagnosis.
  */
 export function diagnose(model: Model, t: Target, claim: Node, envs: Env[], written: Node = claim): string | undefined {
-  const D = t.derived, C = claim;
-  const names = forwardNames(t);
+  const D = t.derived;
   const evalAll = (roots: Node[], env: Env) => { const v = evaluate(roots, env); return roots.map((r) => v.get(r)!.data); };
-  const equalsGradient = (candidate: Node): boolean => {
-    try {
-      const r = resolveAdjoints(model, candidate);
-      return r.shape.length === D.shape.length && r.shape.every((x, i) => x === D.shape[i]) && envs.every((env) => { const [c, d] = evalAll([r, D], env); return c.every(Number.isFinite) && close(c, d); });
-    } catch {
-      return false; // a correction that cannot be built or evaluated is no correction
-    }
+  const cx: Checks = {
+    model, t, C: claim, D, written, envs, names: forwardNames(t), evalAll,
+    holds: (test) => envs.every((env) => { const [c, d] = evalAll([claim, D], env); return test(c, d, env); }),
+    equalsGradient: (candidate) => {
+      try {
+        const r = resolveAdjoints(model, candidate);
+        return r.shape.length === D.shape.length && r.shape.every((x, i) => x === D.shape[i]) && envs.every((env) => { const [c, d] = evalAll([r, D], env); return c.every(Number.isFinite) && close(c, d); });
+      } catch {
+        return false; // a correction that cannot be built or evaluated is no correction
+      }
+    },
   };
-  const holds = (test: (c: Float64Array, d: Float64Array, env: Env) => boolean) =>
-    envs.every((env) => { const [c, d] = evalAll([C, D], env); return test(c, d, env); });
-  if (norm(evalAll([D], envs[0])[0]) > 0 && holds((c, d) => close(c, d.map((x) => -x)))) return 'sign flipped: the claim is −∂L/∂' + t.name;
+  for (const check of [wholeGradient, classic, scalarFactor, missingTerm, wrongFactorInTerm, sigmoidSquared]) {
+    const found = check(cx);
+    if (found) return found;
+  }
+  return undefined;
+}
 
-  // A constant factor c: the same c at every point.
-  const ratio = (c: Float64Array, d: Float64Array) => { let cd = 0, dd = 0; for (let i = 0; i < d.length; i++) { cd += c[i] * d[i]; dd += d[i] * d[i]; } return dd > 0 ? cd / dd : NaN; };
+const ratio = (c: Float64Array, d: Float64Array) => { let cd = 0, dd = 0; for (let i = 0; i < d.length; i++) { cd += c[i] * d[i]; dd += d[i] * d[i]; } return dd > 0 ? cd / dd : NaN; };
+
+/** The whole claim off by its sign, a constant factor (the same at every point), or a transpose. */
+function wholeGradient({ t, C, D, envs, evalAll, holds }: Checks): string | undefined {
+  if (norm(evalAll([D], envs[0])[0]) > 0 && holds((c, d) => close(c, d.map((x) => -x)))) return 'sign flipped: the claim is −∂L/∂' + t.name;
   const [c0, d0] = evalAll([C, D], envs[0]);
   const k = ratio(c0, d0);
   if (Number.isFinite(k) && Math.abs(k - 1) > 1e-9 && Math.abs(k) > 1e-9 && holds((c, d) => close(c, d.map((x) => k * x)))) {
     return `off by a constant factor: the claim is ${fmt(k)} × ∂L/∂${t.name}`;
   }
   if (D.rank === 2 && D.shape[0] === D.shape[1] && holds((c, d) => close(c, transposeOf(d, D.shape)))) return `transposed: the claim is (∂L/∂${t.name})ᵀ`;
+  return undefined;
+}
 
-  // Corrections print in the claim's terms: every named value (an output p too, not only the loss's path).
+/** The mistakes students make most (mistakes.ts): corrections printed in the claim's terms, outputs named too. */
+function classic({ t, written, equalsGradient }: Checks): string | undefined {
   const allNames = valueNames(t.g);
   allNames.delete(t.g.loss);
-  const classic = classicMistake({ claim: written, t, equalsGradient, names: (n) => allNames.get(n) });
-  if (classic) return classic;
+  return classicMistake({ claim: written, t, equalsGradient, names: (n) => allNames.get(n) });
+}
 
-  // A missing or extra factor of one scalar input, param or dim.
+/** A missing or extra factor of one scalar input, param or dim (the label y, say). */
+function scalarFactor({ model, t, holds, evalAll }: Checks): string | undefined {
   const scalars = [...model.inputs.filter((i) => i.shape.length === 0 && i.classes === undefined).map((i) => i.node), ...model.params.filter((p) => p.shape.length === 0).map((p) => p.node), ...[...model.dims].map(([n, d]) => B.dim(n, d.value))];
   for (const s of scalars) {
     const name = printExpr(s, 'text');
     if (holds((c, d, env) => { const sv = evalAll([s], env)[0][0]; return close(c.map((x) => x * sv), d); })) return `a factor ${name} is missing: the claim times ${name} is ∂L/∂${t.name}`;
     if (holds((c, d, env) => { const sv = evalAll([s], env)[0][0]; return close(c, d.map((x) => x * sv)); })) return `an extra factor ${name}: the claim is ${name} × ∂L/∂${t.name}`;
   }
+  return undefined;
+}
 
-  // A parameter used more than once: the gradient with one use left out.
-  if (t.kind === 'param') {
-    const uses = topo([t.g.loss]).filter((n) => n.args.includes(t.node));
-    if (uses.length > 1) {
-      for (const use of uses) {
-        const frozen = B.variable(`__frozen_${t.name}`, t.node.shape);
-        const lossWithout = substitute(t.g.loss, (n) => (n === use ? make(n.op, n.args.map((a) => (a === t.node ? frozen : a)), n.attr) : undefined));
-        const adj = reverse(lossWithout, [t.node]).get(t.node);
-        const partial = adj ? simplify(substitute(adj, (n) => (n === frozen ? t.node : undefined))) : B.constant(0, t.node.shape);
-        if (holds((c, _d, env) => close(c, evalAll([partial], env)[0]))) {
-          // Show the use in context: W' alone says less than W' * a.
-          const shown = use.op === 'transpose' ? topo([t.g.loss]).find((n) => n.args.includes(use)) ?? use : use;
-          return `a missing term: ${t.name} is used ${uses.length} times, and the claim leaves out the term through its use in ${printExpr(shown, 'text', names)}`;
-        }
-      }
+/** A parameter used more than once: the claim is the gradient with one use left out. */
+function missingTerm({ t, holds, evalAll, names }: Checks): string | undefined {
+  if (t.kind !== 'param') return undefined;
+  const uses = topo([t.g.loss]).filter((n) => n.args.includes(t.node));
+  if (uses.length < 2) return undefined;
+  for (const use of uses) {
+    const frozen = B.variable(`__frozen_${t.name}`, t.node.shape);
+    const lossWithout = substitute(t.g.loss, (n) => (n === use ? make(n.op, n.args.map((a) => (a === t.node ? frozen : a)), n.attr) : undefined));
+    const adj = reverse(lossWithout, [t.node]).get(t.node);
+    const partial = adj ? simplify(substitute(adj, (n) => (n === frozen ? t.node : undefined))) : B.constant(0, t.node.shape);
+    if (holds((c, _d, env) => close(c, evalAll([partial], env)[0]))) {
+      // Show the use in context: W' alone says less than W' * a.
+      const shown = use.op === 'transpose' ? topo([t.g.loss]).find((n) => n.args.includes(use)) ?? use : use;
+      return `a missing term: ${t.name} is used ${uses.length} times, and the claim leaves out the term through its use in ${printExpr(shown, 'text', names)}`;
     }
   }
+  return undefined;
+}
 
-  // One term of a sum with the wrong factor (a regularizer's 2λW written λW).
+/** One term of a sum with the wrong factor (a regularizer's 2λW written λW). */
+function wrongFactorInTerm({ t, C, D, envs, holds, evalAll }: Checks): string | undefined {
   const terms: Node[] = [];
   const collect = (n: Node) => { if (n.op === 'add') { collect(n.args[0]); collect(n.args[1]); } else terms.push(n); };
   collect(D);
-  if (terms.length > 1) {
-    for (const term of terms) {
-      const [c, d, tv] = evalAll([C, D, term], envs[0]);
-      const diff = c.map((x, i) => x - d[i]);
-      const a = ratio(diff, tv);
-      if (!Number.isFinite(a) || Math.abs(a) < 1e-9) continue;
-      if (holds((cc, dd, env) => close(cc.map((x, i) => x - dd[i]), evalAll([term], env)[0].map((x) => a * x)))) {
-        return `one term has the wrong factor: the claim has ${fmt(1 + a)} × (${printExpr(term, 'text')}) where ∂L/∂${t.name} has 1 ×`;
-      }
+  if (terms.length < 2) return undefined;
+  for (const term of terms) {
+    const [c, d, tv] = evalAll([C, D, term], envs[0]);
+    const a = ratio(c.map((x, i) => x - d[i]), tv);
+    if (!Number.isFinite(a) || Math.abs(a) < 1e-9) continue;
+    if (holds((cc, dd, env) => close(cc.map((x, i) => x - dd[i]), evalAll([term], env)[0].map((x) => a * x)))) {
+      return `one term has the wrong factor: the claim has ${fmt(1 + a)} × (${printExpr(term, 'text')}) where ∂L/∂${t.name} has 1 ×`;
     }
   }
+  return undefined;
+}
 
-  // σ′ written as σ·σ: some product in the claim has the same sigmoid twice as a factor.
+/** σ′ written as σ·σ: a product in the claim has one sigmoid twice, and σ(1 − σ) for one of them is right. */
+function sigmoidSquared({ written, equalsGradient, names }: Checks): string | undefined {
   for (const n of topo([written])) {
     if (n.op !== 'mul' && n.op !== 'pow') continue;
     const factors: Node[] = [];
     const flat = (m: Node) => { if (m.op === 'mul') { flat(m.args[0]); flat(m.args[1]); } else factors.push(m); };
     if (n.op === 'pow' && n.args[0].op === 'sigmoid' && B.isConst(n.args[1], 2)) factors.push(n.args[0], n.args[0]); else flat(n);
     const twice = factors.find((f, i) => f.op === 'sigmoid' && factors.indexOf(f) !== i);
-    // Only when σ(1 − σ) in place of one σ makes the claim right.
     if (twice && equalsGradient(substitute(written, (m) => (m === n ? B.mul(B.div(n, twice), B.sub(B.constant(1), twice)) : undefined)))) {
       const t0 = names(twice.args[0]) ?? printExpr(twice.args[0], 'text', names);
       return `σ′ written as σ·σ: the derivative of sigmoid(${t0}) is sigmoid(${t0}) .* (1 - sigmoid(${t0})), not sigmoid(${t0}) .* sigmoid(${t0})`;
