@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// npm test: every test file under Node's own runner, as many at a time as there are cores (at least two),
+// the slowest started first so that the others fill the time beside them instead of leaving a core idle at
+// the end. GRADC_TEST_CONCURRENCY=N overrides; arguments (file names) run just those files.
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// Measured (docs/testing.md): the WebGL pages under SwiftShader, the random models, the CLI round trips.
+const SLOWEST = ['web.test.ts', 'web-regress.test.ts', 'difftest.test.ts', 'usability.test.ts', 'trainer.test.ts', 'report.test.ts', 'newcomer.test.ts', 'verify.test.ts', 'wasm.test.ts'];
+const all = readdirSync(join(root, 'test')).filter((f) => f.endsWith('.test.ts')).sort();
+const chosen = process.argv.slice(2).length ? process.argv.slice(2).map((f) => f.replace(/^test\//, '')) : [...SLOWEST.filter((f) => all.includes(f)), ...all.filter((f) => !SLOWEST.includes(f))];
+const concurrency = Number(process.env.GRADC_TEST_CONCURRENCY ?? Math.max(2, availableParallelism()));
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...chosen.map((f) => join('test', f))], { cwd: root, stdio: 'inherit' });
+process.exit(r.status ?? 1);
