@@ -23,7 +23,8 @@ async function selftest(browser: Browser, dir: string): Promise<{ verdict: strin
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   try {
-    await page.goto(`${pathToFileURL(join(dir, 'index.html')).href}?selftest`);
+    // 'commit': the self-test runs as the page loads, and under load it may take longer than a load timeout.
+    await page.goto(`${pathToFileURL(join(dir, 'index.html')).href}?selftest`, { waitUntil: 'commit' });
     await page.waitForSelector('#verdict[data-verdict]', { timeout: 120_000 }).catch(() => assert.fail(`no verdict: ${errors.join('; ') || 'the page hung'}`));
     return { verdict: (await page.getAttribute('#verdict', 'data-verdict'))!, mode: (await page.getAttribute('#verdict', 'data-mode'))!, text: (await page.textContent('#selftest'))! };
   } finally {
