@@ -1,5 +1,6 @@
 // Command-line parsing: `gradc COMMAND MODEL.nn [options]`. Wrong usage exits with status 2.
 
+import { parseArgs as nodeParseArgs } from 'node:util';
 import { nearest } from '../source/diagnostics.js';
 
 /** Wrong usage (exit 2). `help`: what to print after the message instead of the list of commands. */
@@ -15,31 +16,54 @@ export interface ParsedArgs {
   options: Map<string, string[]>;
 }
 
+/**
+ * Node's own parser (util.parseArgs) over the command's option table, with gradc's messages: an unknown
+ * option gets the nearest known one as a suggestion, an option given twice that cannot repeat is refused.
+ * `--name value`, `--name=value` and `-o value` all work.
+ */
 export function parseArgs(argv: readonly string[], specs: Readonly<Record<string, OptionSpec>>): ParsedArgs {
   const [command, ...rest] = argv;
   if (!command) throw new UsageError('missing command');
-  const positional: string[] = [];
-  const options = new Map<string, string[]>();
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i];
-    if (!a.startsWith('-') || a === '-') { positional.push(a); continue; }
-    const [name, inline] = a.includes('=') && a.startsWith('--') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const spec = specs[name];
-    if (!spec) {
-      const guess = nearest(name, Object.keys(specs));
-      throw new UsageError(`unknown option ${name} for '${command}'${guess ? `: did you mean ${guess}?` : ''}`, `gradc ${command} --help lists its options; the reference is docs/cli.md`);
-    }
-    let value = 'true';
-    if (!spec.flag) {
-      value = inline ?? rest[++i];
-      if (value === undefined) throw new UsageError(`${name} needs a value`);
-    }
-    const list = options.get(name) ?? [];
-    if (list.length && !spec.repeat) throw new UsageError(`${name} given twice`);
-    list.push(value);
-    options.set(name, list);
+  const key = (flag: string) => flag.replace(/^-+/, '');
+  const options = Object.fromEntries(Object.entries(specs).map(([flag, spec]) => [key(flag), {
+    type: spec.flag ? 'boolean' as const : 'string' as const, multiple: true,
+    ...(/^-[A-Za-z]$/.test(flag) ? { short: flag[1] } : {}),
+  }]));
+  let parsed: ReturnType<typeof nodeParseArgs>;
+  try {
+    parsed = nodeParseArgs({ args: [...rest], options, strict: true, allowPositionals: true, tokens: true });
+  } catch (e) {
+    throw usageOf(e as Error & { code?: string }, command, specs);
   }
-  return { command, positional, options };
+  const flagOf = new Map(Object.keys(specs).map((flag) => [key(flag), flag]));
+  const out = new Map<string, string[]>();
+  for (const t of parsed.tokens ?? []) {
+    if (t.kind !== 'option') continue;
+    const flag = flagOf.get(t.name)!;
+    const list = out.get(flag) ?? [];
+    if (list.length && !specs[flag].repeat) throw new UsageError(`${flag} given twice`, `gradc ${command} --help lists its options; the reference is docs/cli.md`);
+    list.push(t.value ?? 'true');
+    out.set(flag, list);
+  }
+  return { command, positional: parsed.positionals, options: out };
+}
+
+/** Node's parse errors, said as gradc says them. */
+function usageOf(e: Error & { code?: string }, command: string, specs: Readonly<Record<string, OptionSpec>>): Error {
+  const help = `gradc ${command} --help lists its options; the reference is docs/cli.md`;
+  // Node names the option as written, sometimes with its short form or a placeholder: '-o, --o <value>'.
+  const named = /'(-[^',= ]*)/.exec(e.message)?.[1];
+  const flag = named && (Object.keys(specs).find((f) => f === named || `-${f}` === named || f === `-${named.replace(/^-+/, '')}`) ?? named);
+  if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && named) {
+    const guess = nearest(named, Object.keys(specs));
+    return new UsageError(`unknown option ${named} for '${command}'${guess ? `: did you mean ${guess}?` : ''}`, help);
+  }
+  if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && flag) {
+    if (/argument missing/.test(e.message)) return new UsageError(`${flag} needs a value`, help);
+    if (/ambiguous/.test(e.message)) return new UsageError(`${flag} is followed by something that looks like an option; for a value that starts with a dash write ${flag}=VALUE`, help);
+    return new UsageError(`${flag} ${specs[flag]?.flag ? 'takes no value' : 'needs a value'}`, help);
+  }
+  return e.code?.startsWith('ERR_PARSE_ARGS') ? new UsageError(e.message.split('\n')[0], help) : e;
 }
 
 /** --dim d=2 (repeatable), or several at once: --dim d=2,n=3. */
@@ -83,3 +107,18 @@ export function numberOption(args: ParsedArgs, name: string, fallback: number, o
 
 /** The flags `gradc train` passes on to the trainer's own command line (runtime/cli.ts). */
 export const TRAIN_OPTIONS = ['--data', '--test', '--split', '--epochs', '--batch', '--lr', '--optimizer', '--schedule', '--seed', '--save', '--resume', '--predict', '--l2', '--precision', '--threads'];
+
+/**
+ * A command's options, read from its help: one line `  --name VALUE   what it does` per option (`-o FILE`,
+ * `--flag` with no VALUE for a flag, "repeatable" in the text for an option given several times). The help
+ * a person reads is then the table the parser uses, so the two cannot disagree.
+ */
+export function optionsFromHelp(help: readonly string[]): Record<string, OptionSpec> {
+  const out: Record<string, OptionSpec> = {};
+  for (const line of help) {
+    const m = /^ {2}(-{1,2}[A-Za-z][\w-]*)( ["A-Z][^\s]*)?(?:\s{2,}(.*))?$/.exec(line);
+    if (!m) continue;
+    out[m[1]] = { flag: m[2] === undefined, ...(/repeatable/.test(m[3] ?? '') ? { repeat: true } : {}) };
+  }
+  return out;
+}

@@ -5,7 +5,7 @@ import { loadModel } from '../frontend/index.js';
 import type { Model } from '../frontend/model.js';
 import { formatDiagnostic, nearest, PlainError, UserError } from '../source/diagnostics.js';
 import { differentiableNames } from '../verify/target.js';
-import { choice, constOverrides, dimOverrides, numberOption, TRAIN_OPTIONS, OptionSpec, ParsedArgs, parseArgs, UsageError } from './args.js';
+import { choice, constOverrides, dimOverrides, numberOption, optionsFromHelp, ParsedArgs, parseArgs, UsageError } from './args.js';
 // Each command loads what it needs when it runs: code generation pulls in ts-morph (≈ 0.4 s), which
 // `gradc check` and `gradc grad` never need (see bench/startup.ts).
 const load = {
@@ -26,21 +26,23 @@ import { packageVersion } from '../source/package-root.js';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const COMMON: Record<string, OptionSpec> = { '--dim': { flag: false, repeat: true }, '--const': { flag: false, repeat: true } };
+/** The options every command takes (their help is the table, as for each command's own). */
+const COMMON_HELP = [
+  '  --dim NAME=VALUE     override a dim (repeatable, or d=2,n=3)',
+  '  --const NAME=VALUE   override a const (repeatable)',
+];
 
 interface Command {
   summary: string;
-  /** `gradc COMMAND --help`: each option with what it does and its default. */
+  /** `gradc COMMAND --help`: each option with what it does and its default — and the option table the parser reads (optionsFromHelp). */
   help: string[];
-  options: Record<string, OptionSpec>;
   run(args: ParsedArgs, model: Model): number | Promise<number>;
 }
 
-const COMMANDS: Record<string, Command> = {
+export const COMMANDS: Record<string, Command> = {
   check: {
     summary: 'parse and shape-check; inputs, parameters, counts, graph sizes',
     help: [],
-    options: {},
     run: async (_, model) => { console.log((await load.check()).checkReport(model).text); return 0; },
   },
   grad: {
@@ -51,7 +53,6 @@ const COMMANDS: Record<string, Command> = {
       '  --inline             one closed expression per gradient instead of the backward program',
       '  --standalone         latex: wrap the block in \\[ … \\] to paste into a LaTeX document (amsmath)',
     ],
-    options: { '--wrt': { flag: false, repeat: true }, '--format': { flag: false }, '--inline': { flag: true }, '--standalone': { flag: true } },
     run: async (args, model) => {
       const wrt = wrtOption(args, model);
       const format = choice(args, '--format', ['text', 'latex', 'mathjs', 'json'] as const, 'text');
@@ -68,7 +69,6 @@ const COMMANDS: Record<string, Command> = {
       '  -o FILE              write to FILE instead of standard output',
       '  --backward           include the gradient nodes',
     ],
-    options: { '--format': { flag: false }, '-o': { flag: false }, '--backward': { flag: true } },
     run: async (args, model) => {
       const file = args.options.get('-o')?.[0];
       const format = choice(args, '--format', ['dot', 'svg'] as const, file?.toLowerCase().endsWith('.svg') ? 'svg' : 'dot');
@@ -87,7 +87,6 @@ const COMMANDS: Record<string, Command> = {
       '  --target T           the generated code that computes it: ts, wasm or gpu (default ts)',
       '  --precision P        f64 or f32 (default f64; wasm and gpu compute in f32)',
     ],
-    options: { '--point': { flag: false }, '--weights': { flag: false }, '--target': { flag: false }, '--precision': { flag: false } },
     run: () => 0, // handled in main: the point's dims must be known before the model is loaded
   },
   explain: {
@@ -98,7 +97,6 @@ const COMMANDS: Record<string, Command> = {
       '  --example N          which example of a minibatch point to explain (default 0)',
       '  --format F           text (default: big tensors abbreviated) or json (every value in full)',
     ],
-    options: { '--point': { flag: false }, '--weights': { flag: false }, '--example': { flag: false }, '--format': { flag: false } },
     run: () => 0, // handled in main: the point's dims must be known before the model is loaded
   },
   report: {
@@ -108,7 +106,6 @@ const COMMANDS: Record<string, Command> = {
       '  --point FILE.json    add the values of `gradc explain` at this point (its "dims" apply)',
       '  --weights W.json     the params saved by train --save (instead of the point\'s)',
     ],
-    options: { '-o': { flag: false }, '--point': { flag: false }, '--weights': { flag: false } },
     run: async (args, model) => {
       const file = args.options.get('-o')?.[0];
       if (!file) throw new UsageError('report needs -o FILE.html');
@@ -135,7 +132,6 @@ const COMMANDS: Record<string, Command> = {
       '  --runs N             random points for the numeric check (default 200)',
       '  --json               the verdicts as JSON',
     ],
-    options: { '--wrt': { flag: false }, '--claim': { flag: false }, '--claims': { flag: false }, '--seed': { flag: false }, '--runs': { flag: false }, '--json': { flag: true } },
     run: () => 0, // handled in main: claims are parsed together with the model
   },
   grade: {
@@ -148,7 +144,6 @@ const COMMANDS: Record<string, Command> = {
       '  --seed N             seed of the random points (default 1)',
       '  --runs N             random points per numeric check (default 100)',
     ],
-    options: { '--answers': { flag: false }, '--answer': { flag: false }, '-o': { flag: false }, '--playground': { flag: false }, '--seed': { flag: false }, '--runs': { flag: false } },
     run: () => 0, // handled in main: its file is an exercise, not a model
   },
   playground: {
@@ -156,7 +151,6 @@ const COMMANDS: Record<string, Command> = {
     help: [
       '  -o DIR               where to write index.html and playground.js (required); open DIR/index.html',
     ],
-    options: { '-o': { flag: false } },
     run: () => 0, // handled in main: it takes no model
   },
   gradcheck: {
@@ -166,7 +160,6 @@ const COMMANDS: Record<string, Command> = {
       '  --points N           random points (default 5)',
       '  --target T           the generated code to check: ts (float64, default), wasm or gpu (float32)',
     ],
-    options: { '--seed': { flag: false }, '--points': { flag: false }, '--target': { flag: false } },
     run: async (args, model) => (await load.run()).runGradcheck(args, model),
   },
   compile: {
@@ -176,15 +169,19 @@ const COMMANDS: Record<string, Command> = {
       '  --target T           wasm (default), ts, gpu (gpu.js in node) or web (gpu.js on WebGL, a page)',
       '  --data SOURCE        web: embed the data (mnist, iris or a CSV file); without it the page asks for a CSV',
       '  --test SOURCE        web: embed held-out data for the test accuracy (mnist: its test digits by default)',
-      '  --epochs, --batch, --lr, --optimizer, --schedule, --seed, --l2   web: the training settings (defaults as train)',
+      '  --epochs N           web: passes over the data (default as train)',
+      '  --batch N            web: examples per step',
+      '  --lr X               web: learning rate',
+      '  --optimizer NAME     web: sgd, momentum or adam',
+      '  --schedule S         web: cosine or constant',
+      '  --seed N             web: initialisation and shuffling',
+      '  --l2 X               web: weight decay on weight matrices',
     ],
-    options: { '-o': { flag: false }, '--target': { flag: false }, ...Object.fromEntries(['--data', '--test', '--epochs', '--batch', '--lr', '--optimizer', '--schedule', '--seed', '--l2'].map((o) => [o, { flag: false }])) },
     run: async (args, model) => (await load.run()).runCompile(args, model),
   },
   train: {
     summary: 'compile and train on mnist, iris or a CSV file',
     help: [...TRAIN_HELP.split('\n'), '  --target T           wasm (default) or ts', '  --report FILE.html   the model report with the training curves'],
-    options: Object.fromEntries([...TRAIN_OPTIONS.map((o) => [o, { flag: false }]), ['--selftest', { flag: true }], ['--target', { flag: false }], ['--report', { flag: false }]]),
     run: async (args, model) => (await load.run()).runTrain(args, model),
   },
   gpucheck: {
@@ -193,7 +190,6 @@ const COMMANDS: Record<string, Command> = {
       '  --chromium PATH      the browser (default /usr/bin/chromium, or $CHROMIUM_PATH)',
       '  --gpu                use the machine\'s GPU instead of SwiftShader',
     ],
-    options: { '--chromium': { flag: false }, '--gpu': { flag: true } },
     run: async (args, model) => (await import('./gpucheck.js')).runGpucheck(args, model),
   },
   predict: {
@@ -205,7 +201,6 @@ const COMMANDS: Record<string, Command> = {
       '  --precision P        f32 (default) or f64',
       '  --target T           wasm (default) or ts',
     ],
-    options: { '--weights': { flag: false }, '--data': { flag: false }, '-o': { flag: false }, '--precision': { flag: false }, '--target': { flag: false } },
     run: async (args, model) => (await load.run()).runPredictCommand(args, model),
   },
 };
@@ -255,9 +250,7 @@ export const USAGE = [
 ].join('\n');
 
 function commandHelp(name: string, c: Command): string {
-  return [`usage: gradc ${name} ${name === 'grade' ? 'EXERCISE.md ' : name === 'playground' ? '' : 'MODEL.nn '}[options]`, '', c.summary, '', 'options:', ...c.help,
-    '  --dim NAME=VALUE     override a dim (repeatable, or d=2,n=3)',
-    '  --const NAME=VALUE   override a const (repeatable)'].join('\n');
+  return [`usage: gradc ${name} ${name === 'grade' ? 'EXERCISE.md ' : name === 'playground' ? '' : 'MODEL.nn '}[options]`, '', c.summary, '', 'options:', ...c.help, ...COMMON_HELP].join('\n');
 }
 
 function version(): string {
@@ -277,7 +270,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       throw new UsageError(`unknown command '${argv[0]}'${guess ? `: did you mean ${guess}?` : ''}`);
     }
     if (argv.slice(1).some((a) => a === '--help' || a === '-h')) { console.log(commandHelp(argv[0], cmd)); return 0; }
-    const args = parseArgs(argv, { ...COMMON, ...cmd.options });
+    const args = parseArgs(argv, optionsFromHelp([...cmd.help, ...COMMON_HELP]));
     if (args.command === 'playground') return await writePlaygroundCommand(args);
     if (args.positional.length !== 1) throw new UsageError(`${args.command} takes one model file, got ${args.positional.length}`);
     const dims = dimOverrides(args);
