@@ -29,9 +29,17 @@ export function parseArgs(argv: readonly string[], specs: Readonly<Record<string
     type: spec.flag ? 'boolean' as const : 'string' as const, multiple: true,
     ...(/^-[A-Za-z]$/.test(flag) ? { short: flag[1] } : {}),
   }]));
+  // An option that takes a value takes the next argument, whatever it starts with: a claim is often
+  // "-y * x * …", a learning rate may be negative. Joined as --name=value, Node's parser reads it so.
+  const args: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const spec = specs[rest[i]];
+    if (spec && !spec.flag && i + 1 < rest.length && rest[i + 1].startsWith('-')) args.push(`--${key(rest[i])}=${rest[++i]}`);
+    else args.push(rest[i]);
+  }
   let parsed: ReturnType<typeof nodeParseArgs>;
   try {
-    parsed = nodeParseArgs({ args: [...rest], options, strict: true, allowPositionals: true, tokens: true });
+    parsed = nodeParseArgs({ args, options, strict: true, allowPositionals: true, tokens: true });
   } catch (e) {
     throw usageOf(e as Error & { code?: string }, command, specs);
   }
