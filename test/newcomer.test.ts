@@ -115,3 +115,15 @@ test('the docs a newcomer read are current', () => {
   const head = readFileSync(join(dir, 'mlp', 'trainer.ts'), 'utf8').split('\n').slice(0, 40).join('\n');
   assert.ok(doc('training.md').includes(head), 'docs/training.md shows the first lines of trainer.ts as compile writes them');
 });
+
+test('options: the help is the table the parser reads; --name=value, a value with a dash, one given twice', () => {
+  const help = runCli(['grad', '--help']).stdout;
+  for (const o of ['--wrt', '--format', '--inline', '--standalone', '--dim', '--const']) assert.match(help, new RegExp(`^ {2}${o}\\b`, 'm'));
+  assert.equal(runCli(['grad', 'examples/logreg.nn', '--format=mathjs']).status, 0);
+  const twice = runCli(['grad', 'examples/logreg.nn', '--format', 'text', '--format', 'latex']);
+  assert.equal(twice.status, 2);
+  assert.match(twice.stderr, /^gradc: --format given twice\n\ngradc grad --help lists its options/);
+  const dash = runCli(['verify', 'examples/logreg.nn', '--wrt', 'w', '--claim', '-y * x * (1 - sigmoid(y * dot(w, x)))']);
+  assert.equal(dash.status, 0, dash.stderr);
+  assert.match(runCli(['grad', 'examples/logreg.nn', '--format']).stderr, /^gradc: --format needs a value/);
+});
