@@ -64,7 +64,7 @@ test('the playground in Chromium: type, see the mistake underlined, fix it, read
     page.on('pageerror', (e) => problems.push(String(e)));
     page.on('request', (q) => { if (!/^(file|data|blob):/.test(q.url())) problems.push(`request ${q.url()}`); });
     await page.goto(pathToFileURL(join(dir, 'index.html')).href);
-    await page.waitForSelector('body[data-rendered]');
+    await page.waitForSelector('body[data-rendered][data-editor]');
     assert.match(String(await page.textContent('#status')), /^OK/);
 
     // Type a model with a mistake (a misspelt name), replacing the example.
@@ -103,7 +103,7 @@ test('the playground in Chromium: type, see the mistake underlined, fix it, read
     const link = page.url();
     const other = await browser.newPage({ viewport: { width: 1400, height: 950 } });
     await other.goto(link);
-    await other.waitForSelector('body[data-rendered]');
+    await other.waitForSelector('body[data-rendered][data-editor]');
     assert.equal(await other.evaluate('window.gradcEditor.state.doc.toString()'), typo.replace('W * xx', 'W * x'));
     // A link with a claim (as the grades page makes them) checks it at once.
     const withClaim = await browser.newPage();

@@ -44,13 +44,14 @@ function modelFromHash(): string | undefined {
 const hashFor = (text: string) => `#model=${encodeURIComponent(text)}`;
 
 let analyzedText: string | undefined;
+/** The first derivation is typeset at once (later ones wait for a pause in typing). */
+let firstShown = false;
 
-/** Checks the text; the editor's underlines and the panels follow. */
-function check(view: EditorView): Diagnostic[] {
-  const text = view.state.doc.toString();
+/** Checks the text; the status, the problems, the address and (after a pause in typing) the panels follow. */
+function analyzeText(text: string): void {
   const t0 = performance.now();
   if (text !== analyzedText) {
-    latest = analyze(text); // the first check runs at start, before the linter's
+    latest = analyze(text);
     analyzedText = text;
     performance.mark('gradc-analyzed');
     $('status').textContent = latest.problems.length ? `${latest.problems.length} mistake${latest.problems.length === 1 ? '' : 's'}` : `OK, derived in ${Math.round(performance.now() - t0)} ms`;
@@ -60,7 +61,12 @@ function check(view: EditorView): Diagnostic[] {
   $('right').classList.toggle('stale', latest.problems.length > 0); // the last good derivation, greyed
   if (modelFromHash() !== text) history.replaceState(null, '', hashFor(text));
   window.clearTimeout(renderTimer);
-  renderTimer = window.setTimeout(renderPanels, 60);
+  if (!firstShown) { firstShown = true; renderPanels(); } else renderTimer = window.setTimeout(renderPanels, 60);
+}
+
+/** The editor's linter: the same check, its problems underlined. */
+function check(view: EditorView): Diagnostic[] {
+  analyzeText(view.state.doc.toString());
   const size = view.state.doc.length;
   return latest.problems.map((p) => ({ from: Math.min(p.from, size), to: Math.min(Math.max(p.to, p.from + 1), size), severity: 'error', message: p.message }));
 }
@@ -100,6 +106,13 @@ function start(): void {
   const menu = $('examples') as HTMLSelectElement;
   for (const name of Object.keys(GRADC_EXAMPLES)) menu.add(new Option(name, name));
   const initial = modelFromHash() ?? GRADC_EXAMPLES['two-layer MLP'] ?? Object.values(GRADC_EXAMPLES)[0];
+  // The backward program first, painted; the editor (the slowest part to build) right after.
+  analyzeText(initial);
+  requestAnimationFrame(() => window.setTimeout(() => { performance.mark('gradc-first-render'); startEditor(initial); }, 0));
+}
+
+function startEditor(initial: string): void {
+  const menu = $('examples') as HTMLSelectElement;
   const view = new EditorView({
     doc: initial,
     extensions: [basicSetup, nnLanguage, lintGutter(), linter(check, { delay: 30 })],
@@ -107,6 +120,7 @@ function start(): void {
   });
   (window as unknown as { gradcEditor: EditorView }).gradcEditor = view;
   check(view); // at once: the linter would wait for the editor to settle first
+  document.body.dataset.editor = 'ready';
   menu.addEventListener('change', () => view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: GRADC_EXAMPLES[menu.value] } }));
   window.addEventListener('hashchange', () => {
     const text = modelFromHash();
