@@ -119,3 +119,13 @@ test('chains of matrix products print without parentheses that change nothing: 2
   assert.match(formatGradients(e, 'text', true, ['X']), /\(P \.\* P\)|P \.\* P \* v|outer/);
   assert.equal(checkModel(src).status, 'pass');
 });
+
+test('onehot at a fixed index is in the language, so the gradient of v[2] reads back (found by the LaTeX round trip)', () => {
+  const model = file('oh.nn', 'dim K = 3\nparam u: [K]\nloss L = u[2] * sum(u .* u)\n');
+  const g = runCli(['grad', model, '--inline']);
+  assert.match(g.stdout, /onehot\(2, 3\)/);
+  const v = runCli(['verify', model, '--wrt', 'u', '--claim', g.stdout.trim().slice('dL/du = '.length)]);
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+  assert.match(errorOf('dim K = 3\nparam u: [K]\nloss L = sum(onehot(3, K) .* u)\n'), /onehot\(3, …\): the index is 0\.\.2 \(0-based\)/);
+  assert.equal(checkModel('dim K = 3\nparam u: [K]\nloss L = sum(onehot(1, K) .* tanh(u))\n', { gpu: true, wasm: true }).status, 'pass');
+});

@@ -503,6 +503,8 @@ class Translator {
     const axis = g === 'i' ? '1' : g === 'i,j' ? '[2, 3]' : /^i_\{?(\d)\}?$/.exec(g)?.[1];
     if (!axis) this.fail(t, `cannot read \\sum_{${g}}: gradc reads \\sum_{i} (axis 1), \\sum_{i_{k}} (axis k) and \\sum_{i,j} (over positions)`);
     this.emit('sum(', t.start);
+    const neg = this.accept('-'); // \sum_{i} -A: the sum of −A
+    if (neg) this.emit('-', neg.start);
     this.factor();
     for (let u = this.peek(); u && (u.text === '\\cdot' || u.text === '\\odot' || (this.startsFactor(u) && u.text !== '|')); u = this.peek()) {
       if (u.text === '\\cdot' || u.text === '\\odot') { this.i++; this.emit(u.text === '\\cdot' ? ' * ' : ' .* ', u.start); } else this.emit(' * ', u.start);

@@ -141,6 +141,12 @@ export function onehotExpr(cx: Lowering, e: Extract<Expr, { kind: 'call' }>, es:
     else if (b?.kind !== 'poison') cx.diags.error(kArg.span, `the size of onehot must be a dim or an integer, but '${kArg.name}' is ${b ? ROLE_WORD[b.kind] : 'not defined'}`);
   } else cx.diags.error(kArg.span, 'the size of onehot must be a dim or an integer literal');
   if (!y || k === undefined) return null;
+  // At a fixed index (0-based), as the gradient of v[2] prints it: onehot(2, K).
+  const at = e.args[0].kind === 'num' ? e.args[0].value : undefined;
+  if (at !== undefined) {
+    if (!Number.isInteger(at) || at < 0 || at >= k) { cx.diags.error(e.args[0].span, `onehot(${cx.text(e.args[0])}, …): the index is 0..${k - 1} (0-based)`); return null; }
+    return B.onehot(y, k, kName);
+  }
   const classes = classLabel(cx, y, e.args[0], 'onehot');
   if (classes === undefined) return null;
   if (classes !== k) { cx.diags.error(kArg.span, `${cx.text(e.args[0])} is class(${classes}) but onehot has size ${k}: they must agree`); return null; }
