@@ -12,8 +12,7 @@ import { loadModel } from '../compiler/frontend/index.js';
 import { deriveGradients } from '../compiler/autodiff/gradients.js';
 import { loadModelKernels, loadWasmModel } from '../compiler/codegen/index.js';
 import { loadMnist } from '../runtime/data.js';
-import { createParams } from '../runtime/train.js';
-import { Optimizer } from '../runtime/optim.js';
+import { gradcStepper } from './gradc-step.js';
 import { gemmNT } from '../runtime/kernels.js';
 import type { CompiledModel } from '../runtime/model.js';
 import { HandwrittenLeNet } from './handwritten.js';
@@ -31,29 +30,16 @@ const start = (i: number) => (i * BATCH) % (rows - BATCH);
 const batchX = (i: number) => X.subarray(start(i) * 784, (start(i) + BATCH) * 784);
 const batchY = (i: number) => Y.subarray(start(i), start(i) + BATCH);
 
-/** A gradc step exactly as `gradc train` runs it: copy the batch into the model's buffers, lossAndGrad, SGD. */
-function gradcStepper(model: CompiledModel): (i: number) => void {
-  const F32 = model.float32Array ?? Float32Array;
-  const kernels = model.create(BATCH, F32);
-  const params = createParams(model, 1, F32);
-  const grads = params.map((p) => new F32(p.length));
-  const inputs = [new F32(BATCH * 784), new F32(BATCH)];
-  const opt = new Optimizer('sgd', 0.05, params, model.spec.params.map(() => 0));
-  return (i) => {
-    inputs[0].set(batchX(i));
-    inputs[1].set(batchY(i));
-    kernels.lossAndGrad(params, inputs, BATCH, grads);
-    opt.update(grads, 1 / BATCH);
-  };
-}
+/** A gradc step as `gradc train` runs it, with plain SGD (as the other contenders here). */
+const gradcStep = (model: CompiledModel) => gradcStepper(model, BATCH, (i) => [batchX(i), batchY(i)], 'sgd');
 
 const wasmModel = loadWasmModel(g, (l) => console.log(l));
 const wasm2 = loadWasmModel(g);
 const threads = wasm2.setThreads?.(2) ?? 1;
 const contenders: { name: string; step: (i: number) => void; sync?: () => void }[] = [
-  { name: 'gradc, wasm target (SIMD)', step: gradcStepper(wasmModel) },
-  { name: `gradc, wasm target, ${threads} threads`, step: gradcStepper(wasm2) },
-  { name: 'gradc, ts target', step: gradcStepper(loadModelKernels(g)) },
+  { name: 'gradc, wasm target (SIMD)', step: gradcStep(wasmModel) },
+  { name: `gradc, wasm target, ${threads} threads`, step: gradcStep(wasm2) },
+  { name: 'gradc, ts target', step: gradcStep(loadModelKernels(g)) },
 ];
 const hand = new HandwrittenLeNet(BATCH);
 contenders.push({ name: 'hand-written TypeScript', step: (i) => hand.step(batchX(i), batchY(i), BATCH, 0.05) });

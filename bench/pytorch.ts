@@ -11,8 +11,7 @@ import { loadModel } from '../compiler/frontend/index.js';
 import { deriveGradients } from '../compiler/autodiff/gradients.js';
 import { loadWasmModel } from '../compiler/codegen/index.js';
 import { loadMnist } from '../runtime/data.js';
-import { createParams } from '../runtime/train.js';
-import { Optimizer } from '../runtime/optim.js';
+import { gradcStepper } from './gradc-step.js';
 import type { CompiledModel } from '../runtime/model.js';
 
 const BATCH = 64, ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5), BATCHES = Number(process.env.BENCH_TORCH_BATCHES ?? 30);
@@ -37,21 +36,10 @@ const dir = mkdtempSync(join(tmpdir(), 'gradc-bench-torch-'));
 writeFileSync(join(dir, 'x.f32'), Buffer.from(X.buffer, X.byteOffset, X.byteLength));
 writeFileSync(join(dir, 'y.i64'), Buffer.from(BigInt64Array.from(Y, (v) => BigInt(v)).buffer));
 
-/** gradc's step as `gradc train` runs it: the batch into the model's buffers, lossAndGrad, momentum SGD. */
+/** gradc's step as `gradc train` runs it, with momentum SGD, timed over one round of batches. */
 function gradcRound(model: CompiledModel): () => number {
-  const F32 = model.float32Array ?? Float32Array;
-  const kernels = model.create(BATCH, F32);
-  const params = createParams(model, 1, F32);
-  const grads = params.map((p) => new F32(p.length));
-  const inputs = [new F32(BATCH * 784), new F32(BATCH)];
-  const opt = new Optimizer('momentum', 0.05, params, model.spec.params.map(() => 0));
-  const step = (i: number) => {
-    const start = (i * BATCH) % (rows - BATCH);
-    inputs[0].set(X.subarray(start * 784, (start + BATCH) * 784));
-    inputs[1].set(Y.subarray(start, start + BATCH));
-    kernels.lossAndGrad(params, inputs, BATCH, grads);
-    opt.update(grads, 1 / BATCH);
-  };
+  const start = (i: number) => (i * BATCH) % (rows - BATCH);
+  const step = gradcStepper(model, BATCH, (i) => [X.subarray(start(i) * 784, (start(i) + BATCH) * 784), Y.subarray(start(i), start(i) + BATCH)], 'momentum');
   for (let i = 0; i < 10; i++) step(i);
   return () => { const t = performance.now(); for (let i = 0; i < BATCHES; i++) step(i); return (BATCHES * BATCH) / ((performance.now() - t) / 1000); };
 }

@@ -176,8 +176,11 @@ function errorVerdict(c: { wrt: string; text: string }, message: string): Verdic
   return { wrt: c.wrt, claim: c.text, verdict: 'FAIL', method: 'error', message: first, located: message, derived: '' };
 }
 
-/** Small distinct sizes for the dims not set on the command line; dims of equal size get one small size. */
-function smallSizes(modelDims: ReadonlyMap<string, { value: number }>, fixed: ReadonlyMap<string, number>): Map<string, number> {
+/**
+ * Small distinct sizes for the dims not set on the command line, so that counterexamples can be read; dims
+ * of equal size get one small size, so a square matrix stays square. `gradc grade` checks at these too.
+ */
+export function smallSizes(modelDims: ReadonlyMap<string, { value: number }>, fixed: ReadonlyMap<string, number>): Map<string, number> {
   const out = new Map(fixed);
   const byValue = new Map<number, number>();
   let next = 2;

@@ -12,7 +12,7 @@ import { formatDiagnostic, PlainError, SourceFile, UserError } from '../source/d
 import { topo } from '../ir/node.js';
 import { claimAt, ClaimReadError, latexNames, splitClaimLine, type ClaimSource } from '../verify/claim-source.js';
 import type { LatexNames } from '../frontend/latex.js';
-import { parseClaims } from '../cli/verify.js';
+import { parseClaims, smallSizes } from '../cli/verify.js';
 import { numericVerdict, quickVerdict, type Verdict } from '../verify/verify.js';
 import { resolveAdjoints } from '../verify/target.js';
 import type { Exercise, Question } from './exercise.js';
@@ -63,11 +63,7 @@ export class Grader {
   constructor(readonly exercise: Exercise, private readonly options: GradeOptions = { seed: 1, runs: 100 }) {
     // The checks run at small sizes, dims of equal size kept equal (a square matrix stays square).
     const full = parseModel(exercise.model.path, exercise.model.text);
-    const small = new Map<string, number>();
-    const byValue = new Map<number, number>();
-    let next = 2;
-    for (const [name, d] of full.dims) { if (!byValue.has(d.value)) byValue.set(d.value, Math.min(d.value, next++)); small.set(name, byValue.get(d.value)!); }
-    this.opts = { dimOverrides: small };
+    this.opts = { dimOverrides: smallSizes(full.dims, new Map()) };
     this.model = parseModel(exercise.model.path, exercise.model.text, this.opts);
     this.names = latexNames(this.model);
     for (const q of exercise.questions) {

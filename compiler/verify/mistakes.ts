@@ -26,17 +26,16 @@ export interface Correcting {
 interface Activation { readonly a: Node; readonly z: Node; readonly label: string; readonly derivative: Node }
 
 /** f′ in terms of the activation's output where that is the textbook form (σ(1 − σ), 1 − tanh²), else of z. */
+const tanhPrime = (a: Node) => B.sub(B.constant(1), B.pow(a, B.constant(2)));
+const sigmoidPrime = (a: Node) => B.mul(a, B.sub(B.constant(1), a));
 const DERIVATIVES: Record<string, { label: string; of: (a: Node, z: Node) => Node }> = {
-  tanh: { label: 'tanh', of: (a) => B.sub(B.constant(1), B.pow(a, B.constant(2))) },
-  sigmoid: { label: 'sigmoid', of: (a) => B.mul(a, B.sub(B.constant(1), a)) },
+  tanh: { label: 'tanh', of: tanhPrime },
+  sigmoid: { label: 'sigmoid', of: sigmoidPrime },
   relu: { label: 'ReLU', of: (_a, z) => B.step(z) },
   softplus: { label: 'softplus', of: (_a, z) => B.sigmoid(z) },
 };
 /** Other activations' derivatives, written over this activation's output: what a student copies by mistake. */
-const WRONG_FORMS: { label: string; of: (a: Node) => Node }[] = [
-  { label: 'sigmoid', of: (a) => B.mul(a, B.sub(B.constant(1), a)) },
-  { label: 'tanh', of: (a) => B.sub(B.constant(1), B.pow(a, B.constant(2))) },
-];
+const WRONG_FORMS: { label: string; of: (a: Node) => Node }[] = [{ label: 'sigmoid', of: sigmoidPrime }, { label: 'tanh', of: tanhPrime }];
 
 function activations(t: Target): Activation[] {
   const order = topo([t.g.loss]);

@@ -1,0 +1,23 @@
+// One gradc training step exactly as `gradc train` runs it — the batch copied into the model's buffers,
+// lossAndGrad, the optimizer's update — shared by the benchmarks so that every contender is timed alike.
+
+import type { CompiledModel } from '../runtime/model.js';
+import { createParams } from '../runtime/train.js';
+import { Optimizer, type OptimizerName } from '../runtime/optim.js';
+
+/** `batch(i)`: the i-th minibatch's pixels (batch × 784) and labels. */
+export function gradcStepper(model: CompiledModel, batchSize: number, batch: (i: number) => [ArrayLike<number>, ArrayLike<number>], optimizer: OptimizerName): (i: number) => void {
+  const F32 = model.float32Array ?? Float32Array;
+  const kernels = model.create(batchSize, F32);
+  const params = createParams(model, 1, F32);
+  const grads = params.map((p) => new F32(p.length));
+  const inputs = [new F32(batchSize * 784), new F32(batchSize)];
+  const opt = new Optimizer(optimizer, 0.05, params, model.spec.params.map(() => 0));
+  return (i) => {
+    const [x, y] = batch(i);
+    inputs[0].set(x);
+    inputs[1].set(y);
+    kernels.lossAndGrad(params, inputs, batchSize, grads);
+    opt.update(grads, 1 / batchSize);
+  };
+}
