@@ -33,6 +33,10 @@ export const SAMPLES: Record<string, () => Node> = {
   softplus: () => B.unary('softplus', u), log_sigmoid: () => B.unary('log_sigmoid', u),
   add: () => B.add(A, u), mul: () => B.mul(s, A), div: () => B.div(u, pos), pow: () => B.pow(pos, v),
   matmul: () => B.matmul(A, M), transpose: () => B.transpose(A), dot: () => B.dot(u, v), outer: () => B.outer(u, v),
+  // diag both ways (of u, and of the square M' * A'), kron of matrices and of vectors, and kron's adjoint both sides.
+  diag: () => B.add(B.diag(u), B.diag(B.diag(B.matmul(B.transpose(A), B.transpose(M))))),
+  kron: () => B.add(B.sum(B.kron(A, M)), B.sum(B.mul(B.kron(u, pos), B.kron(v, u)))),
+  kron_contract: () => B.add(B.sum(B.kronContract(B.kron(A, M), B.transpose(A), 'left', [2, 3])), B.sum(B.kronContract(B.sin(B.kron(A, M)), A, 'right', [3, 2]))),
   sum: () => B.sum(A), mean: () => B.mean(u), sum_rows: () => B.sumRows(A), fill: () => B.fill(s, [2, 3]),
   softmax: () => B.softmax(u), log_softmax: () => B.logSoftmax(u), logsumexp: () => B.logsumexp(u),
   onehot: () => B.mul(B.onehot(y, 3, 'K'), u), cross_entropy: () => B.crossEntropy(u, y),

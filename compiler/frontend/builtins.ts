@@ -47,6 +47,22 @@ const BUILTIN_TABLE: Record<string, Builtin> = {
       return B.outer(a.nodes[0], a.nodes[1]);
     },
   },
+  diag: {
+    arity: 1, signature: 'diag(v) or diag(A)',
+    build: (a) => {
+      const [t] = a.nodes;
+      if (t.rank === 1 || (t.rank === 2 && t.shape[0] === t.shape[1])) return B.diag(t);
+      return { error: `diag needs a vector (giving the matrix with it on the diagonal) or a square matrix (giving its diagonal), but ${a.texts[0]} is ${showShape(t.shape)}`, arg: 0 };
+    },
+  },
+  kron: {
+    arity: 2, signature: 'kron(A, B)',
+    build: (a) => {
+      const [l, r] = a.nodes;
+      if (l.rank === r.rank && (l.rank === 1 || l.rank === 2)) return B.kron(l, r);
+      return { error: `kron needs two matrices or two vectors: ${a.texts[0]} is ${showShape(l.shape)} and ${a.texts[1]} is ${showShape(r.shape)}` };
+    },
+  },
   softmax: { arity: 1, signature: 'softmax(v)', build: (a) => vectorArg('softmax', a, 0) ? { error: vectorArg('softmax', a, 0)!, arg: 0 } : B.softmax(a.nodes[0]) },
   log_softmax: { arity: 1, signature: 'log_softmax(v)', build: (a) => vectorArg('log_softmax', a, 0) ? { error: vectorArg('log_softmax', a, 0)!, arg: 0 } : B.logSoftmax(a.nodes[0]) },
   logsumexp: { arity: 1, signature: 'logsumexp(v)', build: (a) => vectorArg('logsumexp', a, 0) ? { error: vectorArg('logsumexp', a, 0)!, arg: 0 } : B.logsumexp(a.nodes[0]) },

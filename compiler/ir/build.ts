@@ -42,6 +42,10 @@ export const matmul = (a: Node, b: Node) => make('matmul', [a, b]);
 export const transpose = (a: Node) => (a.rank < 2 ? a : make('transpose', [a]));
 export const dot = (a: Node, b: Node) => make('dot', [a, b]);
 export const outer = (a: Node, b: Node) => make('outer', [a, b]);
+export const diag = (a: Node) => make('diag', [a]);
+export const kron = (a: Node, b: Node) => make('kron', [a, b]);
+/** G (the shape of a Kronecker product) contracted with its factor F, giving the other factor (`shape`). */
+export const kronContract = (g: Node, f: Node, side: 'left' | 'right', shape: Shape) => make('kron_contract', [g, f], { side, shape: [...shape] });
 
 export const sum = (a: Node) => make('sum', [a]);
 export const mean = (a: Node) => make('mean', [a]);

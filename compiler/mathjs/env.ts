@@ -19,6 +19,32 @@ function expandAxis(g: any, depth: number, n: number): unknown {
   return (g as unknown[]).map((x) => expandAxis(x, depth - 1, n));
 }
 
+type Nested = number[] | number[][];
+const columns = (a: Nested): number[][] => (Array.isArray(a[0]) ? (a as number[][]) : (a as number[]).map((v) => [v]));
+
+/** kron(A, B) with vectors as columns: the result is a vector when both are. */
+function kronOf(a: Nested, b: Nested): Matrix {
+  const A = columns(a), Bm = columns(b);
+  const out = A.flatMap((ra) => Bm.map((rb) => ra.flatMap((x) => rb.map((y) => x * y))));
+  return math0.matrix(Array.isArray(a[0]) ? out : out.map((r) => r[0]));
+}
+
+/** G contracted with one factor F of a Kronecker product, giving the other factor (a vector when G is one). */
+function kronContract(g: Nested, f: Nested, side: 'left' | 'right'): Nested {
+  const G = columns(g), F = columns(f);
+  const [fr, fc] = [F.length, F[0].length];
+  const [or, oc] = [G.length / fr, G[0].length / fc]; // the other factor's sizes
+  const [m, k, p, q] = side === 'left' ? [or, oc, fr, fc] : [fr, fc, or, oc];
+  const out = Array.from({ length: or }, () => new Array<number>(oc).fill(0));
+  for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) for (let r = 0; r < p; r++) for (let c = 0; c < q; c++) {
+    const gv = G[i * p + r][j * q + c];
+    if (side === 'left') out[i][j] += gv * F[r][c]; else out[r][c] += gv * F[i][j];
+  }
+  return Array.isArray(g[0]) ? out : out.map((r) => r[0]);
+}
+
+const math0 = create(all);
+
 export function createMath(fns: readonly FnDef[] = []): MathJsInstance {
   const math = create(all);
   const toArr = (v: Value): number[] => (typeof v === 'number' ? [v] : (v.toArray() as number[]).flat(3) as number[]);
@@ -50,6 +76,10 @@ export function createMath(fns: readonly FnDef[] = []): MathJsInstance {
     min: (a: Value, b?: Value) => (b === undefined ? Math.min(...toArr(a)) : elementwise((x, y) => Math.min(x, y))(a, b)),
     leaky_relu: elementwise((t, a) => (t > 0 ? t : a * t)),
     outer: (u: Value, v: Value) => { const a = vec(u), b = vec(v); return math.matrix(a.map((x) => b.map((w) => x * w))); },
+    // diag and kron are mathjs's own; a vector in kron is a column, as in gradc (mathjs would take it as a row).
+    kron: (a: Value, b: Value) => kronOf(nested(a), nested(b)),
+    kron_contract_left: (g: Value, f: Value) => math.matrix(kronContract(nested(g), nested(f), 'left')),
+    kron_contract_right: (g: Value, f: Value) => math.matrix(kronContract(nested(g), nested(f), 'right')),
     // Images (mathjs/images.ts): nested arrays in, matrices out.
     conv2d: (x: Value, k: Value, s: number, p: number) => math.matrix(I.conv2d(nested(x), nested(k), s, p)),
     flip: (k: Value) => math.matrix(I.flip(nested(k))),

@@ -169,6 +169,7 @@ export function generateModel(seed: number): GeneratedModel {
         // mathjs's axis sums of a matrix: the column sums (axis 1) and the row sums (axis 2), both columns.
         () => { const k = r.pick(vectorDims()); features.add('sum-axis-1'); return `sum(${gen([k, m], depth - 1)}, 1)`; },
         () => { const k = r.pick(vectorDims()); features.add('sum-axis-2'); return `sum(${gen([m, k], depth - 1)}, 2)`; },
+        () => { features.add('diag'); return `diag(${gen([m, m], depth - 1)})`; },
       );
     }
     if (rank === 2) {
@@ -181,6 +182,7 @@ export function generateModel(seed: number): GeneratedModel {
         () => { features.add('transpose'); return `${atom(gen([n, m], depth - 1))}'`; },
         () => { features.add('row-broadcast'); return `${wrap(gen(s, depth - 1))} + ${wrap(gen([n], depth - 1))}`; },
         () => { features.add('row-broadcast'); return `${wrap(gen([n], depth - 1))} .* ${wrap(gen(s, depth - 1))}`; },
+        () => (m === n ? (features.add('diag'), `diag(${gen([m], depth - 1)})`) : gen(s, depth - 1)),
       );
     }
     return r.pick(choices)();
@@ -263,6 +265,12 @@ export function generateModel(seed: number): GeneratedModel {
       () => { features.add('norm'); return `${r.pick(['norm', 'norm'])}(${gen(randomShape(), depth - 1)})${r.chance(0.5) ? ' ^ 2' : ''}`; },
       () => { const k = v(); const i = label && label.K === k ? label.name : String(r.int(0, dimValues[dimNames.indexOf(k)] - 1)); features.add('index'); return `${wrap(gen([k], depth - 1))}[${i}]`; },
       () => (constName ? (features.add('const'), `${constName} * ${wrap(gen([], depth - 1))}`) : gen([], depth - 1)),
+      // kron has a size no dim names (m·p), so it enters summed, times a second kron of the same factor shapes.
+      () => {
+        features.add('kron');
+        const [a, b, c, e] = [v(), v(), v(), v()];
+        return `sum(${r.pick(['tanh', 'sin', 'sigmoid'])}(kron(${gen([a, b], depth - 1)}, ${gen([c, e], depth - 1)})) .* kron(${gen([a, b], depth - 1)}, ${gen([c, e], depth - 1)}))`;
+      },
     ];
     return r.pick(choices)();
   };

@@ -9,6 +9,7 @@ import type { GpuProgram, GpuStep } from '../../../runtime/gpu.js';
 import type { Plan, Step, Term } from '../plan.js';
 import { NameTable } from '../names.js';
 import { scalarExpr, within } from '../scalar.js';
+import { kronElement } from '../kron-element.js';
 import * as A from '../ts/ast.js';
 import type { Expr, Stmt } from '../ts/ast.js';
 import { ts } from '../ts/ast.js';
@@ -215,6 +216,11 @@ function genericKernel(ge: GpuEmitter, n: Node): GpuStep {
         A.forRange('q', A.num(0), A.num(a.size), [f.createIfStatement(A.bin('===', ge.at(a, id('q'), used), id('m')), A.assign(id('count'), A.num(1), '+='))]),
         f.createIfStatement(A.bin('===', ge.at(a, id('i'), used), id('m')), A.ret(A.bin('/', A.num(1), id('count')))), A.ret(A.num(0))]);
     }
+    case 'diag': case 'kron': case 'kron_contract':
+      return ge.kernel(n, n.size, B, [], false, (used) => {
+        const e = kronElement(n, id('i'), (k, o) => ge.at(n.args[k], o, used), (count, term) => ge.sumLoop(A.num(count), term));
+        return [...ge.split(n.size, B), ...e.stmts, A.ret(e.value)];
+      });
     default:
       if (!opOf(n.op).kernel) throw new Error(`internal error: no gpu.js kernel for ${n.op}`);
       return ge.kernel(n, n.size, B, [], false, (used) => [...ge.split(n.size, B), ...imageElement(n, (k, offset) => ge.at(n.args[k], offset, used))!]);

@@ -10,6 +10,7 @@ import * as A from './ast.js';
 import type { Expr, Stmt } from './ast.js';
 import { ts } from './ast.js';
 import type { Emitter } from './emitter.js';
+import { kronElement } from '../kron-element.js';
 
 const id = A.ident;
 const size = (n: Node) => n.size;
@@ -110,6 +111,12 @@ export function genericBody(em: Emitter, n: Node, out: (o: Expr) => Expr): Stmt[
         A.forRange('i', A.num(0), A.num(a.size), [ts.factory.createIfStatement(A.bin('===', em.at(a, id('i')), id('m_')), A.assign(id('count_'), A.num(1), '+='))]),
         ...em.loopElems(n.size, 'i', (i) => [A.assign(out(i), A.cond(A.bin('===', em.at(a, i), id('m_')), A.bin('/', A.num(1), id('count_')), A.num(0)))])];
     }
+    case 'diag': case 'kron': case 'kron_contract':
+      return em.loopElems(n.size, 'i', (i) => {
+        const sum = (count: number, term: (t: Expr) => Expr) => [A.letDecl('sum_', A.num(0)), ...em.loopElems(count, 't', (t) => [A.assign(id('sum_'), term(t), '+=')])];
+        const e = kronElement(n, i, (k, o) => em.at(n.args[k], o), sum);
+        return [...e.stmts, A.assign(out(i), e.value)];
+      });
     default: throw new Error(`internal error: no code for ${n.op}`);
   }
 }

@@ -3,6 +3,7 @@
 import './leaves.js';
 import './elementwise.js';
 import './linalg.js';
+import './kron.js';
 import './reduce.js';
 import './nn.js';
 import './image.js';
