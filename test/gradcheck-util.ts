@@ -45,3 +45,13 @@ export function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Random values for every param and input of a model (labels in range), seeded: a point to check derivatives at. */
+export function randomEnv(model: { params: readonly { name: string; shape: readonly number[] }[]; inputs: readonly { name: string; shape: readonly number[]; classes?: number }[] }, seed: number): Map<string, Tensor> {
+  const r = rng(seed);
+  const env = new Map<string, Tensor>();
+  const fill = (shape: readonly number[]) => tensor(shape, Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1));
+  for (const p of model.params) env.set(p.name, fill(p.shape));
+  for (const i of model.inputs) env.set(i.name, i.classes !== undefined ? tensor([], [Math.floor(r() * i.classes)]) : fill(i.shape));
+  return env;
+}

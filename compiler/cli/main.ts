@@ -122,6 +122,17 @@ export const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  hessian: {
+    summary: 'second derivatives: the Hessian as a matrix expression, or H v',
+    help: [
+      '  --wrt NAME           the variable: a parameter, input or named value (repeatable: a second gives the cross block)',
+      '  --format F           text, latex, mathjs or json (default text)',
+      '  --direction NAME     the direction\'s name in the Hessian-vector product H v (default v, or V for a matrix)',
+      '  --point FILE.json    evaluate it there: the matrix, its symmetry and eigenvalues; a "direction" value gives H v',
+      '  --weights W.json     the params saved by train --save (instead of the point\'s)',
+    ],
+    run: () => 0, // handled in main: the point's dims must be known before the model is loaded
+  },
   verify: {
     summary: 'check a hand-derived gradient: PASS, or FAIL with a counterexample',
     help: [
@@ -295,6 +306,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       return (await load.run()).runEval(args, model, file, point);
     }
+    if (args.command === 'hessian') return await runHessianCommand(args, dims, consts, pointFile);
     if (args.command === 'verify') return (await load.verify()).runVerify(args, args.positional[0], dims, consts);
     if (args.command === 'grade') return (await load.grade()).runGrade(args, args.positional[0], writeOutput);
     const model = loadModel(args.positional[0], { dimOverrides: dims, constOverrides: consts });
@@ -302,6 +314,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (e) {
     return report(e);
   }
+}
+
+async function runHessianCommand(args: ParsedArgs, dims: Map<string, number>, consts: Map<string, number>, pointFile: string | undefined): Promise<number> {
+  const model = loadModel(args.positional[0], { dimOverrides: dims, constOverrides: consts });
+  const wrt = args.options.get('--wrt')?.flatMap((w) => w.split(',')).map((w) => w.trim());
+  if (!wrt) throw new UsageError('hessian needs --wrt NAME (twice for a cross block)', 'gradc hessian --help lists its options');
+  const format = choice(args, '--format', ['text', 'latex', 'mathjs', 'json'] as const, 'text');
+  const pt = pointFile ? await load.point() : undefined;
+  const point = pt && pointFile ? { file: pointFile, point: pt.withParams(pt.readPoint(pointFile), model, args.options.get('--weights')?.[0]) } : undefined;
+  console.log((await import('./hessian.js')).runHessian(model, { wrt, format, direction: args.options.get('--direction')?.[0], point }));
+  return 0;
 }
 
 export function report(e: unknown): number {

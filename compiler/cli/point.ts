@@ -12,7 +12,11 @@ import { Rng } from '../../runtime/rng.js';
 import { TRAIN_DEFAULTS } from '../../runtime/train.js';
 import { fromNested, toNested, type Tensor } from '../ir/tensor.js';
 
-export interface Point { dims?: Record<string, number>; params?: Record<string, unknown>; inputs?: Record<string, unknown>; examples?: Record<string, unknown>[] }
+export interface Point {
+  dims?: Record<string, number>; params?: Record<string, unknown>; inputs?: Record<string, unknown>; examples?: Record<string, unknown>[];
+  /** A direction for Hessian–vector products (`hessian --point`), shaped like the variable. */
+  direction?: unknown;
+}
 
 export function readPoint(file: string): Point {
   let text: string;

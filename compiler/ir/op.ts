@@ -13,6 +13,8 @@ export interface Printed { readonly s: string; readonly prec: number }
 
 export interface PrintCtx {
   readonly style: Style;
+  /** Text only: u * v' for outer(u, v) and u' * v for dot(u, v), the way Hessians are written (hessian command). */
+  readonly matrixNotation: boolean;
   readonly node: Node;
   /** Argument i printed, parenthesized if it binds looser than `min`. */
   arg(i: number, min?: number): string;

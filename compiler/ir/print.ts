@@ -12,7 +12,7 @@ import { paren, printed } from './ops/common.js';
 export type Naming = (n: Node) => string | undefined;
 
 /** `dimNames`: sizes to print by name (n rather than 3 in ones(n, n)), for sizes only one dim has. */
-export function printExpr(root: Node, style: Style, naming: Naming = () => undefined, dimNames: ReadonlyMap<number, string> = new Map()): string {
+export function printExpr(root: Node, style: Style, naming: Naming = () => undefined, dimNames: ReadonlyMap<number, string> = new Map(), opts: { matrixNotation?: boolean } = {}): string {
   const memo = new Map<Node, Printed>();
   const show = (n: Node, isRoot: boolean): Printed => {
     if (!isRoot) {
@@ -28,7 +28,7 @@ export function printExpr(root: Node, style: Style, naming: Naming = () => undef
       return perChannel && n.args[i].rank === 1 ? printed(`per_channel(${a.s}, ${n.shape[1]}, ${n.shape[2]})`) : a;
     };
     const ctx: PrintCtx = {
-      style, node: n,
+      style, node: n, matrixNotation: style === 'text' && opts.matrixNotation === true,
       arg: (i, min = 0) => paren(argOf(i), min, style),
       raw: (i) => argOf(i),
       print: (m, min) => paren(show(m, false), min, style),

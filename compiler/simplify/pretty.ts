@@ -143,7 +143,45 @@ const sumRules: Rule[] = [
   }),
 ];
 
-export const prettyRules: Rule[] = [...transposeRules, ...productRules, ...sumRules];
+// A + Aᵀ, not Aᵀ + A: the Cookbook writes the matrix before its transpose.
+const orderRules: Rule[] = [
+  rule('pretty-transpose-second', 'add', (n) => (n.args[0].op === 'transpose' && n.args[0].args[0] === n.args[1] ? B.add(n.args[1], n.args[0]) : undefined)),
+  rule('pretty-scalar-factors', 'mul', scalarFactors),
+];
+
+/**
+ * A product of scalar factors (times one tensor) with its repeated factors as powers, and 1 − s after s:
+ * y · (1 − σ) · σ · y · x xᵀ → y² · σ · (1 − σ) · x xᵀ, as the logistic-regression Hessian is written.
+ */
+function scalarFactors(n: Node): Node | undefined {
+  const factors: Node[] = [];
+  const walk = (m: Node, last: boolean): void => {
+    if (m.op === 'mul' && m.args[0].isScalar && (m.args[1].isScalar || last)) { walk(m.args[0], false); walk(m.args[1], last); } else factors.push(m);
+  };
+  walk(n, true);
+  if (factors.length < 3) return undefined;
+  const tail = factors[factors.length - 1].isScalar ? undefined : factors.pop()!;
+  const counts = new Map<Node, number>();
+  for (const f of factors) counts.set(f, (counts.get(f) ?? 0) + 1);
+  const distinct = [...counts.keys()];
+  // Numbers first, then s before 1 − s; otherwise the order they came in.
+  const rank = (f: Node) => (isNumber(f) ? 0 : 1);
+  const ordered = distinct.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i).map((x) => x.f);
+  for (const f of [...ordered]) {
+    const s = oneMinusOf(f);
+    if (!s || ordered.indexOf(s) < ordered.indexOf(f)) continue;
+    ordered.splice(ordered.indexOf(f), 1);
+    ordered.splice(ordered.indexOf(s) + 1, 0, f);
+  }
+  const powered = ordered.map((f) => (counts.get(f)! > 1 ? B.pow(f, B.constant(counts.get(f)!)) : f));
+  let out = powered.reduce((acc, f) => B.mul(acc, f));
+  if (tail) out = B.mul(out, tail);
+  return out === n ? undefined : out;
+}
+
+const oneMinusOf = (n: Node): Node | undefined => (n.op === 'add' && one(n.args[0]) && n.args[1].op === 'neg' ? n.args[1].args[0] : undefined);
+
+export const prettyRules: Rule[] = [...transposeRules, ...productRules, ...sumRules, ...orderRules];
 
 /** The readable form of a closed-form gradient (for printing only; see the top of this file). */
 export function prettify(n: Node): Node {

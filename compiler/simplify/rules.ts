@@ -176,6 +176,33 @@ export const algebraRules: Rule[] = [
     .with([negOf, P._], ([a, b]) => B.neg(B.matmul(a.args[0], b)))
     .with([P._, negOf], ([a, b]) => B.neg(B.matmul(a, b.args[0])))
     .otherwise(() => undefined)),
+  // ---- diag, the identity diag(1ₙ), and what second derivatives are read off as (autodiff/linear-form.ts) ----
+  rule('matmul-identity', 'matmul', (n) => match(args(n))               // I·X → X, X·I → X
+    .with([{ op: 'diag', args: [cnst(1)] }, P._], ([, x]) => fits(x, n))
+    .with([P._, { op: 'diag', args: [cnst(1)] }], ([x]) => fits(x, n))
+    .otherwise(() => undefined)),
+  rule('transpose-diag', 'transpose', (n) => match(args(n))             // diag(u)ᵀ → diag(u)
+    .with([{ op: 'diag' }], ([d]) => (d.args[0].rank === 1 ? d : undefined))
+    .otherwise(() => undefined)),
+  rule('transpose-outer', 'transpose', (n) => match(args(n)).with([{ op: 'outer' }], ([o]) => B.outer(o.args[1], o.args[0])).otherwise(() => undefined)),
+  rule('diag-times', 'matmul', (n) => match(args(n))
+    .with([{ op: 'diag' }, { op: 'diag' }], ([a, b]) => (a.args[0].rank === 1 && b.args[0].rank === 1 ? B.diag(B.mul(a.args[0], b.args[0])) : undefined)) // diag(u)·diag(v) → diag(u ⊙ v)
+    .with([{ op: 'diag' }, { op: 'outer' }], ([d, o]) => (d.args[0].rank === 1 ? B.outer(B.mul(d.args[0], o.args[0]), o.args[1]) : undefined)) // diag(u)·a bᵀ → (u ⊙ a) bᵀ
+    .with([{ op: 'diag' }, { op: 'add' }], ([d, s]) => (d.args[0].rank === 1 ? B.add(B.matmul(d, s.args[0]), B.matmul(d, s.args[1])) : undefined)) // diag(u)·(X + Y)
+    .with([{ op: 'diag' }, P._], ([d, v]) => (d.args[0].rank === 1 && v.rank === 1 ? B.mul(d.args[0], v) : undefined)) // diag(u)·v → u ⊙ v
+    .otherwise(() => undefined)),
+  rule('outer-times', 'matmul', (n) => match(args(n))                   // a bᵀ·M → a (Mᵀb)ᵀ, so a product of outers folds
+    .with([{ op: 'outer' }, P._], ([o, m]) => (m.rank === 2 ? B.outer(o.args[0], B.matmul(B.transpose(m), o.args[1])) : undefined))
+    .otherwise(() => undefined)),
+  rule('sum-rows-of', 'sum_rows', (n) => match(args(n))
+    .with([{ op: 'diag' }], ([d]) => (d.args[0].rank === 1 ? d.args[0] : undefined))   // 1ᵀ diag(u) → u
+    .with([negOf], ([x]) => B.neg(B.sumRows(x.args[0])))
+    .with([{ op: 'outer' }], ([o]) => B.mul(B.sum(o.args[0]), o.args[1]))           // 1ᵀ a bᵀ → (Σa) b
+    .otherwise(() => undefined)),
+  rule('outer-scalar', 'outer', (n) => match(args(n))                   // (s a) bᵀ → s (a bᵀ)
+    .with([{ op: 'mul' }, P._], ([m, b]) => (m.args[0].isScalar && m.args[1].rank === 1 ? B.mul(m.args[0], B.outer(m.args[1], b)) : m.args[1].isScalar && m.args[0].rank === 1 ? B.mul(m.args[1], B.outer(m.args[0], b)) : undefined))
+    .with([P._, { op: 'mul' }], ([a, m]) => (m.args[0].isScalar && m.args[1].rank === 1 ? B.mul(m.args[0], B.outer(a, m.args[1])) : m.args[1].isScalar && m.args[0].rank === 1 ? B.mul(m.args[1], B.outer(a, m.args[0])) : undefined))
+    .otherwise(() => undefined)),
   rule('outer-neg', 'outer', (n) => match(args(n))
     .with([negOf, P._], ([a, b]) => B.neg(B.outer(a.args[0], b)))
     .with([P._, negOf], ([a, b]) => B.neg(B.outer(a, b.args[0])))

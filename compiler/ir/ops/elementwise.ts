@@ -127,7 +127,7 @@ export const binaryOps: ElementwiseOp[] = [
       // ((u .* A) * x) .* w, so any other product on the right keeps its parentheses: u .* (A * x .* w).
       // A scalar on the left associates with any product on the right too: c * (A * x) = (c * A) * x, so
       // `2 * A' * d` needs no parentheses (mathjs reads it left to right, to the same value).
-      const rmin = (p.node.isScalar && right.op === 'mul') || (p.node.args[0].isScalar && ['mul', 'matmul', 'div'].includes(right.op)) ? PREC.mul : PREC.unary;
+      const rmin = (p.node.isScalar && right.op === 'mul') || (p.node.args[0].isScalar && ['mul', 'matmul', 'div', 'dot', 'outer'].includes(right.op)) ? PREC.mul : PREC.unary;
       if (p.style === 'latex') {
         const sym = elementwiseSymbol(p.node, ' \\cdot ', ' \\odot ');
         return printed(`${p.arg(0, PREC.mul)}${sym}${p.arg(1, rmin)}`, PREC.mul);

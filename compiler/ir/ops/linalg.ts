@@ -72,7 +72,8 @@ const dot: OpDef = {
   },
   eval: ([a, b]) => { let s = 0; for (let i = 0; i < a.data.length; i++) s += a.data[i] * b.data[i]; return tensor([], [s]); },
   vjp: (g, node) => [B.mul(g, node.args[1]), B.mul(g, node.args[0])],
-  print: (p) => p.style === 'latex' ? printed(`${latexTranspose(p.arg(0, PREC.atom))} ${p.arg(1, PREC.postfix)}`, PREC.mul) : p.call('dot', [p.arg(0, 0), p.arg(1, 0)]),
+  print: (p) => p.style === 'latex' ? printed(`${latexTranspose(p.arg(0, PREC.atom))} ${p.arg(1, PREC.postfix)}`, PREC.mul)
+    : p.matrixNotation ? printed(`${p.arg(0, PREC.postfix)}' * ${p.arg(1, PREC.unary)}`, PREC.mul) : p.call('dot', [p.arg(0, 0), p.arg(1, 0)]),
   flops: (n) => 2 * n.args[0].size,
 };
 
@@ -89,7 +90,8 @@ const outer: OpDef = {
     return out;
   },
   vjp: (g, node) => [B.matmul(g, node.args[1]), B.matmul(B.transpose(g), node.args[0])], // g v, gᵀ u
-  print: (p) => p.style === 'latex' ? printed(`${p.arg(0, PREC.postfix)} ${latexTranspose(p.arg(1, PREC.atom))}`, PREC.mul) : p.call('outer', [p.arg(0, 0), p.arg(1, 0)]),
+  print: (p) => p.style === 'latex' ? printed(`${p.arg(0, PREC.postfix)} ${latexTranspose(p.arg(1, PREC.atom))}`, PREC.mul)
+    : p.matrixNotation ? printed(`${p.arg(0, PREC.mul)} * ${p.arg(1, PREC.postfix)}'`, PREC.mul) : p.call('outer', [p.arg(0, 0), p.arg(1, 0)]),
   flops: size,
 };
 

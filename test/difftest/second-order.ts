@@ -1,0 +1,93 @@
+// The second-order oracle for one model and one point: the symbolic Hessian–vector product (evaluated by the
+// interpreter) against central differences of the interpreter's gradient along the direction; the Hessian
+// read off as a matrix (or Kronecker form) times the direction against the product; and the printed mathjs
+// formulas, evaluated by mathjs, against both. float64, tight tolerances.
+
+import { reverse } from '../../compiler/autodiff/reverse.js';
+import type { Hessian } from '../../compiler/autodiff/hessian.js';
+import { hessianJson } from '../../compiler/cli/hessian.js';
+import { evaluate, type Env } from '../../compiler/ir/interpret.js';
+import { tensor, type Tensor } from '../../compiler/ir/tensor.js';
+import { createMath } from '../../compiler/mathjs/env.js';
+
+const FD_TOL = 1e-6, EXACT_TOL = 1e-9;
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(1, Math.abs(a), Math.abs(b));
+
+/** The leaves with the value variables at their forward values, and the direction. */
+export function hessianEnv(h: Hessian, env: Env, direction: Tensor): Map<string, Tensor> {
+  const out = new Map(env);
+  for (const v of [h.rows, h.cols]) if (v.kind !== 'param') out.set(v.name, evaluate([v.forward], env).get(v.forward)!);
+  out.set(h.direction.attr.name as string, direction);
+  return out;
+}
+
+/** Problems found (empty when every check agrees). `direction` is shaped like the cols variable. */
+export function checkSecondOrder(h: Hessian, env: Env, direction: Tensor, opts: { mathjs?: boolean } = {}): string[] {
+  const problems: string[] = [];
+  const full = hessianEnv(h, env, direction);
+  const hv = evaluate([h.hvp], full).get(h.hvp)!.data;
+  // 1. Central differences of the gradient in the rows variable, moving the cols variable along v.
+  const gradRows = reverse(h.loss, [h.rows.leaf]).get(h.rows.leaf);
+  const colsName = h.cols.name;
+  const x0 = full.get(colsName)!;
+  const gradAt = (t: number): Float64Array => {
+    if (!gradRows) return new Float64Array(h.rows.leaf.size);
+    const moved = tensor(x0.shape, x0.data.map((x, i) => x + t * direction.data[i]));
+    return evaluate([gradRows], new Map([...full, [colsName, moved]])).get(gradRows)!.data;
+  };
+  const step = 1e-5;
+  const central = (s: number) => { const up = gradAt(s), down = gradAt(-s); return up.map((u, i) => (u - down[i]) / (2 * s)); };
+  const c1 = central(step);
+  let c2: Float64Array | undefined, c4: Float64Array | undefined;
+  for (let i = 0; i < hv.length; i++) {
+    if (rel(hv[i], c1[i]) <= FD_TOL) continue;
+    // Near a pole the h² error is large: extrapolate to h → 0 (Romberg) before calling the product wrong.
+    c2 ??= central(step / 2); c4 ??= central(step / 4);
+    const r1 = (4 * c2[i] - c1[i]) / 3, r2 = (4 * c4[i] - c2[i]) / 3, romberg = (16 * r2 - r1) / 15;
+    if (!(rel(hv[i], romberg) <= FD_TOL)) { problems.push(`H v [${i}] of d2L/d${h.rows.name} d${colsName}: symbolic ${hv[i]} vs central differences of the gradient ${c1[i]} (extrapolated ${romberg})`); break; }
+  }
+  // 2. The matrix read off the product, times the direction.
+  if (h.matrix) {
+    const m = evaluate([h.matrix], full).get(h.matrix)!.data;
+    const mv = times(m, h, direction.data);
+    for (let i = 0; i < hv.length; i++) if (!(rel(mv[i], hv[i]) <= EXACT_TOL)) { problems.push(`the ${h.form} Hessian of ${h.rows.name} times v [${i}]: ${mv[i]} vs H v ${hv[i]}`); break; }
+  }
+  // 3. The printed mathjs formulas.
+  if (opts.mathjs !== false) problems.push(...checkMathjs(h, full, hv));
+  return problems;
+}
+
+/** M v for the Hessian M as read off (a scalar, a matrix rows × cols, or a vector for a scalar variable). */
+function times(m: Float64Array, h: Hessian, v: Float64Array): Float64Array {
+  const rows = h.rows.leaf.size, cols = h.cols.leaf.size;
+  const out = new Float64Array(rows);
+  if (m.length === rows && cols === 1) { for (let i = 0; i < rows; i++) out[i] = m[i] * v[0]; return out; }
+  if (m.length === cols && rows === 1) { let s = 0; for (let j = 0; j < cols; j++) s += m[j] * v[j]; out[0] = s; return out; }
+  for (let i = 0; i < rows; i++) { let s = 0; for (let j = 0; j < cols; j++) s += m[i * cols + j] * v[j]; out[i] = s; }
+  return out;
+}
+
+function checkMathjs(h: Hessian, env: Map<string, Tensor>, hv: Float64Array): string[] {
+  const json = JSON.parse(hessianJson(h)) as { formula: string | null; hvp: { formula: string } };
+  const math = createMath([...h.g.model.fns.values()]);
+  const scope = new Map<string, unknown>([...h.g.model.dims].map(([k, v]) => [k, v.value]));
+  for (const [k, t] of env) scope.set(k, t.shape.length === 0 ? t.data[0] : math.reshape(math.matrix(Array.from(t.data)), [...t.shape]));
+  const flat = (r: unknown): number[] => (typeof r === 'number' ? [r] : ((r as { toArray(): unknown }).toArray() as unknown[]).flat(3) as number[]);
+  const problems: string[] = [];
+  try {
+    const got = flat(math.evaluate(json.hvp.formula, scope));
+    const want = hv.length === 1 || got.length === hv.length ? hv : undefined;
+    if (!want) problems.push(`mathjs H v formula has ${got.length} elements, H v ${hv.length}: ${json.hvp.formula}`);
+    else for (let i = 0; i < hv.length; i++) if (!(rel(got[got.length === 1 ? 0 : i], hv[i]) <= EXACT_TOL)) { problems.push(`mathjs H v formula [${i}] = ${got[i]} vs ${hv[i]}: ${json.hvp.formula}`); break; }
+  } catch (e) { problems.push(`mathjs cannot evaluate the H v formula ${json.hvp.formula} (${(e as Error).message})`); }
+  if (json.formula && h.matrix) {
+    try {
+      const got = flat(math.evaluate(json.formula, scope));
+      const want = evaluate([h.matrix], env).get(h.matrix)!.data;
+      const n = want.length;
+      if (got.length !== n && !(got.length === 1)) problems.push(`mathjs Hessian formula has ${got.length} elements, the Hessian ${n}: ${json.formula}`);
+      else for (let i = 0; i < n; i++) if (!(rel(got[got.length === 1 ? 0 : i], want[i]) <= EXACT_TOL)) { problems.push(`mathjs Hessian formula [${i}] = ${got[i]} vs ${want[i]}: ${json.formula}`); break; }
+    } catch (e) { problems.push(`mathjs cannot evaluate the Hessian formula ${json.formula} (${(e as Error).message})`); }
+  }
+  return problems;
+}
