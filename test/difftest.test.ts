@@ -17,23 +17,26 @@ const CASES = Number(process.env.GRADC_FUZZ_CASES ?? 300);
 const GPU_EVERY = 10; // gpu.js without a GPU is slow: every tenth model also runs on the gpu target
 const WASM_EVERY = 5; // building a WebAssembly module takes a child process: every fifth model
 
-test(`differential: ${CASES} random models (seeds 1…${CASES}), generated code (ts, wasm, gpu) = interpreter = central differences = mathjs`, () => {
+test(`differential: ${CASES} random models (seeds 1…${CASES}), generated code (ts, wasm, gpu) = interpreter = central differences = mathjs, to second order`, () => {
   const failures: string[] = [];
-  let skipped = 0;
+  let skipped = 0, secondOrder = 0;
   const features = new Set<string>();
   for (let seed = 1; seed <= CASES; seed++) {
     const m = generateModel(seed);
     m.features.forEach((f) => features.add(f));
     const r = checkModel(m.source, { gpu: seed % GPU_EVERY === 0, wasm: seed % WASM_EVERY === 0 });
     if (r.status === 'skip') skipped++;
+    else if (r.secondOrder) secondOrder++;
     if (r.status === 'fail') failures.push(`seed ${seed} (reproduce: npx tsx scripts/difftest.ts 1 ${seed}):\n  ${r.problems.join('\n  ')}\n${m.source}`);
   }
   assert.deepEqual(failures, []);
   // Not a vacuous pass: the models drew on every part of the language, and almost none overflowed.
-  for (const f of ['matrix-input', 'no-input', 'class-label', 'fn', 'penalty', 'special-name', 'quadratic-form', 'outer', 'transpose', 'row-broadcast', 'softmax', 'cross_entropy', 'kink', 'sum-axis-1', 'sum-axis-2', 'expand']) {
+  for (const f of ['matrix-input', 'no-input', 'class-label', 'fn', 'penalty', 'special-name', 'quadratic-form', 'outer', 'transpose', 'row-broadcast', 'softmax', 'cross_entropy', 'kink', 'sum-axis-1', 'sum-axis-2', 'expand', 'diag', 'kron']) {
     assert.ok(CASES < 100 || features.has(f), `no model used ${f}`);
   }
   assert.ok(skipped <= CASES / 20, `${skipped} of ${CASES} cases overflowed`);
+  // Second order: the generated H v and the symbolic Hessians were checked on most models (those without kinks).
+  assert.ok(CASES < 100 || secondOrder >= CASES * 0.4, `second order checked on only ${secondOrder} of ${CASES} models`);
 });
 
 const REGRESS = join(ROOT, 'test', 'fixtures', 'regress');

@@ -163,16 +163,17 @@ function scalarFactors(n: Node): Node | undefined {
   const tail = factors[factors.length - 1].isScalar ? undefined : factors.pop()!;
   const counts = new Map<Node, number>();
   for (const f of factors) counts.set(f, (counts.get(f) ?? 0) + 1);
-  const distinct = [...counts.keys()];
-  // Numbers first, then s before 1 − s; otherwise the order they came in.
-  const rank = (f: Node) => (isNumber(f) ? 0 : 1);
-  const ordered = distinct.map((f, i) => ({ f, i })).sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i).map((x) => x.f);
+  const ordered = [...counts.keys()];
+  let moved = false;
   for (const f of [...ordered]) {
     const s = oneMinusOf(f);
     if (!s || ordered.indexOf(s) < ordered.indexOf(f)) continue;
     ordered.splice(ordered.indexOf(f), 1);
     ordered.splice(ordered.indexOf(s) + 1, 0, f);
+    moved = true;
   }
+  // Only a repeated factor or a 1 − s before its s is rewritten: the order of the rest is the other rules' business.
+  if (!moved && ordered.length === factors.length) return undefined;
   const powered = ordered.map((f) => (counts.get(f)! > 1 ? B.pow(f, B.constant(counts.get(f)!)) : f));
   let out = powered.reduce((acc, f) => B.mul(acc, f));
   if (tail) out = B.mul(out, tail);

@@ -19,9 +19,10 @@ import { tensor, type Tensor } from '../../compiler/ir/tensor.js';
 import { formatGradients } from '../../compiler/cli/grad.js';
 import { createMath } from '../../compiler/mathjs/env.js';
 import { CaseRng } from './generate.js';
+import { checkModelSecondOrder, secondOrderApplies } from './second-order.js';
 
-export interface CaseResult { readonly status: 'pass' | 'fail' | 'skip'; readonly problems: readonly string[]; readonly stage?: string }
-export interface CheckOptions { readonly gpu?: boolean; readonly wasm?: boolean; readonly mathjs?: boolean; readonly seed?: number }
+export interface CaseResult { readonly status: 'pass' | 'fail' | 'skip'; readonly problems: readonly string[]; readonly stage?: string; readonly secondOrder?: boolean }
+export interface CheckOptions { readonly gpu?: boolean; readonly wasm?: boolean; readonly mathjs?: boolean; readonly secondOrder?: boolean; readonly seed?: number }
 
 const EXAMPLES = 3, BATCH = 4;
 /** Generated float64 code against the interpreter: the same sums in another order. */
@@ -189,7 +190,10 @@ export function checkModel(source: string, opts: CheckOptions = {}): CaseResult 
       problems.push(`${what} target crashed: ${(e as Error).message}`);
     }
   };
+  // 5. Second order: the generated Hessian–vector product and the symbolic Hessians (second-order.ts).
+  if (opts.secondOrder !== false) problems.push(...checkModelSecondOrder(model, g, ref.envs, ref.params, ref.inputs, BATCH));
   if (opts.gpu) float32Target('gpu', () => loadGpuModel(g));
   if (opts.wasm) float32Target('wasm', () => loadWasmModel(g));
-  return problems.length ? { status: 'fail', problems } : { status: 'pass', problems: [] };
+  const secondOrder = opts.secondOrder !== false && secondOrderApplies(g);
+  return problems.length ? { status: 'fail', problems, secondOrder } : { status: 'pass', problems: [], secondOrder };
 }

@@ -4,6 +4,13 @@
 // formulas, evaluated by mathjs, against both. float64, tight tolerances.
 
 import { reverse } from '../../compiler/autodiff/reverse.js';
+import type { Gradients } from '../../compiler/autodiff/gradients.js';
+import { deriveHessian } from '../../compiler/autodiff/hessian.js';
+import { hvpGradients } from '../../compiler/autodiff/hvp.js';
+import { loadModelKernels } from '../../compiler/codegen/index.js';
+import type { Model } from '../../compiler/frontend/model.js';
+import type { Node } from '../../compiler/ir/node.js';
+import { opOf, topo } from '../../compiler/ir/node.js';
 import type { Hessian } from '../../compiler/autodiff/hessian.js';
 import { hessianJson } from '../../compiler/cli/hessian.js';
 import { evaluate, type Env } from '../../compiler/ir/interpret.js';
@@ -88,6 +95,52 @@ function checkMathjs(h: Hessian, env: Map<string, Tensor>, hv: Float64Array): st
       if (got.length !== n && !(got.length === 1)) problems.push(`mathjs Hessian formula has ${got.length} elements, the Hessian ${n}: ${json.formula}`);
       else for (let i = 0; i < n; i++) if (!(rel(got[got.length === 1 ? 0 : i], want[i]) <= EXACT_TOL)) { problems.push(`mathjs Hessian formula [${i}] = ${got[i]} vs ${want[i]}: ${json.formula}`); break; }
     } catch (e) { problems.push(`mathjs cannot evaluate the Hessian formula ${json.formula} (${(e as Error).message})`); }
+  }
+  return problems;
+}
+
+/**
+ * The second-order checks of the differential tester on one random model: the generated Hessian–vector
+ * product (ts, float64, a minibatch) against the interpreter's, and each parameter's symbolic Hessian
+ * (and one cross block) against central differences and its mathjs formulas. Models with kinks (relu,
+ * abs, max, pooling) are left out: their second derivative is zero or undefined almost everywhere, and
+ * differences of the gradient across a kink are not a derivative.
+ */
+/** Whether the second-order checks apply to a model (no kinks). */
+export const secondOrderApplies = (g: Gradients): boolean => !topo([g.loss]).some((n) => opOf(n.op).kink);
+
+export function checkModelSecondOrder(model: Model, g: Gradients, envs: readonly Map<string, Tensor>[], params: readonly Float64Array[], inputs: readonly Float64Array[], batch: number): string[] {
+  if (!secondOrderApplies(g)) return [];
+  const problems: string[] = [];
+  const h = hvpGradients(g);
+  const dirs = model.params.map((p) => Float64Array.from({ length: p.node.size }, (_, i) => Math.sin(1.7 * i + p.node.size)));
+  const dirNames = h.model.params.slice(model.params.length).map((p) => p.name);
+  // The interpreter's H v, summed over the examples.
+  const want = model.params.map((p) => new Float64Array(p.node.size));
+  const roots = model.params.map((p) => h.grads.get(p.name)).filter((x): x is Node => !!x);
+  for (const env of envs) {
+    const full = new Map(env);
+    dirNames.forEach((n, k) => full.set(n, tensor(model.params[k].shape, dirs[k])));
+    const vals = evaluate(roots, full);
+    model.params.forEach((p, k) => { const node = h.grads.get(p.name); if (node) vals.get(node)!.data.forEach((x, i) => { want[k][i] += x; }); });
+  }
+  try {
+    const k = loadModelKernels(h).create(batch, Float64Array);
+    const out = h.model.params.map((p) => new Float64Array(p.node.size));
+    k.lossAndGrad([...params, ...dirs], [...inputs], envs.length, out);
+    model.params.forEach((p, pi) => {
+      for (let i = 0; i < p.node.size; i++) if (!(rel(out[pi][i], want[pi][i]) <= 1e-10)) { problems.push(`generated H v, ${p.name}[${i}]: ${out[pi][i]} vs interpreter ${want[pi][i]}`); break; }
+    });
+  } catch (e) { problems.push(`the H v program crashed: ${(e as Error).message}`); }
+  // Symbolic Hessians of the first two parameters, and their cross block.
+  const names = model.params.filter((p) => g.grads.get(p.name)).slice(0, 2).map((p) => p.name);
+  const blocks = names.length === 2 ? [[names[0]], [names[1]], names] : names.map((n) => [n]);
+  for (const wrt of blocks) {
+    try {
+      const hs = deriveHessian(model, wrt);
+      const dir = tensor(hs.cols.leaf.shape, Array.from({ length: hs.cols.leaf.size }, (_, i) => Math.cos(0.9 * i + 0.3)));
+      problems.push(...checkSecondOrder(hs, envs[0], dir).map((p) => `${wrt.join(', ')}: ${p}`));
+    } catch (e) { problems.push(`hessian ${wrt.join(', ')} crashed: ${(e as Error).message}`); }
   }
   return problems;
 }
