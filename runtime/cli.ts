@@ -10,12 +10,13 @@ import type { Buf } from './kernels.js';
 import type { CompiledModel, ModelSpec } from './model.js';
 import { assertFits, elementsOf } from './model.js';
 import type { OptimizerName } from './optim.js';
+import { isSecondOrder, type SecondOrderName } from './second-order.js';
 import { accuracyRule, predictorFor, TRAIN_DEFAULTS, train, TrainResult, type Predictor, type Schedule } from './train.js';
 import { loadCheckpoint } from './checkpoint.js';
 import type { GradientReference } from './safety.js';
 
 export interface TrainerFlags {
-  data?: string; test?: string; split?: number; epochs: number; batch: number; lr: number; optimizer: OptimizerName; schedule: Schedule;
+  data?: string; test?: string; split?: number; epochs: number; batch: number; lr: number; optimizer: OptimizerName | SecondOrderName; schedule: Schedule;
   seed: number; l2: number; save?: string; resume?: string; predict?: string; selftest: boolean; precision: 'f32' | 'f64';
   /** Threads for the wasm kernels; 0: as many as pay on this machine (timed at start). */
   threads: number;
@@ -24,7 +25,7 @@ export interface TrainerFlags {
 export class UsageProblem extends Error {}
 export class HelpRequested extends Error {}
 
-const FLAG_HELP = '--data SOURCE --test SOURCE --split F --epochs N --batch N --lr X --optimizer sgd|momentum|adam --schedule cosine|constant --seed N --l2 X --precision f32|f64 --threads N --save FILE --resume FILE --predict OUT.csv --selftest';
+const FLAG_HELP = '--data SOURCE --test SOURCE --split F --epochs N --batch N --lr X --optimizer sgd|momentum|adam|lbfgs|newton-cg|newton --schedule cosine|constant --seed N --l2 X --precision f32|f64 --threads N --save FILE --resume FILE --predict OUT.csv --selftest';
 
 /** Every training flag with its default: `node trainer.mjs --help` and `gradc train --help` print it. */
 export const TRAIN_HELP = [
@@ -34,7 +35,7 @@ export const TRAIN_HELP = [
   `  --epochs N           passes over the data (default ${TRAIN_DEFAULTS.epochs})`,
   `  --batch N            examples per step (default ${TRAIN_DEFAULTS.batch})`,
   `  --lr X               learning rate (default ${TRAIN_DEFAULTS.lr})`,
-  `  --optimizer NAME     sgd, momentum (0.9) or adam (default ${TRAIN_DEFAULTS.optimizer})`,
+  `  --optimizer NAME     sgd, momentum (0.9), adam; full batch: lbfgs, newton-cg, newton (default ${TRAIN_DEFAULTS.optimizer})`,
   `  --schedule S         cosine (lr decays to 0 over the run) or constant (default ${TRAIN_DEFAULTS.schedule})`,
   `  --l2 X               weight decay on weight matrices (default ${TRAIN_DEFAULTS.l2})`,
   `  --seed N             initialisation and shuffling (default ${TRAIN_DEFAULTS.seed})`,
@@ -68,7 +69,7 @@ export function parseTrainerFlags(argv: readonly string[]): TrainerFlags {
       case '--seed': f.seed = num(a, v(), true, 0); break;
       case '--threads': f.threads = num(a, v(), true, 1); break;
       case '--schedule': { const o = v(); if (o !== 'cosine' && o !== 'constant') throw new UsageProblem(`--schedule must be cosine or constant, got '${o}'`); f.schedule = o; break; }
-      case '--optimizer': { const o = v(); if (o !== 'sgd' && o !== 'momentum' && o !== 'adam') throw new UsageProblem(`--optimizer must be sgd, momentum or adam, got '${o}'`); f.optimizer = o; break; }
+      case '--optimizer': { const o = v(); if (o !== 'sgd' && o !== 'momentum' && o !== 'adam' && !isSecondOrder(o)) throw new UsageProblem(`--optimizer must be sgd, momentum, adam, lbfgs, newton-cg or newton, got '${o}'`); f.optimizer = o; break; }
       case '--save': f.save = v(); break;
       case '--resume': f.resume = v(); break;
       case '--predict': f.predict = v(); break;
@@ -108,6 +109,9 @@ export function runTrainer(model: CompiledModel, flags: TrainerFlags, io: RunIo,
       return r.ok ? 0 : 1;
     }
     if (!flags.data) throw new UsageProblem('--data SOURCE is required (a CSV file, mnist or iris)');
+    if ((flags.optimizer === 'newton-cg' || flags.optimizer === 'newton') && !model.hvp) {
+      throw new UsageProblem(`--optimizer ${flags.optimizer} steps with Hessian-vector products, which \`gradc train\` compiles; this trainer has only gradients: use --optimizer lbfgs, or gradc train`);
+    }
     if (flags.save) checkWritable(flags.save, '--save');
     if (flags.predict) checkWritable(flags.predict, '--predict');
     if (flags.resume && !existsSync(flags.resume)) throw new DataError(`--resume ${flags.resume}: no such file`);
@@ -129,11 +133,12 @@ export function runTrainer(model: CompiledModel, flags: TrainerFlags, io: RunIo,
     // Two short lines rather than one that wraps mid-number on an 80-column terminal.
     if (predictOnly) io.out(`predicting with ${model.spec.name}${flags.resume ? ` (weights ${flags.resume})` : ''} for ${(testSet ?? trainSet).source}: ${(testSet ?? trainSet).n} examples`);
     else io.out(`training ${model.spec.name} on ${trainSet.source}: ${trainSet.n} examples${testSet ? `, testing on ${testSet.n}` : ''}`);
-    if (!predictOnly) io.out(`${flags.optimizer}, lr ${flags.lr}${flags.schedule === 'cosine' ? ' (cosine)' : ''}, batch ${flags.batch}, ${plural(flags.epochs, 'epoch')}${flags.l2 ? `, L2 ${flags.l2 < 1e-3 ? flags.l2.toExponential() : flags.l2}` : ''}, seed ${flags.seed}${threads ? `; wasm, ${plural(threads, 'thread')}` : ''}`);
+    if (!predictOnly && isSecondOrder(flags.optimizer)) io.out(`${flags.optimizer} (full batch, float64, line search), up to ${plural(flags.epochs, 'iteration')}${flags.l2 ? `, L2 ${flags.l2 < 1e-3 ? flags.l2.toExponential() : flags.l2}` : ''}, seed ${flags.seed}`);
+    else if (!predictOnly) io.out(`${flags.optimizer}, lr ${flags.lr}${flags.schedule === 'cosine' ? ' (cosine)' : ''}, batch ${flags.batch}, ${plural(flags.epochs, 'epoch')}${flags.l2 ? `, L2 ${flags.l2 < 1e-3 ? flags.l2.toExponential() : flags.l2}` : ''}, seed ${flags.seed}${threads ? `; wasm, ${plural(threads, 'thread')}` : ''}`);
     const rule = accuracyRule(model.spec, predictorFor(model.spec, trainSet));
     if (rule && !predictOnly) io.out(`accuracy: ${rule}`);
     const result = train(model, {
-      train: trainSet, test: testSet, epochs: flags.epochs, batch: flags.batch, lr: flags.lr, optimizer: flags.optimizer, schedule: flags.schedule,
+      train: trainSet, test: testSet, epochs: flags.epochs, batch: flags.batch, lr: flags.lr, optimizer: flags.optimizer, schedule: flags.schedule, hvp: model.hvp,
       seed: flags.seed, l2: flags.l2, precision: flags.precision, save: flags.save, resume: flags.resume, log: io.out, progress: io.progress, reference,
     });
     if (flags.epochs > 0 || trainSet.labeled !== false) report(result, testSet, io);

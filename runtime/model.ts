@@ -47,6 +47,11 @@ export interface CompiledModel {
   readonly float32Array?: Float32ArrayConstructor;
   /** Spreads the products over this many threads (the wasm target); returns the number it uses. */
   readonly setThreads?: (threads: number) => number;
+  /**
+   * The Hessian–vector program (what newton-cg and newton step with): a compiled model whose params are this
+   * model's followed by a direction per param, and whose gradient of each param is its block of H v.
+   */
+  readonly hvp?: CompiledModel;
   /** Allocates every buffer for batches of up to `batch` examples, once. */
   create(batch: number, Arr: ArrayCtor): Kernels;
 }

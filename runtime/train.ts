@@ -13,6 +13,7 @@ import { Optimizer, OptimizerName } from './optim.js';
 import { Rng } from './rng.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { checkGeneratedGradients, type GradientReference } from './safety.js';
+import { createMethod, fullBatchObjective, isSecondOrder, type SecondOrderName } from './second-order.js';
 
 /** Defaults chosen so LeNet-300-100 reaches ≥ 96 % on the built-in MNIST test digits (see docs/training.md). */
 export type Schedule = 'cosine' | 'constant';
@@ -33,7 +34,9 @@ export interface TrainOptions {
   epochs: number;
   batch: number;
   lr: number;
-  optimizer: OptimizerName;
+  optimizer: OptimizerName | SecondOrderName;
+  /** The Hessian–vector program (newton-cg, newton): the model's params followed by directions (compiler/autodiff/hvp.ts). */
+  hvp?: CompiledModel;
   /** How the learning rate changes over the run (default cosine). */
   schedule?: Schedule;
   seed: number;
@@ -120,6 +123,8 @@ export function train(model: CompiledModel, opts: TrainOptions): TrainResult {
  * epoch per animation frame, so its chart is drawn between epochs.
  */
 export function* trainEpochs(model: CompiledModel, opts: TrainOptions): Generator<EpochStats, TrainResult, void> {
+  if (isSecondOrder(opts.optimizer)) return yield* fullBatchEpochs(model, { ...opts, optimizer: opts.optimizer });
+  const optimizerName = opts.optimizer;
   const spec = model.spec;
   const Arr = opts.precision === 'f64' ? Float64Array : model.float32Array ?? Float32Array;
   assertFits(spec, opts.batch, Arr.BYTES_PER_ELEMENT);
@@ -127,7 +132,7 @@ export function* trainEpochs(model: CompiledModel, opts: TrainOptions): Generato
   const params = createParams(model, opts.seed, Arr);
   const grads = spec.params.map((p) => new Arr(elementsOf(p.shape)));
   const l2 = spec.params.map((p) => (p.isWeight ? opts.l2 : 0));
-  const optimizer = new Optimizer(opts.optimizer, opts.lr, params, l2, undefined, Arr);
+  const optimizer = new Optimizer(optimizerName, opts.lr, params, l2, undefined, Arr);
   const widths = spec.inputs.map((s) => (s.classes !== undefined ? 1 : elementsOf(s.shape)));
   const inputs = widths.map((w) => new Arr(opts.batch * w));
   const history: EpochStats[] = [];
@@ -192,6 +197,44 @@ export function* trainEpochs(model: CompiledModel, opts: TrainOptions): Generato
       [stats.testLoss !== null ? `test loss ${stats.testLoss.toFixed(4)}` : '', stats.testAccuracy !== null ? `acc ${pct(stats.testAccuracy)}` : ''].filter(Boolean).join(' '),
       `${Math.round(stats.examplesPerSecond)} ex/s`].filter(Boolean).join('  '));
     yield stats;
+  }
+  return { params, history, seconds: (Date.now() - t0) / 1000 };
+}
+
+/**
+ * lbfgs, newton-cg and newton: full-batch iterations over the whole training set in float64, one per
+ * "epoch" of the log, stopping early once converged. The learning rate and batch size do not apply (the
+ * batch only sizes the kernels' buffers); the step length comes from the line search.
+ */
+function* fullBatchEpochs(model: CompiledModel, opts: TrainOptions & { optimizer: SecondOrderName }): Generator<EpochStats, TrainResult, void> {
+  const spec = model.spec;
+  assertFits(spec, opts.batch, 8);
+  const params = createParams(model, opts.seed, Float64Array);
+  if (opts.resume) { loadCheckpoint(opts.resume, spec, params); opts.log(`resumed from ${opts.resume}`); }
+  const obj = fullBatchObjective(model, opts.hvp, opts.train, opts.batch, opts.l2);
+  const x = new Float64Array(obj.dim);
+  { let o = 0; for (const p of params) { x.set(p, o); o += p.length; } }
+  const method = createMethod(opts.optimizer, obj, x);
+  const kernels = model.create(opts.batch, Float64Array);
+  const inputs = spec.inputs.map((s) => new Float64Array(opts.batch * (s.classes !== undefined ? 1 : elementsOf(s.shape))));
+  const predictor = predictorFor(spec, opts.train);
+  const history: EpochStats[] = [];
+  const t0 = Date.now();
+  for (let it = 1; it <= opts.epochs; it++) {
+    const te = performance.now();
+    const r = method.iterate();
+    let o = 0;
+    for (const p of params) { p.set(x.subarray(o, o + p.length)); o += p.length; }
+    const secs = (performance.now() - te) / 1000;
+    const trainEval = evaluate(model, kernels, params, opts.train, opts.batch, inputs, predictor);
+    const testEval = opts.test ? evaluate(model, kernels, params, opts.test, opts.batch, inputs, predictor) : null;
+    const stats: EpochStats = { epoch: it, loss: r.loss, accuracy: trainEval.accuracy, testLoss: testEval?.loss ?? null, testAccuracy: testEval?.accuracy ?? null, examplesPerSecond: opts.train.n / Math.max(secs, 1e-9) };
+    history.push(stats);
+    if (opts.save) saveCheckpoint(opts.save, spec, it, params, undefined, predictor?.negative);
+    const pct = (v: number | null) => (v === null ? '' : ` acc ${(100 * v).toFixed(2)}%`);
+    opts.log(`iteration ${it}/${opts.epochs}  loss ${r.loss.toPrecision(10)}${pct(stats.accuracy)}  |grad| ${r.gradNorm.toExponential(2)}  step ${r.step.toPrecision(3)}${stats.testAccuracy !== null ? `  test${pct(stats.testAccuracy)}` : ''}  (${obj.counts.values} gradients, ${obj.counts.hvps} H v)`);
+    yield stats;
+    if (r.converged) { opts.log(`converged after ${it} iteration${it === 1 ? '' : 's'}: |grad| ${r.gradNorm.toExponential(2)}`); break; }
   }
   return { params, history, seconds: (Date.now() - t0) / 1000 };
 }

@@ -4,6 +4,8 @@ import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { deriveGradients } from '../autodiff/gradients.js';
+import { hvpGradients } from '../autodiff/hvp.js';
+import { isSecondOrder } from '../../runtime/second-order.js';
 import { loadGpuModel, loadModelKernels, loadWasmModel, trainerFiles } from '../codegen/index.js';
 import type { Model } from '../frontend/model.js';
 import { PlainError } from '../source/diagnostics.js';
@@ -134,7 +136,9 @@ export async function runTrain(args: ParsedArgs, model: Model): Promise<number> 
   const io = terminalIo();
   const report = args.options.get('--report')?.[0];
   if (report) { try { checkWritable(report, '--report'); } catch (e) { io.err((e as Error).message); return 1; } }
-  const compiled = target === 'wasm' && flags.precision === 'f32' ? loadWasmModel(g, io.err) : loadModelKernels(g);
+  // lbfgs, newton-cg and newton run full-batch in float64 (TypeScript kernels); the Newton methods step with H v.
+  const secondOrder = isSecondOrder(flags.optimizer);
+  const compiled = secondOrder ? withHvp(g, flags.optimizer) : target === 'wasm' && flags.precision === 'f32' ? loadWasmModel(g, io.err) : loadModelKernels(g);
   let history: EpochPoint[] | undefined;
   const code = runTrainer(compiled, flags, io, interpreterReference(g), (r) => { history = r.history; });
   if (report && history) {
@@ -144,6 +148,12 @@ export async function runTrain(args: ParsedArgs, model: Model): Promise<number> 
     io.out(`wrote ${report}`);
   }
   return code;
+}
+
+/** The model's kernels, with its Hessian–vector program beside them when the optimizer steps with H v. */
+function withHvp(g: ReturnType<typeof deriveGradients>, optimizer: string): CompiledModel {
+  const m = loadModelKernels(g);
+  return optimizer === 'lbfgs' ? m : { ...m, create: m.create.bind(m), hvp: loadModelKernels(hvpGradients(g)) };
 }
 
 /** `gradc predict M.nn --weights W.json --data new.csv [-o OUT.csv]`: saved weights on new data, no training. */
@@ -171,6 +181,7 @@ async function compileWeb(args: ParsedArgs, model: Model, dir: string): Promise<
   const data = flags.data ? { train: loadSource(flags.data, specs, 'train'), ...(testSource ? { test: loadSource(testSource, specs, 'test') } : {}) } : undefined;
   const { writeWebTrainer } = await import('../codegen/web.js');
   try { mkdirSync(dir, { recursive: true }); } catch (e) { throw new PlainError(`${dir}: cannot write the page (${(e as NodeJS.ErrnoException).code ?? String(e)})`); }
+  if (isSecondOrder(flags.optimizer)) throw new UsageError(`--optimizer ${flags.optimizer}: the web page trains with sgd, momentum or adam (full-batch second-order methods run in gradc train and, for lbfgs, the standalone trainer)`);
   const settings = { epochs: flags.epochs, batch: flags.batch, lr: flags.lr, optimizer: flags.optimizer, schedule: flags.schedule, seed: flags.seed, l2: flags.l2 };
   await writeWebTrainer(g, dir, { settings, data }, (file, text) => writeFileSync(file, text));
   console.log(`wrote ${join(dir, 'index.html')} (with model.js, trainer.js and gpu-browser.min.js beside it)`);

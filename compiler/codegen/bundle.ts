@@ -12,7 +12,7 @@ import { PACKAGE_ROOT } from '../source/package-root.js';
 
 const RUNTIME_DIR = join(PACKAGE_ROOT, 'runtime');
 /** In dependency order: a class must be declared before a class that extends it. */
-const RUNTIME_FILES = ['mathfns', 'kernels', 'conv', 'rng', 'data', 'init', 'optim', 'model', 'threads', 'wasm', 'gpu', 'checkpoint', 'gradcheck', 'safety', 'train', 'cli'];
+const RUNTIME_FILES = ['mathfns', 'kernels', 'conv', 'rng', 'data', 'init', 'optim', 'model', 'threads', 'wasm', 'gpu', 'checkpoint', 'gradcheck', 'safety', 'linalg', 'second-order', 'train', 'cli'];
 /** Written at build time (scripts/build.mjs), so that `gradc compile` does not parse the runtime every time. */
 export const PREBUILT_RUNTIME = join(PACKAGE_ROOT, 'dist', 'runtime-bundle.json');
 
