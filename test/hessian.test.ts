@@ -97,3 +97,24 @@ test('hessian: a matrix parameter prints kron and H V; mistakes get one clear li
   }
   assert.equal(runCli(['hessian', examplePath('softmax-regression')]).status, 2);
 });
+
+test('gradcheck --order 2 passes on every example; eval --hvp (generated code) = the symbolic Hessian times v', () => {
+  for (const name of ['logreg', 'softmax-regression', 'mlp', 'tanh-mlp', 'mnist-mlp', 'l2-mlp', 'param-growth', 'lenet5', 'universal-approximation']) {
+    const r = runCli(['gradcheck', examplePath(name), '--order', '2', '--points', '1']);
+    assert.equal(r.status, 0, `${name}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /PASS/);
+  }
+  const dir = tempDir();
+  const point = join(dir, 'p.json'), v = join(dir, 'v.json');
+  writeFileSync(point, JSON.stringify({ params: { W: [[0.1, 0.2, 0.3, 0.4], [0, 0.1, 0, 0], [0.2, 0, 0, 0.1]], b: [0, 0, 0] }, examples: [{ x: [1, 2, 3, 4], y: 1 }, { x: [-1, 0.5, 0, 2], y: 2 }] }));
+  writeFileSync(v, JSON.stringify({ W: [[0, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]] }));
+  const e = runCli(['eval', examplePath('softmax-regression'), '--point', point, '--hvp', v]);
+  assert.equal(e.status, 0, e.stderr);
+  const hv = (JSON.parse(e.stdout).hvp.W as number[][]).flat();
+  const h = JSON.parse(runCli(['hessian', examplePath('softmax-regression'), '--wrt', 'W', '--point', point, '--format', 'json']).stdout).value as number[][];
+  hv.forEach((x, i) => assert.ok(Math.abs(x - h[i][1]) < 1e-12, `H v [${i}] ${x} vs column 1 of the Hessian ${h[i][1]}`));
+  writeFileSync(v, JSON.stringify({ Q: [1] }));
+  const bad = runCli(['eval', examplePath('softmax-regression'), '--point', point, '--hvp', v]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /Q is not a parameter/);
+});

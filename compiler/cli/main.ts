@@ -86,6 +86,7 @@ export const COMMANDS: Record<string, Command> = {
       '  --weights W.json     the params saved by train --save (instead of the point\'s)',
       '  --target T           the generated code that computes it: ts, wasm or gpu (default ts)',
       '  --precision P        f64 or f32 (default f64; wasm and gpu compute in f32)',
+      '  --hvp V.json         also the Hessian-vector product H v for the direction V.json ({ "W1": [...], ... }), by generated code',
     ],
     run: () => 0, // handled in main: the point's dims must be known before the model is loaded
   },
@@ -170,6 +171,7 @@ export const COMMANDS: Record<string, Command> = {
       '  --seed N             seed of the random points (default 1)',
       '  --points N           random points (default 5)',
       '  --target T           the generated code to check: ts (float64, default), wasm or gpu (float32)',
+      '  --order N            1: gradients (default); 2: Hessian-vector products vs differences of gradients',
     ],
     run: async (args, model) => (await load.run()).runGradcheck(args, model),
   },

@@ -76,6 +76,36 @@ export function evalPoint(file: string, model: Model, compiled: CompiledModel, p
 }
 
 /**
+ * H v by the generated Hessian–vector program (float64): `vFile` gives the direction as { "W1": …, … } (a
+ * param left out is a zero direction); the mean over the point's examples, like the gradient.
+ */
+export function evalHvp(file: string, vFile: string, model: Model, hvp: CompiledModel, p: Point): Record<string, unknown> {
+  let raw: unknown;
+  try { raw = JSON.parse(readFileSync(vFile, 'utf8')); } catch (e) { throw new PlainError(`${vFile}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not a JSON object of directions (${(e as Error).message})`}`); }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new PlainError(`${vFile}: expected { "PARAM": [...], ... }, a direction for each parameter`);
+  const v = raw as Record<string, unknown>;
+  for (const k of Object.keys(v)) if (!model.params.some((q) => q.name === k)) throw new PlainError(`${vFile}: ${k} is not a parameter of ${model.name} (its parameters: ${model.params.map((q) => q.name).join(', ')})`);
+  const dirs = model.params.map((q) => {
+    const d = own(v, q.name);
+    if (d === undefined) return new Float64Array(elementsOf(q.shape));
+    try { return Float64Array.from(fromNested(d, q.shape, `${vFile}: ${q.name}`).data); } catch (e) { throw new PlainError((e as Error).message); }
+  });
+  const examples = p.examples ?? [p.inputs!];
+  const n = examples.length;
+  const envs = examples.map((_, b) => pointEnv(file, model, p, b));
+  const params = model.params.map((q) => Float64Array.from(envs[0].get(q.name)!.data));
+  const inputs = model.inputs.map((inp) => {
+    const size = inp.classes !== undefined ? 1 : elementsOf(inp.shape);
+    const buf = new Float64Array(n * size);
+    envs.forEach((env, b) => buf.set(env.get(inp.name)!.data, b * size));
+    return buf;
+  });
+  const out = [...model.params, ...model.params].map((q) => new Float64Array(elementsOf(q.shape)));
+  hvp.create(n, Float64Array).lossAndGrad([...params, ...dirs], inputs, n, out);
+  return Object.fromEntries(model.params.map((q, i) => [q.name, toNested({ shape: q.shape, data: out[i].map((x) => x / n) })]));
+}
+
+/**
  * The leaf values of one example of a point, for the float64 interpreter: the params and the inputs of
  * `inputs` (or of examples[index]). Class labels are checked like `eval` checks them.
  */

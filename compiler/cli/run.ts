@@ -9,12 +9,12 @@ import { isSecondOrder } from '../../runtime/second-order.js';
 import { loadGpuModel, loadModelKernels, loadWasmModel, trainerFiles } from '../codegen/index.js';
 import type { Model } from '../frontend/model.js';
 import { PlainError } from '../source/diagnostics.js';
-import { gradcheck } from '../../runtime/gradcheck.js';
+import { gradcheck, gradcheckHvp } from '../../runtime/gradcheck.js';
 import { checkWritable, parseTrainerFlags, runPredict, runTrainer, terminalIo, UsageProblem } from '../../runtime/cli.js';
 import { loadSource } from '../../runtime/data.js';
 import type { EpochPoint } from './report.js';
 import { UsageError, type ParsedArgs, numberOption, choice, TRAIN_OPTIONS } from './args.js';
-import { evalPoint, type Point } from './point.js';
+import { evalHvp, evalPoint, type Point } from './point.js';
 import { interpreterReference } from '../codegen/reference.js';
 import { inputSpecs } from '../codegen/spec.js';
 import type { CompiledModel } from '../../runtime/model.js';
@@ -28,8 +28,21 @@ export function runEval(args: ParsedArgs, model: Model, file: string, point: Poi
   const target = choice(args, '--target', ['wasm', 'ts', 'gpu'] as const, precision === 'f32' ? 'wasm' : 'ts');
   const g = deriveGradients(model);
   const compiled = target === 'gpu' ? loadGpuModel(g) : target === 'wasm' ? loadWasmModel(g, (l) => console.error(l)) : loadModelKernels(g);
-  console.log(JSON.stringify(evalPoint(file, model, compiled, point, precision === 'f32' ? Float32Array : Float64Array)));
+  const result = evalPoint(file, model, compiled, point, precision === 'f32' ? Float32Array : Float64Array) as Record<string, unknown>;
+  const hvpFile = args.options.get('--hvp')?.[0];
+  if (hvpFile) result.hvp = evalHvp(file, hvpFile, model, loadModelKernels(hvpGradients(g)), point);
+  console.log(JSON.stringify(result));
   return 0;
+}
+
+/** gradcheck --order 2: the generated H v against central differences of the generated gradient. */
+function hvpCheck(model: Model, g: ReturnType<typeof deriveGradients>, seed: number, points: number): number {
+  const r = gradcheckHvp(loadModelKernels(g), loadModelKernels(hvpGradients(g)), { seed, points });
+  console.log(`gradcheck --order 2 ${model.name}: generated Hessian-vector products vs central differences of the generated gradient, float64, ${points} random points and directions (seed ${seed})`);
+  console.log(`  ${'param'.padEnd(12)} ${'max abs error'.padStart(14)} ${'max rel error'.padStart(14)}`);
+  for (const p of r.params) console.log(`  ${p.name.padEnd(12)} ${p.maxAbs.toExponential(2).padStart(14)} ${p.maxRel.toExponential(2).padStart(14)}  ${p.ok ? 'ok' : 'MISMATCH'}`);
+  console.log(r.ok ? 'PASS' : 'FAIL: a block of H v differs from central differences of the gradient by more than 1e-6 (relative)');
+  return r.ok ? 0 : 1;
 }
 
 export function runGradcheck(args: ParsedArgs, model: Model): number {
@@ -37,6 +50,9 @@ export function runGradcheck(args: ParsedArgs, model: Model): number {
   const points = numberOption(args, '--points', 5, { integer: true, min: 1 });
   const target = choice(args, '--target', ['ts', 'wasm', 'gpu'] as const, 'ts');
   const g = deriveGradients(model);
+  const order = numberOption(args, '--order', 1, { integer: true, min: 1 });
+  if (order > 2) throw new UsageError('--order must be 1 (gradients) or 2 (Hessian-vector products)');
+  if (order === 2) return hvpCheck(model, g, seed, points);
   const r = gradcheck(loadModelKernels(g), { seed, points });
   console.log(`gradcheck ${model.name}: generated gradients vs central differences, float64, ${points} random points (seed ${seed})`);
   console.log(`  ${'param'.padEnd(12)} ${'max abs error'.padStart(14)} ${'max rel error'.padStart(14)} ${'allowance'.padStart(10)}`);
