@@ -34,7 +34,7 @@ test(`at least 90 % of ${IDENTITIES.length} classic identities print as concisel
 
 test('the examples of the issue print in the textbook form', () => {
   const cases: [string, string, string][] = [
-    ["dim n = 3\ninput B: [n, n]\nparam x: [n]\nloss L = x' * B * x", 'x', "(B' + B) * x"],
+    ["dim n = 3\ninput B: [n, n]\nparam x: [n]\nloss L = x' * B * x", 'x', "(B + B') * x"],
     ["dim n = 3, m = 2\ninput A: [m, n]\nparam x: [n]\nloss L = x' * A' * A * x", 'x', "2 * A' * A * x"],
     ["dim n = 3, m = 2\ninput a: [n]\ninput b: [m]\nparam X: [m, n]\nloss L = a' * X' * b", 'X', 'outer(b, a)'],
     ["dim n = 3, m = 2\ninput b: [n]\ninput c: [n]\nparam X: [m, n]\nloss L = b' * X' * X * c", 'X', 'X * (outer(b, c) + outer(c, b))'],
