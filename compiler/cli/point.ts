@@ -6,6 +6,7 @@ import type { Model } from '../frontend/model.js';
 import { PlainError } from '../source/diagnostics.js';
 import type { ArrayCtor, CompiledModel } from '../../runtime/model.js';
 import { assertFits, elementsOf, type ModelSpec } from '../../runtime/model.js';
+import type { Buf } from '../../runtime/kernels.js';
 import { loadCheckpoint } from '../../runtime/checkpoint.js';
 import { initialize } from '../../runtime/init.js';
 import { Rng } from '../../runtime/rng.js';
@@ -52,15 +53,7 @@ export function evalPoint(file: string, model: Model, compiled: CompiledModel, p
   const n = examples.length;
   if (Arr === Float32Array && compiled.float32Array) Arr = compiled.float32Array; // buffers where the kernels run
   assertFits(compiled.spec, n, Arr.BYTES_PER_ELEMENT);
-  // Every example read and checked as the interpreter's environments are (pointEnv), then packed in rows.
-  const envs = examples.map((_, b) => pointEnv(file, model, p, b));
-  const params = model.params.map((q) => Arr.from(envs[0].get(q.name)!.data));
-  const inputs = model.inputs.map((inp) => {
-    const size = inp.classes !== undefined ? 1 : elementsOf(inp.shape);
-    const buf = new Arr(n * size);
-    envs.forEach((env, b) => buf.set(env.get(inp.name)!.data, b * size));
-    return buf;
-  });
+  const { params, inputs } = packPoint(file, model, p, Arr);
   const k = compiled.create(n, Arr);
   const grads = model.params.map((q) => new Arr(elementsOf(q.shape)));
   const lossSum = k.lossAndGrad(params, inputs, n, grads);
@@ -73,6 +66,21 @@ export function evalPoint(file: string, model: Model, compiled: CompiledModel, p
   }));
   const grad = Object.fromEntries(model.params.map((q, i) => [q.name, toNested({ shape: q.shape, data: Float64Array.from(grads[i], (x) => x / n) })]));
   return { loss: lossSum / n, outputs, grad };
+}
+
+/** Every example read and checked as the interpreter's environments are (pointEnv), then packed in rows. */
+function packPoint(file: string, model: Model, p: Point, Arr: ArrayCtor): { n: number; params: Buf[]; inputs: Buf[] } {
+  const examples = p.examples ?? [p.inputs!];
+  const n = examples.length;
+  const envs = examples.map((_, b) => pointEnv(file, model, p, b));
+  const params = model.params.map((q) => Arr.from(envs[0].get(q.name)!.data));
+  const inputs = model.inputs.map((inp) => {
+    const size = inp.classes !== undefined ? 1 : elementsOf(inp.shape);
+    const buf = new Arr(n * size);
+    envs.forEach((env, b) => buf.set(env.get(inp.name)!.data, b * size));
+    return buf;
+  });
+  return { n, params, inputs };
 }
 
 /**
@@ -90,16 +98,7 @@ export function evalHvp(file: string, vFile: string, model: Model, hvp: Compiled
     if (d === undefined) return new Float64Array(elementsOf(q.shape));
     try { return Float64Array.from(fromNested(d, q.shape, `${vFile}: ${q.name}`).data); } catch (e) { throw new PlainError((e as Error).message); }
   });
-  const examples = p.examples ?? [p.inputs!];
-  const n = examples.length;
-  const envs = examples.map((_, b) => pointEnv(file, model, p, b));
-  const params = model.params.map((q) => Float64Array.from(envs[0].get(q.name)!.data));
-  const inputs = model.inputs.map((inp) => {
-    const size = inp.classes !== undefined ? 1 : elementsOf(inp.shape);
-    const buf = new Float64Array(n * size);
-    envs.forEach((env, b) => buf.set(env.get(inp.name)!.data, b * size));
-    return buf;
-  });
+  const { n, params, inputs } = packPoint(file, model, p, Float64Array);
   const out = [...model.params, ...model.params].map((q) => new Float64Array(elementsOf(q.shape)));
   hvp.create(n, Float64Array).lossAndGrad([...params, ...dirs], inputs, n, out);
   return Object.fromEntries(model.params.map((q, i) => [q.name, toNested({ shape: q.shape, data: out[i].map((x) => x / n) })]));
