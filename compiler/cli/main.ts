@@ -137,8 +137,9 @@ export const COMMANDS: Record<string, Command> = {
   verify: {
     summary: 'check a hand-derived gradient: PASS, or FAIL with a counterexample',
     help: [
-      '  --wrt NAME           a parameter, input or named value',
+      '  --wrt NAME           a parameter, input or named value (repeatable with --hessian: a cross block)',
       '  --claim "EXPR"       the claimed gradient; it may use the adjoints dL/dNAME of the backward program',
+      '  --hessian            the claim is a second derivative, d2L/dNAME2 (a matrix; kron(A, B) for a matrix NAME)',
       '  --claims FILE        one claim per line: NAME: EXPR, or dL/dNAME = EXPR as `gradc grad` prints it',
       '  --seed N             seed of the random points (default 1)',
       '  --runs N             random points for the numeric check (default 200)',

@@ -12,6 +12,7 @@ import { resolveAdjoints } from '../verify/target.js';
 import { claimAt, ClaimReadError, latexNames, splitClaimLine, type ClaimSource } from '../verify/claim-source.js';
 import type { LatexNames } from '../frontend/latex.js';
 import type { Diagnostic } from '../source/diagnostics.js';
+import { hessianVerifyReport } from './verify-hessian.js';
 
 /** A claim to judge, or a line that could not be read as one (its located message). */
 type Entry = ClaimSource | { wrt: string; text: string; unreadable: Diagnostic };
@@ -62,6 +63,7 @@ function singleClaim(text: string, wrt: string | undefined, names: LatexNames): 
 }
 
 export function runVerify(args: ParsedArgs, modelPath: string, dims: Map<string, number>, consts: Map<string, number> = new Map()): number {
+  if (args.options.has('--hessian')) return runVerifyHessian(args, modelPath, dims, consts);
   const claimsFile = args.options.get('--claims')?.[0];
   const claimText = args.options.get('--claim')?.[0];
   if (claimsFile && claimText) throw new UsageError('give either --claim (with --wrt) or --claims FILE, not both');
@@ -70,6 +72,21 @@ export function runVerify(args: ParsedArgs, modelPath: string, dims: Map<string,
     model: { path: modelPath, text: readSource(modelPath) },
     claims: claimsFile ? { path: claimsFile, text: readSource(claimsFile) } : undefined,
     claim: claimText, wrt: args.options.get('--wrt')?.[0], dims, consts,
+    seed: numberOption(args, '--seed', 1, { integer: true, min: 0 }),
+    runs: numberOption(args, '--runs', 200, { integer: true, min: 1 }),
+    json: args.options.has('--json'),
+  });
+  console.log(r.text);
+  return r.status;
+}
+
+function runVerifyHessian(args: ParsedArgs, modelPath: string, dims: Map<string, number>, consts: Map<string, number>): number {
+  if (args.options.has('--claims')) throw new UsageError('verify --hessian checks one --claim at a time (--claims FILE is for gradients)');
+  const claim = args.options.get('--claim')?.[0];
+  const wrt = args.options.get('--wrt') ?? [];
+  if (!claim?.trim() || wrt.length < 1 || wrt.length > 2) throw new UsageError('verify --hessian needs --wrt NAME (twice for a cross block) and --claim "EXPR"');
+  const r = hessianVerifyReport({
+    model: { path: modelPath, text: readSource(modelPath) }, claim, wrt, dims, consts,
     seed: numberOption(args, '--seed', 1, { integer: true, min: 0 }),
     runs: numberOption(args, '--runs', 200, { integer: true, min: 1 }),
     json: args.options.has('--json'),
@@ -197,7 +214,7 @@ function oneLine(v: Verdict): string {
   return `${v.verdict} ${v.wrt}: ${v.claim} — ${why}`;
 }
 
-function details(v: Verdict, loss: string, sizes: string | undefined): string {
+export function details(v: Verdict, loss: string, sizes: string | undefined): string {
   const lines = [`${v.verdict}: ${v.message}`];
   if (v.located) return [...lines, ...v.located.split('\n').map((l) => `  ${l}`)].join('\n');
   if (v.diagnosis) lines.push(`  diagnosis: ${v.diagnosis}`);
@@ -211,7 +228,7 @@ function details(v: Verdict, loss: string, sizes: string | undefined): string {
     }
     lines.push(`  claimed value:      ${show(c.claimed)}`, `  derived value:      ${show(c.derived)}`, `  finite differences: ${show(c.finiteDifference)}`);
   }
-  if (v.verdict === 'FAIL' && v.derived) lines.push(`  derived: d${loss}/d${v.wrt} = ${v.derived}`);
+  if (v.verdict === 'FAIL' && v.derived) lines.push(`  derived: ${v.derivedName ?? `d${loss}/d${v.wrt}`} = ${v.derived}`);
   return lines.join('\n');
 }
 

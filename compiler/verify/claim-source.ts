@@ -84,7 +84,7 @@ export function splitClaimLine(line: string, names: LatexNames): { wrt: string; 
 }
 
 /** The `=` that separates the sides: not one inside braces, brackets or a named argument such as pad=1. */
-function topLevelEquals(line: string): number {
+export function topLevelEquals(line: string): number {
   let depth = 0;
   for (let i = 0; i < line.length; i++) {
     const c = line[i];

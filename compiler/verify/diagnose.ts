@@ -22,25 +22,38 @@ export function close(a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-6): b
   return Math.sqrt(d) <= tol * Math.max(norm(a), norm(b)) + 1e-12; // relative, with a floor only for exact zeros
 }
 
-function transposeOf(d: Float64Array, shape: readonly number[]): Float64Array {
+export function transposeOf(d: Float64Array, shape: readonly number[]): Float64Array {
   const [m, n] = shape, out = new Float64Array(d.length);
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) out[j * m + i] = d[i * n + j];
   return out;
 }
 
-/** What every check needs: the claim (resolved, and as written), ∂L/∂X, the test points, and tests over them. */
-interface Checks {
+/** What a claim is compared with: ∂L/∂X, or a Hessian (verify --hessian), as values at a point. */
+export interface Comparison {
+  /** How sentences name it: ∂L/∂W, ∂²L/∂w². */
+  readonly label: string;
+  readonly shape: readonly number[];
+  derivedAt(env: Env): Float64Array;
+  /** The derived formula, when there is one (its terms are searched for one with a wrong factor). */
+  readonly derived: Node | null;
+  /** The variable's first-order target: the activations on its path, its uses. */
+  readonly t: Target;
+  readonly order: 1 | 2;
+}
+
+/** What every check needs: the claim (resolved, and as written), what it should equal, the test points, and tests over them. */
+export interface Checks {
   readonly model: Model;
   readonly t: Target;
+  readonly cmp: Comparison;
   readonly C: Node;
-  readonly D: Node;
   readonly written: Node;
   readonly envs: readonly Env[];
   readonly names: (n: Node) => string | undefined;
   evalAll(roots: Node[], env: Env): Float64Array[];
   /** Whether test(claim, derived, point) holds at every point. */
   holds(test: (c: Float64Array, d: Float64Array, env: Env) => boolean): boolean;
-  /** Whether a corrected claim (placeholders resolved) is ∂L/∂X at every point. */
+  /** Whether a corrected claim (placeholders resolved) equals what it should at every point. */
   equalsGradient(candidate: Node): boolean;
 }
 
@@ -51,20 +64,31 @@ interface Checks {
  */
 export function diagnose(model: Model, t: Target, claim: Node, envs: Env[], written: Node = claim): string | undefined {
   const D = t.derived;
-  const evalAll = (roots: Node[], env: Env) => { const v = evaluate(roots, env); return roots.map((r) => v.get(r)!.data); };
+  const cmp: Comparison = { label: `∂L/∂${t.name}`, shape: D.shape, derivedAt: (env) => evaluate([D], env).get(D)!.data as Float64Array, derived: D, t, order: 1 };
+  return diagnoseAgainst(model, cmp, claim, envs, written);
+}
+
+export type Check = (cx: Checks) => string | undefined;
+
+/** The diagnosis against any comparison; `first` are checks tried before the common ones (a Hessian's own). */
+export function diagnoseAgainst(model: Model, cmp: Comparison, claim: Node, envs: Env[], written: Node = claim, first: Check[] = []): string | undefined {
+  const t = cmp.t;
+  const evalAll = (roots: Node[], env: Env) => { const v = evaluate(roots, env); return roots.map((r) => v.get(r)!.data as Float64Array); };
+  const sameShape = (r: Node) => r.shape.length === cmp.shape.length && r.shape.every((x, i) => x === cmp.shape[i]);
   const cx: Checks = {
-    model, t, C: claim, D, written, envs, names: forwardNames(t), evalAll,
-    holds: (test) => envs.every((env) => { const [c, d] = evalAll([claim, D], env); return test(c, d, env); }),
+    model, t, cmp, C: claim, written, envs, names: forwardNames(t), evalAll,
+    holds: (test) => envs.every((env) => test(evalAll([claim], env)[0], cmp.derivedAt(env), env)),
     equalsGradient: (candidate) => {
       try {
         const r = resolveAdjoints(model, candidate);
-        return r.shape.length === D.shape.length && r.shape.every((x, i) => x === D.shape[i]) && envs.every((env) => { const [c, d] = evalAll([r, D], env); return c.every(Number.isFinite) && close(c, d); });
+        return sameShape(r) && envs.every((env) => { const c = evalAll([r], env)[0]; return c.every(Number.isFinite) && close(c, cmp.derivedAt(env)); });
       } catch {
         return false; // a correction that cannot be built or evaluated is no correction
       }
     },
   };
-  for (const check of [wholeGradient, classic, scalarFactor, missingTerm, wrongFactorInTerm, sigmoidSquared]) {
+  const common: Check[] = cmp.order === 1 ? [wholeGradient, classic, scalarFactor, missingTerm, wrongFactorInTerm, sigmoidSquared] : [wholeGradient, classic, scalarFactor, wrongFactorInTerm, sigmoidSquared];
+  for (const check of [...first, ...common]) {
     const found = check(cx);
     if (found) return found;
   }
@@ -74,14 +98,15 @@ export function diagnose(model: Model, t: Target, claim: Node, envs: Env[], writ
 const ratio = (c: Float64Array, d: Float64Array) => { let cd = 0, dd = 0; for (let i = 0; i < d.length; i++) { cd += c[i] * d[i]; dd += d[i] * d[i]; } return dd > 0 ? cd / dd : NaN; };
 
 /** The whole claim off by its sign, a constant factor (the same at every point), or a transpose. */
-function wholeGradient({ t, C, D, envs, evalAll, holds }: Checks): string | undefined {
-  if (norm(evalAll([D], envs[0])[0]) > 0 && holds((c, d) => close(c, d.map((x) => -x)))) return 'sign flipped: the claim is −∂L/∂' + t.name;
-  const [c0, d0] = evalAll([C, D], envs[0]);
-  const k = ratio(c0, d0);
+function wholeGradient({ cmp, C, envs, evalAll, holds }: Checks): string | undefined {
+  const d0 = cmp.derivedAt(envs[0]);
+  if (norm(d0) > 0 && holds((c, d) => close(c, d.map((x) => -x)))) return `sign flipped: the claim is −${cmp.label}`;
+  const k = ratio(evalAll([C], envs[0])[0], d0);
   if (Number.isFinite(k) && Math.abs(k - 1) > 1e-9 && Math.abs(k) > 1e-9 && holds((c, d) => close(c, d.map((x) => k * x)))) {
-    return `off by a constant factor: the claim is ${fmt(k)} × ∂L/∂${t.name}`;
+    return `off by a constant factor: the claim is ${fmt(k)} × ${cmp.label}`;
   }
-  if (D.rank === 2 && D.shape[0] === D.shape[1] && holds((c, d) => close(c, transposeOf(d, D.shape)))) return `transposed: the claim is (∂L/∂${t.name})ᵀ`;
+  const shape = cmp.shape;
+  if (shape.length === 2 && shape[0] === shape[1] && holds((c, d) => close(c, transposeOf(d, shape)))) return `transposed: the claim is (${cmp.label})ᵀ`;
   return undefined;
 }
 
@@ -93,12 +118,12 @@ function classic({ t, written, equalsGradient }: Checks): string | undefined {
 }
 
 /** A missing or extra factor of one scalar input, param or dim (the label y, say). */
-function scalarFactor({ model, t, holds, evalAll }: Checks): string | undefined {
+function scalarFactor({ model, cmp, holds, evalAll }: Checks): string | undefined {
   const scalars = [...model.inputs.filter((i) => i.shape.length === 0 && i.classes === undefined).map((i) => i.node), ...model.params.filter((p) => p.shape.length === 0).map((p) => p.node), ...[...model.dims].map(([n, d]) => B.dim(n, d.value))];
   for (const s of scalars) {
     const name = printExpr(s, 'text');
-    if (holds((c, d, env) => { const sv = evalAll([s], env)[0][0]; return close(c.map((x) => x * sv), d); })) return `a factor ${name} is missing: the claim times ${name} is ∂L/∂${t.name}`;
-    if (holds((c, d, env) => { const sv = evalAll([s], env)[0][0]; return close(c, d.map((x) => x * sv)); })) return `an extra factor ${name}: the claim is ${name} × ∂L/∂${t.name}`;
+    if (holds((c, d, env) => { const sv = evalAll([s], env)[0][0]; return close(c.map((x) => x * sv), d); })) return `a factor ${name} is missing: the claim times ${name} is ${cmp.label}`;
+    if (holds((c, d, env) => { const sv = evalAll([s], env)[0][0]; return close(c, d.map((x) => x * sv)); })) return `an extra factor ${name}: the claim is ${name} × ${cmp.label}`;
   }
   return undefined;
 }
@@ -123,7 +148,9 @@ function missingTerm({ t, holds, evalAll, names }: Checks): string | undefined {
 }
 
 /** One term of a sum with the wrong factor (a regularizer's 2λW written λW). */
-function wrongFactorInTerm({ t, C, D, envs, holds, evalAll }: Checks): string | undefined {
+function wrongFactorInTerm({ cmp, C, envs, holds, evalAll }: Checks): string | undefined {
+  const D = cmp.derived;
+  if (!D) return undefined;
   const terms: Node[] = [];
   const collect = (n: Node) => { if (n.op === 'add') { collect(n.args[0]); collect(n.args[1]); } else terms.push(n); };
   collect(D);
@@ -133,7 +160,7 @@ function wrongFactorInTerm({ t, C, D, envs, holds, evalAll }: Checks): string | 
     const a = ratio(c.map((x, i) => x - d[i]), tv);
     if (!Number.isFinite(a) || Math.abs(a) < 1e-9) continue;
     if (holds((cc, dd, env) => close(cc.map((x, i) => x - dd[i]), evalAll([term], env)[0].map((x) => a * x)))) {
-      return `one term has the wrong factor: the claim has ${fmt(1 + a)} × (${printExpr(term, 'text')}) where ∂L/∂${t.name} has 1 ×`;
+      return `one term has the wrong factor: the claim has ${fmt(1 + a)} × (${printExpr(term, 'text')}) where ${cmp.label} has 1 ×`;
     }
   }
   return undefined;

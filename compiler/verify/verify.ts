@@ -15,6 +15,7 @@ import { newSimplifier } from '../simplify/index.js';
 import { canonical } from './canonical.js';
 import { close, diagnose, forwardNames } from './diagnose.js';
 import { targetOf, WRT_VAR, type Target } from './target.js';
+import type { Gradients } from '../autodiff/gradients.js';
 import { programNaming } from '../cli/naming.js';
 import { accuracyOf } from '../codegen/plan.js';
 
@@ -27,6 +28,8 @@ export interface Verdict {
   /** For a claim that cannot be read: the located messages, FILE:LINE:COL with the line and a caret. */
   located?: string;
   derived: string;
+  /** How the derived formula is named where it is shown, when not dL/dWRT (d2L/dw2 for a Hessian). */
+  derivedName?: string;
   diagnosis?: string;
   points?: number;
   counterexample?: { point: Record<string, unknown>; forward?: Record<string, unknown>; claimed: unknown; derived: unknown; finiteDifference: unknown };
@@ -52,12 +55,12 @@ export function quickVerdict(model: Model, wrt: string, claim: Node, claimText: 
 }
 
 /** A number claimed for a tensor means that number everywhere (`dL/dW = 0`, as the backward program prints it). */
-function constantOfShape(claim: Node, shape: readonly number[]): Node {
+export function constantOfShape(claim: Node, shape: readonly number[]): Node {
   return claim.op === 'const' && claim.isScalar && shape.length > 0 ? B.constant(claim.attr.value as number, shape) : claim;
 }
 
 /** The normal form only rearranges; if a rearrangement cannot be built, the numeric check decides. */
-function sameNormalForm(c: Node, d: Node, claim: Node, derived: Node): boolean {
+export function sameNormalForm(c: Node, d: Node, claim: Node, derived: Node): boolean {
   try {
     return canonical(c) === canonical(d) || B.isConst(canonical(B.sub(claim, derived)), 0);
   } catch {
@@ -104,7 +107,7 @@ export function numericVerdict(model: Model, wrt: string, claim: Node, claimText
   }
   // A point a person can redo by hand: every coordinate a short nonzero decimal (no zero hides a term),
   // where the claim is furthest from the gradient; fast-check's own counterexample if no such point differs.
-  const candidates = fc.sample(pointArbitrary(model, fc.constantFrom(-1.5, -1, -0.5, 0.5, 1, 1.5), binaryLabel(t)), { seed: opts.seed, numRuns: 60 })
+  const candidates = fc.sample(pointArbitrary(model, fc.constantFrom(-1.5, -1, -0.5, 0.5, 1, 1.5), binaryLabel(t.g)), { seed: opts.seed, numRuns: 60 })
     .map((pt) => toEnv(model, pt))
     .map((env) => ({ env, vals: evaluate(roots, env) }))
     .filter(({ vals }) => awayFromKinks(vals) && [claim, t.derived].every((r) => vals.get(r)!.data.every(Number.isFinite)))
@@ -144,16 +147,16 @@ export function numericVerdict(model: Model, wrt: string, claim: Node, claimText
  * A binary classifier's scalar label (logistic regression's y), with the values it takes: −1 and +1 when the
  * loss multiplies it into a score (−log σ(y wᵀx)), 0 and 1 otherwise (y log p + (1 − y) log(1 − p)).
  */
-function binaryLabel(t: Target): { name: string; values: number[] } | undefined {
-  const acc = accuracyOf(t.g);
+export function binaryLabel(g: Gradients): { name: string; values: number[] } | undefined {
+  const acc = accuracyOf(g);
   if (acc?.kind !== 'binary') return undefined;
   const label = acc.label;
-  const intoScore = topo([t.g.loss]).some((n) => n.op === 'mul' && n.args.includes(label) && n.args.every((a) => a === label || (a.op !== 'log' && a.op !== 'log_sigmoid')));
+  const intoScore = topo([g.loss]).some((n) => n.op === 'mul' && n.args.includes(label) && n.args.every((a) => a === label || (a.op !== 'log' && a.op !== 'log_sigmoid')));
   return { name: label.attr.name as string, values: intoScore ? [-1, 1] : [0, 1] };
 }
 
 /** A random point: an integer label per class input, a binary label's own values, `coordinate` for every other value. */
-function pointArbitrary(model: Model, coordinate: fc.Arbitrary<number>, label?: { name: string; values: number[] }): fc.Arbitrary<Record<string, unknown>> {
+export function pointArbitrary(model: Model, coordinate: fc.Arbitrary<number>, label?: { name: string; values: number[] }): fc.Arbitrary<Record<string, unknown>> {
   // Object.fromEntries defines own properties, so a model name such as __proto__ is a key like any other.
   return fc.record(Object.fromEntries([
     ...model.inputs.map((i) => [i.name, i.classes !== undefined ? fc.integer({ min: 0, max: i.classes - 1 })
@@ -164,7 +167,7 @@ function pointArbitrary(model: Model, coordinate: fc.Arbitrary<number>, label?: 
   ]) as Record<string, fc.Arbitrary<unknown>>);
 }
 
-function toEnv(model: Model, pt: Record<string, unknown>): Env {
+export function toEnv(model: Model, pt: Record<string, unknown>): Env {
   const env = new Map<string, Tensor>();
   const value = (v: unknown) => (typeof v === 'number' ? [v] : (v as number[]));
   for (const i of model.inputs) env.set(i.name, tensor(i.shape, value(pt[i.name])));
@@ -172,7 +175,7 @@ function toEnv(model: Model, pt: Record<string, unknown>): Env {
   return env;
 }
 
-function relativeGap(c: ArrayLike<number>, d: ArrayLike<number>): number {
+export function relativeGap(c: ArrayLike<number>, d: ArrayLike<number>): number {
   let diff = 0, size = 0;
   for (let i = 0; i < c.length; i++) { diff += (c[i] - d[i]) ** 2; size += Math.max(c[i] ** 2, d[i] ** 2); }
   return size > 0 ? Math.sqrt(diff / size) : 0;
@@ -218,7 +221,7 @@ function finiteDifferences(lossOfX: Node, x: Tensor, env: Env): Tensor {
   return out;
 }
 
-function round(v: unknown): unknown {
+export function round(v: unknown): unknown {
   if (typeof v === 'number') return Math.abs(v) < 1e-12 ? 0 : Number(v.toPrecision(7)); // rounding noise is 0
   return Array.isArray(v) ? v.map(round) : v;
 }
