@@ -12,6 +12,10 @@ import { tensor } from '../compiler/ir/tensor.js';
 import { checkSecondOrder } from './difftest/second-order.js';
 import { examplePath, golden, ROOT, runCli, tempDir } from './helpers.js';
 import { randomEnv } from './gradcheck-util.js';
+import { deriveGradients } from '../compiler/autodiff/gradients.js';
+import { hvpGradients } from '../compiler/autodiff/hvp.js';
+import { loadModelKernels } from '../compiler/codegen/index.js';
+import { explainSecondOrder } from '../compiler/cli/explain-second-order.js';
 
 const hessianExample = (name: string) => join(ROOT, 'examples', 'hessian', `${name}.nn`);
 
@@ -117,4 +121,40 @@ test('gradcheck --order 2 passes on every example; eval --hvp (generated code) =
   const bad = runCli(['eval', examplePath('softmax-regression'), '--point', point, '--hvp', v]);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /Q is not a parameter/);
+});
+
+// explain --hvp: the R-operator line by line; its H v equals the generated H v program's and central differences.
+const EXPLAINED: [string, Record<string, number>][] = [
+  [examplePath('logreg'), {}], [examplePath('softmax-regression'), {}], [examplePath('mlp'), { d: 4, n: 3, K: 3 }],
+  [examplePath('tanh-mlp'), { d: 3, n: 3, K: 2 }], [examplePath('l2-mlp'), { d: 4, n: 3, K: 3 }], [join(ROOT, 'test', 'fixtures', 'fn.nn'), {}],
+];
+test('explain --hvp: every line\'s R{X}, ending in H v that equals the generated H v and central differences', () => {
+  for (const [file, dims] of EXPLAINED) {
+    const model = loadModel(file, { dimOverrides: new Map(Object.entries(dims)) });
+    const g = deriveGradients(model);
+    const env = randomEnv(model, 5);
+    const dirs = model.params.map((p, k) => Float64Array.from({ length: p.node.size }, (_, i) => Math.cos(k + i * 0.7)));
+    const e = explainSecondOrder(g, env, dirs);
+    assert.ok(e.ok, `${file}: ${JSON.stringify(e.check)}`);
+    // The same product by the generated program (one example, float64).
+    const hvp = loadModelKernels(hvpGradients(g)).create(1, Float64Array);
+    const params = model.params.map((p) => Float64Array.from(env.get(p.name)!.data));
+    const inputs = model.inputs.map((i) => Float64Array.from(env.get(i.name)!.data));
+    const out = [...model.params, ...model.params].map((p) => new Float64Array(p.node.size));
+    hvp.lossAndGrad([...params, ...dirs], inputs, 1, out);
+    model.params.forEach((p, k) => {
+      const line = e.backward.find((b) => b.name === `R{dL/d${p.name}}` || b.name === `R{d${model.loss.name}/d${p.name}}`)!;
+      const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
+      flat(line.value).forEach((x, i) => assert.ok(Math.abs(x - out[k][i]) <= 1e-9 * Math.max(1, Math.abs(x)), `${file} ${p.name}[${i}]: ${x} vs generated ${out[k][i]}`));
+    });
+  }
+  const dir = tempDir();
+  writeFileSync(join(dir, 'p.json'), JSON.stringify({ params: { W1: [[0.5, -0.3], [0.2, 0.1], [-0.4, 0.6]], b1: [0.1, 0, -0.1], W2: [[0.3, -0.2, 0.5], [0.1, 0.4, -0.6]], b2: [0.05, -0.05] }, inputs: { x: [1, -2], y: 1 } }));
+  writeFileSync(join(dir, 'v.json'), JSON.stringify({ W1: [[1, 0], [0, 1], [1, 1]], b2: [1, -1] }));
+  const r = runCli(['explain', examplePath('mlp'), '--dim', 'd=2,n=3,K=2', '--point', join(dir, 'p.json'), '--hvp', join(dir, 'v.json')]);
+  assert.equal(r.status, 0, r.stderr);
+  for (const line of ['R{z1}: [3] = R{b1} + R{W1} * x', 'R{a1}: [3] = R{z1} .* (1 - a1) .* a1', 'R{z2}: [2] = R{b2} + R{W2} * a1 + W2 * R{a1}',
+    "R{dL/da1}: [3] = R{W2}' * dL/dz2 + W2' * R{dL/dz2}", 'R{dL/dW1}: [3, 2] = outer(R{dL/dz1}, x)', 'R{dL/db2}: [2] = R{dL/dz2}', 'every H v agrees with central differences']) {
+    assert.ok(r.stdout.includes(line), line);
+  }
 });

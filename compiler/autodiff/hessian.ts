@@ -14,6 +14,7 @@ import { newSimplifier } from '../simplify/index.js';
 import { deriveGradients, type Gradients } from './gradients.js';
 import { kronCoefficients, vectorCoefficient } from './linear-form.js';
 import { reverse } from './reverse.js';
+import { inner } from './jvp.js';
 
 /** A variable the loss is differentiated in: a param, or an input or named value made a leaf of its own. */
 export interface HessianVar {
@@ -69,13 +70,6 @@ function variableOf(g: Gradients, name: string): HessianVar {
   }
   const forward = input ? input.node : g.forward.get(name)!;
   return { name, kind: input ? 'input' : 'value', leaf: B.variable(name, forward.shape), forward };
-}
-
-/** ⟨a, v⟩ for tensors of one shape. */
-function inner(a: Node, v: Node): Node {
-  if (a.isScalar) return B.mul(a, v);
-  if (a.rank === 1) return B.dot(a, v);
-  return B.sum(B.mul(a, v));
 }
 
 /** ∂²L/∂x², or the cross block ∂²L/∂x∂yᵀ for `wrt` = [x, y]; `direction` names v in H v. */

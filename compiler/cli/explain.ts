@@ -120,9 +120,10 @@ export function explainText(e: Explained, loss: string): string {
 }
 
 /** The worked example as JSON: full values (nested arrays), shapes, formulas, the chain-rule steps, the check. */
-export function explainJson(e: Explained): string {
+export function explainJson(e: Explained, second?: { forward: ExplainedValue[]; backward: ExplainedValue[] }): string {
   const strip = (v: ExplainedValue) => Object.fromEntries(Object.entries(v).filter(([k]) => k !== '_t'));
-  return JSON.stringify({ ...e, forward: e.forward.map(strip), backward: e.backward.map(strip) }, null, 2);
+  const secondOrder = second && { ...second, forward: second.forward.map(strip), backward: second.backward.map(strip) };
+  return JSON.stringify({ ...e, forward: e.forward.map(strip), backward: e.backward.map(strip), ...(secondOrder ? { secondOrder } : {}) }, null, 2);
 }
 
 /** For each named value, the later named values computed from it directly (not through another name). */

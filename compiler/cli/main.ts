@@ -96,6 +96,7 @@ export const COMMANDS: Record<string, Command> = {
       '  --point FILE.json    params and inputs (format: docs/cli.md); with "examples", the first one (or --example N)',
       '  --weights W.json     the params saved by train --save (instead of the point\'s)',
       '  --example N          which example of a minibatch point to explain (default 0)',
+      '  --hvp V.json         also the second-order chain rule along V.json ({ "W1": [...], ... }): R{X} of every line, ending in H v',
       '  --format F           text (default: big tensors abbreviated) or json (every value in full)',
     ],
     run: () => 0, // handled in main: the point's dims must be known before the model is loaded
@@ -304,8 +305,11 @@ export async function main(argv: readonly string[]): Promise<number> {
         const ex = await load.explain();
         const format = choice(args, '--format', ['text', 'json'] as const, 'text');
         const data = ex.explainData(g, env, point.examples ? `${file}, example ${index}` : file);
-        console.log(format === 'json' ? ex.explainJson(data) : ex.explainText(data, model.loss.name));
-        return 0;
+        const hvpFile = args.options.get('--hvp')?.[0];
+        const second = hvpFile ? (await import('./explain-second-order.js')).explainSecondOrder(g, env, (await load.point()).readDirections(hvpFile, model)) : undefined;
+        if (format === 'json') console.log(ex.explainJson(data, second));
+        else console.log(ex.explainText(data, model.loss.name) + (second ? (await import('./explain-second-order.js')).secondOrderText(second, model.loss.name) : ''));
+        return second && !second.ok ? 1 : 0;
       }
       return (await load.run()).runEval(args, model, file, point);
     }

@@ -88,20 +88,25 @@ function packPoint(file: string, model: Model, p: Point, Arr: ArrayCtor): { n: n
  * param left out is a zero direction); the mean over the point's examples, like the gradient.
  */
 export function evalHvp(file: string, vFile: string, model: Model, hvp: CompiledModel, p: Point): Record<string, unknown> {
+  const dirs = readDirections(vFile, model);
+  const { n, params, inputs } = packPoint(file, model, p, Float64Array);
+  const out = [...model.params, ...model.params].map((q) => new Float64Array(elementsOf(q.shape)));
+  hvp.create(n, Float64Array).lossAndGrad([...params, ...dirs], inputs, n, out);
+  return Object.fromEntries(model.params.map((q, i) => [q.name, toNested({ shape: q.shape, data: out[i].map((x) => x / n) })]));
+}
+
+/** V.json: a direction per parameter ({ "W1": [[…]], … }), a parameter left out is 0; in the params' order. */
+export function readDirections(vFile: string, model: Model): Float64Array[] {
   let raw: unknown;
   try { raw = JSON.parse(readFileSync(vFile, 'utf8')); } catch (e) { throw new PlainError(`${vFile}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not a JSON object of directions (${(e as Error).message})`}`); }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new PlainError(`${vFile}: expected { "PARAM": [...], ... }, a direction for each parameter`);
   const v = raw as Record<string, unknown>;
   for (const k of Object.keys(v)) if (!model.params.some((q) => q.name === k)) throw new PlainError(`${vFile}: ${k} is not a parameter of ${model.name} (its parameters: ${model.params.map((q) => q.name).join(', ')})`);
-  const dirs = model.params.map((q) => {
+  return model.params.map((q) => {
     const d = own(v, q.name);
     if (d === undefined) return new Float64Array(elementsOf(q.shape));
     try { return Float64Array.from(fromNested(d, q.shape, `${vFile}: ${q.name}`).data); } catch (e) { throw new PlainError((e as Error).message); }
   });
-  const { n, params, inputs } = packPoint(file, model, p, Float64Array);
-  const out = [...model.params, ...model.params].map((q) => new Float64Array(elementsOf(q.shape)));
-  hvp.create(n, Float64Array).lossAndGrad([...params, ...dirs], inputs, n, out);
-  return Object.fromEntries(model.params.map((q, i) => [q.name, toNested({ shape: q.shape, data: out[i].map((x) => x / n) })]));
 }
 
 /**
