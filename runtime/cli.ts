@@ -110,7 +110,7 @@ export function runTrainer(model: CompiledModel, flags: TrainerFlags, io: RunIo,
     }
     if (!flags.data) throw new UsageProblem('--data SOURCE is required (a CSV file, mnist or iris)');
     if ((flags.optimizer === 'newton-cg' || flags.optimizer === 'newton') && !model.hvp) {
-      throw new UsageProblem(`--optimizer ${flags.optimizer} steps with Hessian-vector products, which \`gradc train\` compiles; this trainer has only gradients: use --optimizer lbfgs, or gradc train`);
+      throw new UsageProblem(`--optimizer ${flags.optimizer} steps with Hessian-vector products, which \`gradc train\` compiles; this trainer (the gpu target) has only gradients: use --optimizer lbfgs, or compile for the ts or wasm target`);
     }
     if (flags.save) checkWritable(flags.save, '--save');
     if (flags.predict) checkWritable(flags.predict, '--predict');
@@ -251,7 +251,8 @@ export function terminalIo(): RunIo {
 }
 
 /** The standalone trainer's entry point. */
-export function trainerMain(model: CompiledModel): void {
+export function trainerMain(gradients: CompiledModel, hvp?: CompiledModel): void {
+  const model: CompiledModel = hvp ? { ...gradients, create: gradients.create.bind(gradients), hvp } : gradients;
   // `node trainer.mjs … | head` closes the pipe early: the reader's choice, not a crash to print.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); throw e; });
   let code: number;

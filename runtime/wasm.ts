@@ -66,7 +66,8 @@ export function withWasmKernels(model: CompiledModel, moduleBase64: string): { m
   // `new Arr(n)` in the runtime and the generated code: a function called with `new` may return the object.
   const WasmFloat32Array = Object.assign(function (this: unknown, length: number) { return alloc(length); }, {
     BYTES_PER_ELEMENT: 4,
-    from: (src: ArrayLike<number>) => { const a = alloc(src.length); a.set(src); return a; },
+    // As Float32Array.from: an array-like, with a map function (Arr.from({ length }, f)) or without.
+    from: (src: ArrayLike<number>, map?: (v: number, i: number) => number) => { const a = alloc(src.length); if (map) for (let i = 0; i < a.length; i++) a[i] = map(src[i], i); else a.set(src); return a; },
     of: (...xs: number[]) => { const a = alloc(xs.length); a.set(xs); return a; },
   }) as unknown as Float32ArrayConstructor;
   const use = (t: number): number => {

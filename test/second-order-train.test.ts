@@ -50,7 +50,7 @@ test('L-BFGS on softmax regression (iris, L2 0.01): the optimum of gradient desc
   assert.ok(Math.abs(lbfgs.f - gd.f) <= 1e-6, `L-BFGS ${lbfgs.f} vs gradient descent ${gd.f}`);
 });
 
-test('gradc train --optimizer newton-cg on an MLP; the standalone trainer runs lbfgs and refuses newton with a reason', () => {
+test('gradc train --optimizer newton-cg on an MLP; the standalone trainer, copied alone, runs lbfgs, newton-cg and newton to the same optimum', () => {
   const r = runCli(['train', examplePath('mlp'), '--dim', 'd=4,n=8,K=3', '--data', 'iris', '--optimizer', 'newton-cg', '--epochs', '15', '--l2', '0.001']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /newton-cg \(full batch, float64, line search\)/);
@@ -64,7 +64,12 @@ test('gradc train --optimizer newton-cg on an MLP; the standalone trainer runs l
   const l = run(['--optimizer', 'lbfgs', '--epochs', '50']);
   assert.equal(l.status, 0, l.stderr);
   assert.match(l.stdout, /converged after \d+ iterations/);
-  const n = run(['--optimizer', 'newton']);
-  assert.equal(n.status, 2);
-  assert.match(n.stderr, /Hessian-vector products.*use --optimizer lbfgs/);
+  const finalLoss = (out: string) => Number(/iteration \d+\/\d+ {2}loss (\S+)/.exec(out.trim().split('\n').filter((x) => x.startsWith('iteration')).at(-1)!)![1]);
+  for (const optimizer of ['newton', 'newton-cg']) {
+    const n = run(['--optimizer', optimizer, '--epochs', '20']);
+    assert.equal(n.status, 0, n.stderr);
+    assert.match(n.stdout, /converged after \d+ iterations/);
+    assert.ok(Math.abs(finalLoss(n.stdout) - finalLoss(l.stdout)) <= 1e-8, `${optimizer}: ${finalLoss(n.stdout)} vs lbfgs ${finalLoss(l.stdout)}`);
+    assert.match(n.stdout, /\d+ H v\)/);
+  }
 });

@@ -144,3 +144,26 @@ test('an image model\'s loops in WebAssembly: a per-channel bias (one value per 
   const want = run(loadModelKernels(images)), got = run(loadWasmModel(images));
   want.forEach((w, p) => w.forEach((v, i) => assert.ok(Math.abs(got[p][i] - v) <= 1e-4 * Math.max(1, Math.abs(v)), `param ${p}[${i}]: ${got[p][i]} vs ${v}`)));
 });
+
+test('the Hessian-vector program compiles to the wasm target too, and agrees with TypeScript in float64 (float32 rounding)', async () => {
+  const { hvpGradients } = await import('../compiler/autodiff/hvp.js');
+  for (const [file, dims] of [[examplePath('mlp'), { d: 20, n: 16, K: 5 }], [examplePath('lenet5'), {}]] as const) {
+    const h = hvpGradients(deriveGradients(loadModel(file, { dimOverrides: new Map(Object.entries(dims)) })));
+    const n = 4;
+    const run = (cm: CompiledModel, Arr: Float64ArrayConstructor) => {
+      const kernels = cm.create(n, Arr); // first: the wasm target places its buffers, then the arrays after them
+      const fill = (size: number, k: number) => Arr.from({ length: size }, (_, i) => Math.sin(i * 1.3 + k) * 0.5);
+      const params = h.model.params.map((p, k) => fill(p.node.size, k));
+      const inputs = h.model.inputs.map((i, k) => (i.classes !== undefined ? Arr.from({ length: n }, (_, j) => j % i.classes!) : fill(i.node.size * n, k + 10)));
+      const out = h.model.params.map((p) => new Arr(p.node.size));
+      kernels.lossAndGrad(params, inputs, n, out);
+      return out;
+    };
+    const wasm = loadWasmModel(h);
+    const exact = run(loadModelKernels(h), Float64Array), f32 = run(wasm, (wasm.float32Array ?? Float32Array) as unknown as Float64ArrayConstructor); // float32 storage
+    exact.forEach((o, k) => {
+      const scale = Math.max(1e-3, ...Array.from(o, Math.abs));
+      o.forEach((x, i) => assert.ok(Math.abs(x - f32[k][i]) <= 1e-4 * scale, `${file} ${h.model.params[k].name}[${i}]: ${x} vs wasm ${f32[k][i]}`));
+    });
+  }
+});

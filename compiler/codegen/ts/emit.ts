@@ -37,7 +37,7 @@ export function emitModel(plan: Plan, opts: EmitOptions = {}): Stmt {
     A.comment(A.ret(kernelsObj), 'nothing below allocates: every buffer above is reused by every step'),
   ]);
   const modelObj = f.createObjectLiteralExpression([f.createPropertyAssignment('spec', A.literal(specObject(em.plan), true)), create], true);
-  return A.comment(A.constDecl('model', modelObj, A.typeRef('CompiledModel')), `model ${em.model.name}: its forward pass, backward pass and batched kernels`);
+  return A.comment(A.constDecl(opts.constName ?? 'model', modelObj, A.typeRef('CompiledModel')), opts.constName ? `model ${em.model.name}: ${opts.constName}` : `model ${em.model.name}: its forward pass, backward pass and batched kernels`);
 }
 
 /** The params, inputs (and gradients) of a call, by their buffers' names. */

@@ -20,6 +20,8 @@ export interface EmitOptions {
   readonly wasmLoops?: ReadonlyMap<Node, { name: string; inputs: readonly Node[] }>;
   /** A bias's gradient as a WebAssembly SIMD column sum (the wasm target). */
   readonly wasmColumnSums?: boolean;
+  /** The declared constant's name (default `model`; a trainer's Hessian-vector program is `hvpModel`). */
+  readonly constName?: string;
 }
 
 const id = A.ident;
