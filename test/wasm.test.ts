@@ -162,7 +162,7 @@ test('the Hessian-vector program compiles to the wasm target too, and agrees wit
     const wasm = loadWasmModel(h);
     const exact = run(loadModelKernels(h), Float64Array), f32 = run(wasm, (wasm.float32Array ?? Float32Array) as unknown as Float64ArrayConstructor); // float32 storage
     exact.forEach((o, k) => {
-      const scale = Math.max(1e-3, ...Array.from(o, Math.abs));
+      const scale = o.reduce((m, x) => Math.max(m, Math.abs(x)), 1e-3);
       o.forEach((x, i) => assert.ok(Math.abs(x - f32[k][i]) <= 1e-4 * scale, `${file} ${h.model.params[k].name}[${i}]: ${x} vs wasm ${f32[k][i]}`));
     });
   }

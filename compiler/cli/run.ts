@@ -14,6 +14,7 @@ import { checkWritable, parseTrainerFlags, runPredict, runTrainer, terminalIo, U
 import { loadSource } from '../../runtime/data.js';
 import type { EpochPoint } from './report.js';
 import { UsageError, type ParsedArgs, numberOption, choice, TRAIN_OPTIONS } from './args.js';
+import { TRAIN_DEFAULTS } from '../../runtime/train.js';
 import { evalHvp, evalPoint, type Point } from './point.js';
 import { interpreterReference } from '../codegen/reference.js';
 import { inputSpecs } from '../codegen/spec.js';
@@ -107,10 +108,15 @@ function targetCheck(compiled: CompiledModel, reference: GradientReference, seed
 export const TYPECHECK_FLAGS = '--ignoreConfig --strict --noEmit --target es2022 --module nodenext --types node';
 
 export async function runCompile(args: ParsedArgs, model: Model): Promise<number> {
-  const target = choice(args, '--target', ['wasm', 'ts', 'gpu', 'web'] as const, 'wasm');
+  const target = choice(args, '--target', ['wasm', 'ts', 'gpu', 'web', 'onnx'] as const, 'wasm');
   const dir = args.options.get('-o')?.[0];
   if (!dir) throw new UsageError('compile needs -o DIR');
   if (target === 'web') return compileWeb(args, model, dir);
+  if (target === 'onnx') {
+    const l2 = numberOption(args, '--l2', TRAIN_DEFAULTS.l2, { min: 0 });
+    (await import('./compile-onnx.js')).compileOnnx(deriveGradients(model), dir, { weights: args.options.get('--weights')?.[0], withLoss: args.options.has('--with-loss'), l2 });
+    return 0;
+  }
   const { ts, mjs: js } = trainerFiles(deriveGradients(model), target);
   try {
     mkdirSync(dir, { recursive: true });
