@@ -5,7 +5,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { loadModel, parseModel } from '../compiler/frontend/index.js';
@@ -83,4 +84,32 @@ test('an unreadable weights file is a clear error, and nothing is written', () =
   assert.equal(r.status, 1);
   assert.match(r.stderr, /missing\.json/);
   assert.ok(!existsSync(join(dir, 'model.onnx')));
+});
+
+test('MNIST trained by ONNX Runtime alone (examples/onnx/train-mnist.mjs) reaches gradc train\'s accuracy on the same digits and seed', () => {
+  const dir = tempDir();
+  assert.equal(runCli(['compile', examplePath('mnist-mlp'), '--target', 'onnx', '-o', dir]).status, 0);
+  const ortRun = spawnSync(process.execPath, [join(ROOT, 'examples', 'onnx', 'train-mnist.mjs'), dir, '--epochs', '1'], { encoding: 'utf8' });
+  assert.equal(ortRun.status, 0, ortRun.stderr);
+  const gradcRun = runCli(['train', examplePath('mnist-mlp'), '--data', 'mnist', '--epochs', '1']);
+  assert.equal(gradcRun.status, 0, gradcRun.stderr);
+  const ortAcc = Number(/test accuracy ([\d.]+)%/.exec(ortRun.stdout)![1]), gradcAcc = Number(/test accuracy ([\d.]+)%/.exec(gradcRun.stdout)![1]);
+  const ortLoss = Number(/loss ([\d.]+)/.exec(ortRun.stdout)![1]), gradcLoss = Number(/final loss ([\d.]+)/.exec(gradcRun.stdout)![1]);
+  assert.ok(gradcAcc > 85, `gradc train reached ${gradcAcc}%`);
+  assert.ok(Math.abs(ortAcc - gradcAcc) <= 0.5, `ONNX Runtime ${ortAcc}% vs gradc ${gradcAcc}%`);
+  assert.ok(Math.abs(ortLoss - gradcLoss) <= 2e-3, `ONNX Runtime loss ${ortLoss} vs gradc ${gradcLoss}`);
+  assert.ok(existsSync(join(dir, 'model-trained.onnx')));
+});
+
+test('a model ONNX cannot express (a convolution kernel that is an input) gets a located error and no file', () => {
+  const dir = tempDir();
+  const model = join(dir, 'conv-input.nn');
+  writeFileSync(model, 'model conv_input\ninput x: [1, 6, 6]\ninput K: [2, 1, 3, 3]\nparam W: [3, 32] ~ xavier\ninput y: class(3)\nz = flatten(conv2d(x, K))\nloss L = cross_entropy(W * z, y)\n');
+  const r = runCli(['compile', model, '--target', 'onnx', '-o', join(dir, 'out')]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /conv-input\.nn:6:13: error: this cannot be exported to ONNX: a convolution kernel computed from the inputs/);
+  assert.ok(!existsSync(join(dir, 'out')));
+  const check = runCli(['check', model]);
+  assert.equal(check.status, 0);
+  assert.match(check.stdout, /onnx: not supported:\n {4}.*conv-input\.nn:6:13/);
 });

@@ -5,7 +5,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Gradients } from '../autodiff/gradients.js';
 import type { Model } from '../frontend/model.js';
-import { PlainError } from '../source/diagnostics.js';
+import { formatDiagnostic, PlainError, UserError } from '../source/diagnostics.js';
 import { loadCheckpoint } from '../../runtime/checkpoint.js';
 import { initialize } from '../../runtime/init.js';
 import { elementsOf, type ModelSpec } from '../../runtime/model.js';
@@ -30,7 +30,7 @@ export function onnxFiles(g: Gradients, opts: OnnxOptions): { model: Uint8Array;
   try {
     return { model: inferenceModel(g, opts), trainStep: trainStepModel(g, opts) };
   } catch (e) {
-    if (e instanceof PlainError) throw e;
+    if (e instanceof PlainError || e instanceof UserError) throw e;
     throw new PlainError(`${g.model.name}: cannot be exported to ONNX: ${(e as Error).message}`);
   }
 }
@@ -54,4 +54,17 @@ export function compileOnnx(g: Gradients, dir: string, opts: { weights?: string;
   const kb = (b: Uint8Array) => `${(b.length / 1024).toFixed(0)} KiB`;
   console.log(`wrote ${join(dir, 'model.onnx')} (${kb(files.model)}) and ${join(dir, 'train_step.onnx')} (${kb(files.trainStep)}), ONNX opset ${OPSET}`);
   console.log('  run them with ONNX Runtime (onnxruntime-node, onnxruntime-web, onnxruntime for Python); docs/onnx.md shows how');
+}
+
+/** For `gradc check`: which exports the model supports, and why ONNX is not one where it is not. */
+export function exportsLines(g: Gradients): string[] {
+  const lines = ['', 'exports', '  trainers: ts, wasm, gpu (gpu.js), web (a page)  — gradc compile --target T'];
+  try {
+    onnxFiles(g, { weights: new Map(g.model.params.map((p) => [p.name, new Float64Array(p.node.size)])), l2: 0, momentum: 0.9 });
+    lines.push(`  onnx: model.onnx and train_step.onnx, opset ${OPSET}  — gradc compile --target onnx`);
+  } catch (e) {
+    const why = e instanceof UserError ? e.diagnostics.map(formatDiagnostic).join('\n').split('\n').map((l) => `    ${l}`).join('\n') : `    ${(e as Error).message}`;
+    lines.push('  onnx: not supported:', why);
+  }
+  return lines;
 }

@@ -43,7 +43,11 @@ export const COMMANDS: Record<string, Command> = {
   check: {
     summary: 'parse and shape-check; inputs, parameters, counts, graph sizes',
     help: [],
-    run: async (_, model) => { console.log((await load.check()).checkReport(model).text); return 0; },
+    run: async (_, model) => {
+      const { exportsLines } = await import('./compile-onnx.js');
+      console.log([(await load.check()).checkReport(model).text, ...exportsLines((await load.gradients()).deriveGradients(model))].join('\n'));
+      return 0;
+    },
   },
   grad: {
     summary: 'the derived gradients: the backward program, or closed forms',

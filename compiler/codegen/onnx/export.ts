@@ -8,6 +8,7 @@ import { gradName, valueNames } from '../../autodiff/names.js';
 import type { Node } from '../../ir/node.js';
 import { topo } from '../../ir/node.js';
 import { printExpr } from '../../ir/print.js';
+import { UserError } from '../../source/diagnostics.js';
 import { FLOAT, INT64, OnnxGraph, OPSET } from './graph.js';
 import { convGradKernel, lowerNode, type LowerCx } from './ops.js';
 import { Values, type Val } from './values.js';
@@ -36,7 +37,15 @@ class Lowering implements LowerCx {
     if (known) return known;
     if (n.op === 'input' || n.op === 'param') throw new Error(`${String(n.attr.name)} is not an input of this ONNX graph`);
     const args = n.args.map((a) => this.value(a));
-    let val = lowerNode(this, n, args, this.isBatched(n));
+    let val: Val;
+    try {
+      val = lowerNode(this, n, args, this.isBatched(n));
+    } catch (e) {
+      // Where the model wrote it, when it did (a forward node); else the message alone.
+      const span = this.grads.model.spans.get(n);
+      if (!span || e instanceof UserError) throw e;
+      throw new UserError([{ span, message: `this cannot be exported to ONNX: ${(e as Error).message}` }]);
+    }
     // A named value keeps its name (z1, a1, p) in the graph, with its formula, as Netron shows it.
     const name = this.names.get(n);
     if (name !== undefined) val = { ...val, name: this.g.node('Identity', [val.name], {}, { names: [this.g.fresh(name)], doc: this.formula(n) })[0] };
