@@ -4,7 +4,7 @@
 //
 
 import type { Buf } from './kernels.js';
-import { gemmNN, gemmNT, gemmTN } from './kernels.js';
+import { gemmNN, gemmNT, gemmTN, routeAll } from './kernels.js';
 
 /** Sizes of a convolution: X [C, H, W] and K [F, C, kh, kw] give [F, Ho, Wo] at stride s with padding p. */
 export type ConvGeometry = readonly [C: number, H: number, W: number, F: number, kh: number, kw: number, s: number, p: number, Ho: number, Wo: number];
@@ -80,18 +80,24 @@ export interface ConvScratch { readonly patches: Buf; readonly rows: Buf }
 
 /** rows[(b·P + pos)·F + f] = img[b·is + f·P + pos]: channel-first images to channel-last rows. */
 function imageToRows(count: number, F: number, P: number, img: Buf, is: number, rows: Buf): void {
+  const wasm = routeAll(`img2rows_${F}_${P}`, [img, rows]);
+  if (wasm) { wasm(count, img.byteOffset, is, rows.byteOffset); return; }
   for (let b = 0; b < count; b++) for (let f = 0; f < F; f++) {
     const src = b * is + f * P, dst = b * P * F + f;
     for (let pos = 0; pos < P; pos++) rows[dst + pos * F] = img[src + pos];
   }
 }
 function rowsToImage(count: number, F: number, P: number, rows: Buf, img: Buf, is: number): void {
+  const wasm = routeAll(`rows2img_${F}_${P}`, [rows, img]);
+  if (wasm) { wasm(count, rows.byteOffset, img.byteOffset, is); return; }
   for (let b = 0; b < count; b++) for (let f = 0; f < F; f++) {
     const dst = b * is + f * P, src = b * P * F + f;
     for (let pos = 0; pos < P; pos++) img[dst + pos] = rows[src + pos * F];
   }
 }
 function im2colBatch(count: number, g: ConvGeometry, X: Buf, xs: number, patches: Buf): void {
+  const wasm = routeAll(`im2col_${g.join('_')}`, [X, patches]);
+  if (wasm) { wasm(count, X.byteOffset, xs, patches.byteOffset); return; }
   const ck = g[0] * g[4] * g[5], P = g[8] * g[9];
   for (let b = 0; b < count; b++) im2col(g, X, b * xs, patches, b * P * ck);
 }
@@ -122,7 +128,9 @@ export function conv2dGradInput(count: number, g: ConvGeometry, G: Buf, gs: numb
     // ∂L/∂patches = rows(G) · K for the whole batch, then each patch's gradient back onto its pixels.
     imageToRows(count, F, P, G, gs, scratch.rows);
     gemmNN(count * P, F, ck, scratch.rows, K, scratch.patches);
-    for (let b = 0; b < count; b++) col2im(g, scratch.patches, b * P * ck, out, b * os);
+    const wasm = routeAll(`col2im_${g.join('_')}`, [scratch.patches, out]);
+    if (wasm) wasm(count, scratch.patches.byteOffset, out.byteOffset, os);
+    else for (let b = 0; b < count; b++) col2im(g, scratch.patches, b * P * ck, out, b * os);
     return;
   }
   const patches = patchBuffer(G, P * ck);
@@ -171,6 +179,8 @@ function argmaxWindow(g: PoolGeometry, X: Buf, xb: number, c: number, py: number
 }
 
 export function maxpoolForward(count: number, g: PoolGeometry, X: Buf, xs: number, out: Buf, os: number): void {
+  const wasm = routeAll(`maxpool_${g.slice(0, 4).join('_')}`, [X, out]);
+  if (wasm) { wasm(count, X.byteOffset, xs, out.byteOffset, os); return; }
   const [C, H, W, s, Ho, Wo] = g;
   for (let b = 0; b < count; b++) {
     let o = b * os;
@@ -187,6 +197,8 @@ export function maxpoolForward(count: number, g: PoolGeometry, X: Buf, xs: numbe
 
 /** The adjoint of maxpool: each window's gradient goes to its arg-max (the first, on a tie); the rest get 0. */
 export function maxpoolRoute(count: number, g: PoolGeometry, X: Buf, xs: number, G: Buf, gs: number, out: Buf, os: number): void {
+  const wasm = routeAll(`maxroute_${g.slice(0, 4).join('_')}`, [X, G, out]);
+  if (wasm) { wasm(count, X.byteOffset, xs, G.byteOffset, gs, out.byteOffset, os); return; }
   const [C, H, W, s, Ho, Wo] = g;
   for (let b = 0; b < count; b++) {
     out.fill(0, b * os, b * os + C * H * W);

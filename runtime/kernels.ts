@@ -18,8 +18,8 @@ export function addGemmRoute(r: GemmRoute): void {
 export function route(name: string, a: Buf, b: Buf, c: Buf): ((...args: number[]) => void) | undefined {
   return routeAll(name, [a, b, c]);
 }
-/** The same for any number of buffers (the fused loops read several). */
-function routeAll(name: string, bufs: readonly Buf[]): ((...args: number[]) => void) | undefined {
+/** The same for any number of buffers (the fused loops read several, the image kernels two or three). */
+export function routeAll(name: string, bufs: readonly Buf[]): ((...args: number[]) => void) | undefined {
   if (!(bufs[0] instanceof Float32Array)) return undefined;
   for (const r of gemmRoutes) if (bufs.every((x) => r.owns(x))) return r.kernel(name);
   return undefined;

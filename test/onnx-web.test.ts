@@ -45,8 +45,8 @@ document.getElementById('out').textContent = 'p = ' + window.result.map((v) => v
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/index.html`);
-    await page.waitForFunction(() => (window as unknown as { result?: number[] }).result !== undefined, undefined, { timeout: 60_000 });
-    const inBrowser = await page.evaluate(() => (window as unknown as { result: number[] }).result);
+    await page.waitForFunction(() => (globalThis as unknown as { result?: number[] }).result !== undefined, undefined, { timeout: 60_000 });
+    const inBrowser = await page.evaluate(() => (globalThis as unknown as { result: number[] }).result);
     assert.deepEqual(errors, []);
     mkdirSync(join(ROOT, 'test', 'output'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'test', 'output', 'onnx-web.png') });

@@ -11,6 +11,7 @@ import { inlinedRuntime, transpileToCommonJs, transpileToEsModule } from './bund
 import { gemmShapes, makePlan } from './plan.js';
 import { buildGemmModule } from './wasm/gemm.js';
 import { wasmColumnSums, wasmLoops } from './wasm/loops.js';
+import { wasmImageKernels } from './wasm/images.js';
 import { withWasmKernels } from '../../runtime/wasm.js';
 import { comment, constDecl, literal, printStatements, typeRef } from './ts/ast.js';
 import { emitModel } from './ts/emit.js';
@@ -41,7 +42,7 @@ export function loadModelKernels(g: Gradients, target: 'ts' | 'wasm' = 'ts'): Co
 /** The model's products as a WebAssembly SIMD module (base64), specialised to its sizes. */
 export function wasmModuleBase64(g: Gradients): string {
   const plan = makePlan(g);
-  return Buffer.from(buildGemmModule(gemmShapes(plan), true, wasmLoops(plan).map((l) => l.loop), wasmColumnSums(plan))).toString('base64');
+  return Buffer.from(buildGemmModule(gemmShapes(plan), true, wasmLoops(plan).map((l) => l.loop), wasmColumnSums(plan), wasmImageKernels(plan))).toString('base64');
 }
 
 /** The wasm target: the TypeScript kernels with every product in WebAssembly SIMD, over one shared memory. */

@@ -11,6 +11,7 @@
 
 import binaryen from 'binaryen';
 import { readFileSync } from 'node:fs';
+import { buildImageKernels } from './image-builder.mjs';
 
 
 const MAX_PAGES = 65536;
@@ -20,9 +21,9 @@ const gemmExportName = (s) => `gemm${s.variant}_${s.m}_${s.k}`;
 const { i32, f32, v128, none } = binaryen;
 
 /** A module with one exported function per shape, importing its memory as env.memory (shared when `shared`). */
-function buildGemmModule(shapes, shared = false, loops = [], columnSums = []) {
+function buildGemmModule(shapes, shared = false, loops = [], columnSums = [], images = {}) {
   const mod = new binaryen.Module();
-  mod.setFeatures(binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.Atomics | binaryen.Features.BulkMemory | binaryen.Features.SignExt | binaryen.Features.MutableGlobals);
+  mod.setFeatures(binaryen.Features.MVP | binaryen.Features.SIMD128 | binaryen.Features.Atomics | binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt | binaryen.Features.SignExt | binaryen.Features.MutableGlobals);
   // Limits 1…65536 pages (64 KiB each, 4 GiB in all): the runtime creates the memory with the same maximum.
   mod.setMemory(1, MAX_PAGES, null, [], shared, false, '0');
   mod.addMemoryImport('0', 'env', 'memory', shared);
@@ -39,6 +40,7 @@ function buildGemmModule(shapes, shared = false, loops = [], columnSums = []) {
   buildOptimizerStep(mod, 'momentum');
   for (const l of loops) buildLoop(mod, l);
   for (const m of columnSums) buildColumnSum(mod, m);
+  buildImageKernels(mod, images);
   if (!mod.validate()) throw new Error('internal error: the generated WebAssembly module does not validate');
   binaryen.setOptimizeLevel(3);
   mod.optimize();
@@ -334,4 +336,4 @@ function buildColumnSum(mod, m) {
 }
 
 const request = JSON.parse(readFileSync(0, 'utf8'));
-process.stdout.write(Buffer.from(buildGemmModule(request.shapes, request.shared, request.loops ?? [], request.columnSums ?? [])));
+process.stdout.write(Buffer.from(buildGemmModule(request.shapes, request.shared, request.loops ?? [], request.columnSums ?? [], request.images ?? {})));

@@ -15,9 +15,14 @@ export type GemmVariant = 'NT' | 'NN' | 'TN';
 /** One specialised product: the variant and the two sizes fixed by the model (the batch count n is not). */
 export interface GemmShape { readonly variant: GemmVariant; readonly m: number; readonly k: number }
 
+/** The image layers' geometries the module specialises its data movement to (wasm/image-builder.mjs). */
+export interface ImageKernels { readonly convs: readonly (readonly number[])[]; readonly pools: readonly (readonly number[])[] }
+
 export const gemmExportName = (s: GemmShape): string => `gemm${s.variant}_${s.m}_${s.k}`;
 
 const BUILDER = join(PACKAGE_ROOT, 'compiler', 'codegen', 'wasm', 'gemm-builder.mjs');
+/** The builder's own files: a change to any of them must not reuse a module the old code built. */
+const BUILDER_SOURCES = [BUILDER, join(PACKAGE_ROOT, 'compiler', 'codegen', 'wasm', 'image-builder.mjs')];
 const built = new Map<string, Uint8Array>();
 
 /**
@@ -29,13 +34,14 @@ const CACHE_DIR = join(tmpdir(), `gradc-wasm-cache-${process.getuid?.() ?? 'user
 let builderHash: string | undefined;
 
 function cachePath(request: string): string {
-  builderHash ??= createHash('sha256').update(readFileSync(BUILDER)).digest('hex');
+  builderHash ??= BUILDER_SOURCES.reduce((h, f) => h.update(readFileSync(f)), createHash('sha256')).digest('hex');
   return join(CACHE_DIR, `${createHash('sha256').update(builderHash).update(request).digest('hex').slice(0, 32)}.wasm`);
 }
 
 /** A module with one exported function per shape, importing its memory as env.memory (shared when `shared`). */
-export function buildGemmModule(shapes: readonly GemmShape[], shared = false, loops: readonly WasmLoop[] = [], columnSums: readonly number[] = []): Uint8Array {
-  const request = JSON.stringify(loops.length || columnSums.length ? { shapes, shared, loops, columnSums } : { shapes, shared });
+export function buildGemmModule(shapes: readonly GemmShape[], shared = false, loops: readonly WasmLoop[] = [], columnSums: readonly number[] = [], images: ImageKernels = { convs: [], pools: [] }): Uint8Array {
+  const withImages = images.convs.length || images.pools.length;
+  const request = JSON.stringify(loops.length || columnSums.length || withImages ? { shapes, shared, loops, columnSums, ...(withImages ? { images } : {}) } : { shapes, shared });
   const cached = built.get(request);
   if (cached) return cached;
   const file = cachePath(request);

@@ -1,0 +1,173 @@
+// The image layers' data movement as WebAssembly, specialised to each layer's geometry (every size, the
+// stride and the padding are constants): gathering patches for the convolutions' products (im2col) and
+// adding patch gradients back onto the pixels (col2im), the channel-first ↔ channel-last copies around the
+// products, and max-pooling with its backward route. The TypeScript versions in runtime/conv.ts walk the
+// same elements in the same order, so the results are bit-identical; these are the ones the wasm target runs
+// when the buffers live in its memory. Part of gemm-builder.mjs's module (plain node, binaryen).
+
+import binaryen from 'binaryen';
+
+const { i32, f32, v128, none } = binaryen;
+
+export const convKey = (g) => g.join('_');
+export const rowsKey = (F, P) => `${F}_${P}`;
+export const poolKey = (g) => g.slice(0, 4).join('_');
+
+/** for-loops and address arithmetic over one function's locals. */
+function tools(mod) {
+  const c = (v) => mod.i32.const(v);
+  const get = (l, t = i32) => mod.local.get(l, t);
+  const set = (l, v) => mod.local.set(l, v);
+  const add = (...xs) => xs.reduce((a, b) => mod.i32.add(a, b));
+  const mul = (a, b) => mod.i32.mul(a, b);
+  let labels = 0;
+  /** for (v = from; v < to; v++) body, with `to` an expression built on each test. */
+  const loop = (v, from, to, body) => {
+    const id = labels++;
+    return mod.block(null, [
+      set(v, from),
+      mod.block(`o${id}`, [
+        mod.br(`o${id}`, mod.i32.ge_s(get(v), to())),
+        mod.loop(`t${id}`, mod.block(null, [...body, set(v, add(get(v), c(1))), mod.br(`t${id}`, mod.i32.lt_s(get(v), to()))])),
+      ]),
+    ]);
+  };
+  const f32At = (a) => mod.f32.load(0, 1, a);
+  const storeF32 = (a, x) => mod.f32.store(0, 1, a, x);
+  return { c, get, set, add, mul, loop, f32At, storeF32 };
+}
+
+/**
+ * The patch walk of runtime/conv.ts (walkPatches): per example, output position, channel and kernel row,
+ * `kw` taps copied (gather) or added back (scatter), four lanes at a time where four fit. Windows that reach
+ * into the padding test each tap.
+ * im2col_KEY(count, X, xs, patches): patches[b] = the patch matrix of X[b·xs…].
+ * col2im_KEY(count, patches, out, os): out[b·os…] = 0, then every patch value added onto its pixel.
+ */
+function patchWalk(mod, name, g, scatter) {
+  const [C, H, W, , kh, kw, s, p, Ho, Wo] = g;
+  const t = tools(mod);
+  // gather (count, X, xs, patches): A = X, B = patches; scatter (count, patches, out, os): A = patches, B = out.
+  const [N, A, B, STRIDE] = scatter ? [0, 1, 2, 3] : [0, 1, 3, 2];
+  const [b, oy, ox, ch, ki, q, row, y, x0, kj] = [4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  const img = scatter ? B : A, patches = scatter ? A : B;
+  // Each use builds its own address expression: a binaryen expression has exactly one parent.
+  const copyTap = (off, lanes) => {
+    const src = () => t.add(t.get(row), t.c(off * 4)), dst = () => t.add(t.get(q), t.c(off * 4));
+    if (lanes) {
+      return scatter
+        ? mod.v128.store(0, 1, src(), mod.f32x4.add(mod.v128.load(0, 1, src()), mod.v128.load(0, 1, dst())))
+        : mod.v128.store(0, 1, dst(), mod.v128.load(0, 1, src()));
+    }
+    return scatter ? t.storeF32(src(), mod.f32.add(t.f32At(src()), t.f32At(dst()))) : t.storeF32(dst(), t.f32At(src()));
+  };
+  const fullRow = () => {
+    const out = [];
+    let off = 0;
+    for (; off + 4 <= kw; off += 4) out.push(copyTap(off, true));
+    for (; off < kw; off++) out.push(copyTap(off, false));
+    return out;
+  };
+  // A window row that may reach into the padding: tap by tap, 0 (gather) or nothing (scatter) outside.
+  const checkedRow = () => [t.loop(kj, t.c(0), () => t.c(kw), [
+    mod.if(
+      mod.i32.and(
+        mod.i32.and(mod.i32.ge_s(t.get(y), t.c(0)), mod.i32.lt_s(t.get(y), t.c(H))),
+        mod.i32.and(mod.i32.ge_s(t.add(t.get(x0), t.get(kj)), t.c(0)), mod.i32.lt_s(t.add(t.get(x0), t.get(kj)), t.c(W)))),
+      scatter
+        ? t.storeF32(t.add(t.get(row), t.mul(t.get(kj), t.c(4))), mod.f32.add(t.f32At(t.add(t.get(row), t.mul(t.get(kj), t.c(4)))), t.f32At(t.add(t.get(q), t.mul(t.get(kj), t.c(4))))))
+        : t.storeF32(t.add(t.get(q), t.mul(t.get(kj), t.c(4))), t.f32At(t.add(t.get(row), t.mul(t.get(kj), t.c(4))))),
+      scatter ? undefined : t.storeF32(t.add(t.get(q), t.mul(t.get(kj), t.c(4))), mod.f32.const(0))),
+  ])];
+  const inside = () => mod.i32.and(
+    mod.i32.and(mod.i32.ge_s(t.get(y), t.c(0)), mod.i32.le_s(t.get(y), t.c(H - 1))),
+    mod.i32.and(mod.i32.ge_s(t.get(x0), t.c(0)), mod.i32.le_s(t.get(x0), t.c(W - kw))));
+  const kernelRow = [
+    t.set(y, t.add(t.mul(t.get(oy), t.c(s)), t.c(-p), t.get(ki))),
+    // The pixel address of the window row's first tap (possibly outside the image: then only the checked walk reads).
+    t.set(row, t.add(t.get(img), t.mul(t.get(b), t.mul(t.get(STRIDE), t.c(4))), t.mul(t.add(t.mul(t.add(t.mul(t.get(ch), t.c(H)), t.get(y)), t.c(W)), t.get(x0)), t.c(4)))),
+    p === 0 ? mod.block(null, fullRow()) : mod.if(inside(), mod.block(null, fullRow()), mod.block(null, checkedRow())),
+    t.set(q, t.add(t.get(q), t.c(kw * 4))),
+  ];
+  const perExample = [
+    ...(scatter ? [mod.memory.fill(t.add(t.get(img), t.mul(t.get(b), t.mul(t.get(STRIDE), t.c(4)))), mod.i32.const(0), t.c(C * H * W * 4))] : []),
+    t.loop(oy, t.c(0), () => t.c(Ho), [
+      t.loop(ox, t.c(0), () => t.c(Wo), [
+        t.set(x0, t.add(t.mul(t.get(ox), t.c(s)), t.c(-p))),
+        t.loop(ch, t.c(0), () => t.c(C), [t.loop(ki, t.c(0), () => t.c(kh), kernelRow)]),
+      ]),
+    ]),
+  ];
+  const body = mod.block(null, [t.set(q, t.get(patches)), t.loop(b, t.c(0), () => t.get(N), perExample)]);
+  mod.addFunction(name, binaryen.createType([i32, i32, i32, i32]), none, Array(10).fill(i32), body);
+  mod.addFunctionExport(name, name);
+}
+
+/**
+ * img2rows_F_P(count, img, is, rows): rows[(b·P + pos)·F + f] = img[b·is + f·P + pos] (channel-first to
+ * channel-last); rows2img_F_P(count, rows, img, is) the other way.
+ */
+function transpose(mod, name, F, P, toRows) {
+  const t = tools(mod);
+  // img2rows (count, img, is, rows); rows2img (count, rows, img, is).
+  const [N, A, B, STRIDE] = toRows ? [0, 1, 3, 2] : [0, 1, 2, 3];
+  const [b, f, pos] = [4, 5, 6];
+  const imgAt = (base) => t.add(base, t.mul(t.get(b), t.mul(t.get(STRIDE), t.c(4))), t.mul(t.add(t.mul(t.get(f), t.c(P)), t.get(pos)), t.c(4)));
+  const rowsAt = (base) => t.add(base, t.mul(t.add(t.mul(t.add(t.mul(t.get(b), t.c(P)), t.get(pos)), t.c(F)), t.get(f)), t.c(4)));
+  const copy = toRows ? t.storeF32(rowsAt(t.get(B)), t.f32At(imgAt(t.get(A)))) : t.storeF32(imgAt(t.get(B)), t.f32At(rowsAt(t.get(A))));
+  const body = t.loop(b, t.c(0), () => t.get(N), [t.loop(f, t.c(0), () => t.c(F), [t.loop(pos, t.c(0), () => t.c(P), [copy])])]);
+  mod.addFunction(name, binaryen.createType([i32, i32, i32, i32]), none, [i32, i32, i32], body);
+  mod.addFunctionExport(name, name);
+}
+
+/**
+ * maxpool_KEY(count, X, xs, out, os): each s×s window's largest value; maxroute_KEY(count, X, xs, G, gs, out,
+ * os): out = 0, then each window's gradient at its first arg-max — runtime/conv.ts's loops, compare for compare.
+ */
+function maxpool(mod, name, g, route) {
+  const [C, H, W, s, Ho, Wo] = g;
+  const t = tools(mod);
+  const [N, X, XS, G, GS, OUT, OS] = route ? [0, 1, 2, 3, 4, 5, 6] : [0, 1, 2, -1, -1, 3, 4];
+  const first = route ? 7 : 5;
+  const [b, c, py, px, i, j, at, best, o] = Array.from({ length: 9 }, (_, k) => first + k);
+  const M = first + 9, V = first + 10; // f32 locals
+  const xb = () => t.add(t.get(X), t.mul(t.get(b), t.mul(t.get(XS), t.c(4))));
+  const window = [
+    t.set(at, t.add(t.mul(t.add(t.mul(t.get(c), t.c(H)), t.mul(t.get(py), t.c(s))), t.c(W)), t.mul(t.get(px), t.c(s)))),
+    t.set(best, t.get(at)),
+    t.set(M, t.f32At(t.add(xb(), t.mul(t.get(at), t.c(4))))),
+    t.loop(i, t.c(0), () => t.c(s), [t.loop(j, t.c(0), () => t.c(s), [
+      t.set(V, t.f32At(t.add(xb(), t.mul(t.add(t.get(at), t.add(t.mul(t.get(i), t.c(W)), t.get(j))), t.c(4))))),
+      mod.if(mod.f32.gt(t.get(V, f32), t.get(M, f32)), mod.block(null, [t.set(M, t.get(V, f32)), t.set(best, t.add(t.get(at), t.add(t.mul(t.get(i), t.c(W)), t.get(j))))])),
+    ])]),
+    route
+      ? t.storeF32(t.add(t.get(OUT), t.mul(t.get(b), t.mul(t.get(OS), t.c(4))), t.mul(t.get(best), t.c(4))), t.f32At(t.add(t.get(G), t.mul(t.add(t.mul(t.get(b), t.get(GS)), t.get(o)), t.c(4)))))
+      : t.storeF32(t.add(t.get(OUT), t.mul(t.add(t.mul(t.get(b), t.get(OS)), t.get(o)), t.c(4))), t.get(M, f32)),
+    t.set(o, t.add(t.get(o), t.c(1))),
+  ];
+  const perExample = [
+    ...(route ? [mod.memory.fill(t.add(t.get(OUT), t.mul(t.get(b), t.mul(t.get(OS), t.c(4)))), mod.i32.const(0), t.c(C * H * W * 4))] : []),
+    t.set(o, t.c(0)),
+    t.loop(c, t.c(0), () => t.c(C), [t.loop(py, t.c(0), () => t.c(Ho), [t.loop(px, t.c(0), () => t.c(Wo), window)])]),
+  ];
+  const params = route ? 7 : 5;
+  mod.addFunction(name, binaryen.createType(Array(params).fill(i32)), none, [...Array(9).fill(i32), f32, f32], t.loop(b, t.c(0), () => t.get(N), perExample));
+  mod.addFunctionExport(name, name);
+}
+
+/** Adds the functions a model's image layers need: `convs` are ConvGeometry, `pools` PoolGeometry arrays. */
+export function buildImageKernels(mod, { convs = [], pools = [] } = {}) {
+  const done = new Set();
+  const once = (name, build) => { if (!done.has(name)) { done.add(name); build(name); } };
+  for (const g of convs) {
+    const [, , , F, , , , , Ho, Wo] = g;
+    once(`im2col_${convKey(g)}`, (n) => patchWalk(mod, n, g, false));
+    once(`col2im_${convKey(g)}`, (n) => patchWalk(mod, n, g, true));
+    once(`img2rows_${rowsKey(F, Ho * Wo)}`, (n) => transpose(mod, n, F, Ho * Wo, true));
+    once(`rows2img_${rowsKey(F, Ho * Wo)}`, (n) => transpose(mod, n, F, Ho * Wo, false));
+  }
+  for (const g of pools) {
+    once(`maxpool_${poolKey(g)}`, (n) => maxpool(mod, n, g, false));
+    once(`maxroute_${poolKey(g)}`, (n) => maxpool(mod, n, g, true));
+  }
+}

@@ -1,0 +1,60 @@
+// The wasm target's image data movement (compiler/codegen/wasm/image-builder.mjs): patch gathering (im2col)
+// and scattering (col2im), the channel-first ↔ channel-last copies and max-pooling with its route, each
+// specialised to a geometry, equal bit for bit to straightforward loops (and to runtime/conv.ts's pooling)
+// on geometries with and without padding, stride 1 and 2, one channel and several, windows that do not
+// tile the image. The products around them are tested with the models (test/wasm.test.ts, gradcheck).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildGemmModule } from '../compiler/codegen/wasm/gemm.js';
+import * as conv from '../runtime/conv.js';
+
+const CONVS = [[1, 28, 28, 6, 5, 5, 1, 0, 24, 24], [6, 12, 12, 16, 5, 5, 1, 2, 12, 12], [3, 9, 9, 4, 3, 3, 2, 1, 5, 5], [2, 6, 7, 3, 2, 4, 1, 0, 5, 4]];
+const POOLS = [[6, 24, 24, 2, 12, 12], [3, 7, 7, 2, 3, 3], [2, 9, 6, 3, 3, 2]];
+
+test('im2col, col2im, the row copies and max-pooling in WebAssembly equal plain loops bit for bit', () => {
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
+  const ex = new WebAssembly.Instance(new WebAssembly.Module(buildGemmModule([], true, [], [], { convs: CONVS, pools: POOLS })), { env: { memory } }).exports as Record<string, (...a: number[]) => void>;
+  let top = 64;
+  const alloc = (n: number) => { const v = new Float32Array(memory.buffer, top, n); top += Math.ceil((n * 4) / 16) * 16 + 16; return v; };
+  const random = (a: Float32Array) => { for (let i = 0; i < a.length; i++) a[i] = Math.fround(Math.sin(i * 1.7 + a.length)); return a; };
+  const count = 3;
+  for (const g of CONVS) {
+    const [C, H, W, F, kh, kw, s, p, Ho, Wo] = g, key = g.join('_');
+    const xs = C * H * W, P = Ho * Wo, ck = C * kh * kw;
+    const tap = (oy: number, ox: number, ki: number, kj: number) => [oy * s + ki - p, ox * s + kj - p] as const;
+    const inside = (y: number, x: number) => y >= 0 && y < H && x >= 0 && x < W;
+    const X = random(alloc(count * xs)), patches = alloc(count * P * ck);
+    ex[`im2col_${key}`](count, X.byteOffset, xs, patches.byteOffset);
+    const wantPatches = new Float32Array(count * P * ck);
+    const image = new Float32Array(count * xs);
+    let q = 0;
+    for (let b = 0; b < count; b++) for (let oy = 0; oy < Ho; oy++) for (let ox = 0; ox < Wo; ox++) for (let c = 0; c < C; c++) for (let ki = 0; ki < kh; ki++) for (let kj = 0; kj < kw; kj++, q++) {
+      const [y, x] = tap(oy, ox, ki, kj);
+      if (!inside(y, x)) continue;
+      wantPatches[q] = X[b * xs + (c * H + y) * W + x];
+      image[b * xs + (c * H + y) * W + x] += patches[q];
+    }
+    assert.deepEqual(patches, wantPatches, `im2col ${key}`);
+    const back = random(alloc(count * xs)); // col2im overwrites whatever was there
+    ex[`col2im_${key}`](count, patches.byteOffset, back.byteOffset, xs);
+    assert.deepEqual(back, image, `col2im ${key}`);
+    const img = random(alloc(count * F * P)), rows = alloc(count * P * F), again = alloc(count * F * P);
+    ex[`img2rows_${F}_${P}`](count, img.byteOffset, F * P, rows.byteOffset);
+    for (let b = 0; b < count; b++) for (let f = 0; f < F; f++) for (let pos = 0; pos < P; pos++) assert.equal(rows[(b * P + pos) * F + f], img[b * F * P + f * P + pos]);
+    ex[`rows2img_${F}_${P}`](count, rows.byteOffset, again.byteOffset, F * P);
+    assert.deepEqual(again, img, `rows2img ${F}×${P}`);
+  }
+  for (const g of POOLS) {
+    const [C, H, W, , Ho, Wo] = g, key = g.slice(0, 4).join('_'), xs = C * H * W, os = C * Ho * Wo;
+    const X = random(alloc(count * xs)), out = alloc(count * os), want = new Float32Array(count * os);
+    X[5] = X[4]; // a tie: the first of equal values takes the gradient
+    ex[`maxpool_${key}`](count, X.byteOffset, xs, out.byteOffset, os);
+    conv.maxpoolForward(count, g as unknown as conv.PoolGeometry, Float32Array.from(X), xs, want, os);
+    assert.deepEqual(out, want, `maxpool ${key}`);
+    const G = random(alloc(count * os)), routed = random(alloc(count * xs)), wantRouted = new Float32Array(count * xs);
+    ex[`maxroute_${key}`](count, X.byteOffset, xs, G.byteOffset, os, routed.byteOffset, xs);
+    conv.maxpoolRoute(count, g as unknown as conv.PoolGeometry, Float32Array.from(X), xs, Float32Array.from(G), os, wantRouted, xs);
+    assert.deepEqual(routed, wantRouted, `maxpool route ${key}`);
+  }
+});
