@@ -9,12 +9,19 @@ import assert from 'node:assert/strict';
 import { buildGemmModule } from '../compiler/codegen/wasm/gemm.js';
 import * as conv from '../runtime/conv.js';
 
+/** The part of the WebAssembly API used here (Node's types do not declare it). */
+const WA = (globalThis as unknown as { WebAssembly: {
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: ArrayBufferLike };
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (m: object, imports: object) => { exports: Record<string, (...a: number[]) => void> };
+} }).WebAssembly;
+
 const CONVS = [[1, 28, 28, 6, 5, 5, 1, 0, 24, 24], [6, 12, 12, 16, 5, 5, 1, 2, 12, 12], [3, 9, 9, 4, 3, 3, 2, 1, 5, 5], [2, 6, 7, 3, 2, 4, 1, 0, 5, 4]];
 const POOLS = [[6, 24, 24, 2, 12, 12], [3, 7, 7, 2, 3, 3], [2, 9, 6, 3, 3, 2]];
 
 test('im2col, col2im, the row copies and max-pooling in WebAssembly equal plain loops bit for bit', () => {
-  const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
-  const ex = new WebAssembly.Instance(new WebAssembly.Module(buildGemmModule([], true, [], [], { convs: CONVS, pools: POOLS })), { env: { memory } }).exports as Record<string, (...a: number[]) => void>;
+  const memory = new WA.Memory({ initial: 64, maximum: 65536, shared: true });
+  const ex = new WA.Instance(new WA.Module(buildGemmModule([], true, [], [], { convs: CONVS, pools: POOLS })), { env: { memory } }).exports;
   let top = 64;
   const alloc = (n: number) => { const v = new Float32Array(memory.buffer, top, n); top += Math.ceil((n * 4) / 16) * 16 + 16; return v; };
   const random = (a: Float32Array) => { for (let i = 0; i < a.length; i++) a[i] = Math.fround(Math.sin(i * 1.7 + a.length)); return a; };
