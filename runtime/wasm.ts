@@ -43,9 +43,11 @@ export function withWasmKernels(model: CompiledModel, moduleBase64: string): { m
   const parallel = new Map<string, (...args: number[]) => void>();
   const route = (name: string): ((...args: number[]) => void) | undefined => {
     const fn = weak.deref()?.exports[name];
-    if (!fn || !pool || !name.startsWith('gemm')) return fn; // only products are split across threads
+    // Products are split by rows, the image layers' data movement by examples; the rest runs on this thread.
+    const split = !fn || !pool ? undefined : name.startsWith('gemm') ? splitAcross : Object.hasOwn(PER_EXAMPLE, name.split('_')[0]) ? splitExamples : undefined;
+    if (!split) return fn;
     let p = parallel.get(name);
-    if (!p) { p = splitAcross(pool, name, fn); parallel.set(name, p); }
+    if (!p) { p = split(pool!, name, fn!); parallel.set(name, p); }
     return p;
   };
   addGemmRoute({
@@ -127,6 +129,43 @@ function splitAcross(pool: HelperPool, name: string, fn: (...args: number[]) => 
     pool.start(name, jobs);
     const own = share(0);
     if (variant === 'TN') fn(n, a, b, out, beta, own.r0, own.r1); else fn(own.r1 - own.r0, a, b, out);
+    pool.join();
+  };
+}
+
+/**
+ * The image kernels' arguments for the examples start… start+n−1 of a call: each address moved on by that
+ * many examples (a stride argument, or the per-example size the kernel's name gives), counts and strides kept.
+ */
+const PER_EXAMPLE: Record<string, (key: number[], args: readonly number[], start: number, n: number) => number[]> = {
+  im2col: ([C, , , , kh, kw, , , Ho, Wo], [, x, xs, p], s, n) => [n, x + s * xs * 4, xs, p + s * Ho * Wo * C * kh * kw * 4],
+  col2im: ([C, , , , kh, kw, , , Ho, Wo], [, p, out, os], s, n) => [n, p + s * Ho * Wo * C * kh * kw * 4, out + s * os * 4, os],
+  img2rows: ([F, P], [, img, is, rows], s, n) => [n, img + s * is * 4, is, rows + s * F * P * 4],
+  rows2img: ([F, P], [, rows, img, is], s, n) => [n, rows + s * F * P * 4, img + s * is * 4, is],
+  maxpool: (_, [, x, xs, out, os], s, n) => [n, x + s * xs * 4, xs, out + s * os * 4, os],
+  maxroute: (_, [, x, xs, g, gs, out, os], s, n) => [n, x + s * xs * 4, xs, g + s * gs * 4, gs, out + s * os * 4, os],
+};
+
+/**
+ * An image kernel over the batch, each thread a contiguous run of examples: every example's values are
+ * computed by one thread in the usual order, so the results are the same for any thread count.
+ */
+function splitExamples(pool: HelperPool, name: string, fn: (...args: number[]) => void): (...args: number[]) => void {
+  const [kind, ...rest] = name.split('_');
+  const key = rest.map(Number), shift = PER_EXAMPLE[kind];
+  const threads = pool.helpers + 1;
+  return (...args: number[]): void => {
+    const count = args[0];
+    if (count < 2 * threads) { fn(...args); return; }
+    const chunk = Math.ceil(count / threads);
+    const jobs: Job[] = [];
+    for (let h = 1; h < threads; h++) {
+      const start = Math.min(count, h * chunk), n = Math.min(count, start + chunk) - start;
+      const [jn, a, b, out, beta = 0, i0 = 0, i1 = 0] = shift(key, args, start, n);
+      jobs.push({ n: jn, a, b, out, beta, i0, i1 });
+    }
+    pool.start(name, jobs);
+    fn(...shift(key, args, 0, Math.min(count, chunk)));
     pool.join();
   };
 }

@@ -45,6 +45,33 @@ test('two and three threads give the same bits as one', () => {
   }
 });
 
+test('LeNet-5: the image layers split across two and three threads give the same bits as one, and agree with TypeScript', () => {
+  const lenet = deriveGradients(loadModel(examplePath('lenet5')));
+  const run = (model: CompiledModel, n: number) => {
+    const F = model.float32Array ?? Float32Array;
+    const k = model.create(32, F);
+    const params = createParams(model, 1, F);
+    const x = new F(32 * 784), y = new F(32);
+    for (let i = 0; i < x.length; i++) x[i] = Math.max(0, Math.sin(i * 0.37));
+    for (let b = 0; b < 32; b++) y[b] = b % 10;
+    const grads = params.map((p) => new F(p.length));
+    k.lossAndGrad(params, [x, y], n, grads);
+    return grads.map((a) => Float32Array.from(a));
+  };
+  const one = run(loadWasmModel(lenet), 29);
+  for (const threads of [2, 3]) {
+    const model = loadWasmModel(lenet);
+    assert.equal(model.setThreads!(threads), threads);
+    run(model, 29).forEach((w, p) => assert.deepEqual(w, one[p], `param ${p} with ${threads} threads`));
+    model.setThreads!(1);
+  }
+  const ts = run(loadModelKernels(lenet), 29);
+  ts.forEach((w, p) => {
+    const scale = w.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-6);
+    w.forEach((v, i) => assert.ok(Math.abs(v - one[p][i]) <= 1e-4 * scale, `param ${p}[${i}]: TypeScript ${v} vs wasm ${one[p][i]}`));
+  });
+});
+
 test('without WebAssembly SIMD the TypeScript kernels run, with one line saying so', () => {
   const ts = loadModelKernels(g);
   const notAModule = Buffer.from('not a WebAssembly module').toString('base64');
