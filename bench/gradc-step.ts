@@ -12,7 +12,8 @@ export function gradcStepper(model: CompiledModel, batchSize: number, batch: (i:
   const params = createParams(model, 1, F32);
   const grads = params.map((p) => new F32(p.length));
   const inputs = [new F32(batchSize * 784), new F32(batchSize)];
-  const opt = new Optimizer(optimizer, 0.05, params, model.spec.params.map(() => 0));
+  // Its state in the same memory as the params (as train.ts makes it), so the step runs in WebAssembly too.
+  const opt = new Optimizer(optimizer, 0.05, params, model.spec.params.map(() => 0), undefined, F32);
   return (i) => {
     const [x, y] = batch(i);
     inputs[0].set(x);
