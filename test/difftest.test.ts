@@ -9,6 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateModel } from './difftest/generate.js';
+import { parseModel } from '../compiler/frontend/index.js';
+import { deriveGradients } from '../compiler/autodiff/gradients.js';
+import { prebuildWasmModules } from '../compiler/codegen/index.js';
 import { checkModel } from './difftest/check.js';
 import { ROOT, runCli, tempDir } from './helpers.js';
 import { TYPECHECK_FLAGS } from '../compiler/cli/run.js';
@@ -21,6 +24,12 @@ test(`differential: ${CASES} random models (seeds 1…${CASES}), generated code 
   const failures: string[] = [];
   let skipped = 0, secondOrder = 0;
   const features = new Set<string>();
+  // The wasm modules of the models that run the wasm target, built in one process (binaryen loads once).
+  const wasmModels = [];
+  for (let seed = WASM_EVERY; seed <= CASES; seed += WASM_EVERY) {
+    try { wasmModels.push(deriveGradients(parseModel('case.nn', generateModel(seed).source))); } catch { /* checkModel reports it */ }
+  }
+  prebuildWasmModules(wasmModels);
   for (let seed = 1; seed <= CASES; seed++) {
     const m = generateModel(seed);
     m.features.forEach((f) => features.add(f));

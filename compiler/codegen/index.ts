@@ -9,7 +9,7 @@ import * as conv from '../../runtime/conv.js';
 import type { CompiledModel } from '../../runtime/model.js';
 import { inlinedRuntime, transpileToCommonJs, transpileToEsModule } from './bundle.js';
 import { gemmShapes, makePlan } from './plan.js';
-import { buildGemmModule } from './wasm/gemm.js';
+import { buildGemmModule, moduleRequest, prebuildGemmModules } from './wasm/gemm.js';
 import { wasmColumnSums, wasmLoops } from './wasm/loops.js';
 import { wasmImageKernels } from './wasm/images.js';
 import { withWasmKernels } from '../../runtime/wasm.js';
@@ -43,6 +43,14 @@ export function loadModelKernels(g: Gradients, target: 'ts' | 'wasm' = 'ts'): Co
 export function wasmModuleBase64(g: Gradients): string {
   const plan = makePlan(g);
   return Buffer.from(buildGemmModule(gemmShapes(plan), true, wasmLoops(plan).map((l) => l.loop), wasmColumnSums(plan), wasmImageKernels(plan))).toString('base64');
+}
+
+/** Builds the wasm modules of many models in one go (binaryen loads once), before they are loaded one by one. */
+export function prebuildWasmModules(models: readonly Gradients[]): void {
+  prebuildGemmModules(models.map((g) => {
+    const plan = makePlan(g);
+    return moduleRequest(gemmShapes(plan), true, wasmLoops(plan).map((l) => l.loop), wasmColumnSums(plan), wasmImageKernels(plan));
+  }));
 }
 
 /** The wasm target: the TypeScript kernels with every product in WebAssembly SIMD, over one shared memory. */

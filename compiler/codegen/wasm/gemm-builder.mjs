@@ -336,4 +336,14 @@ function buildColumnSum(mod, m) {
 }
 
 const request = JSON.parse(readFileSync(0, 'utf8'));
-process.stdout.write(Buffer.from(buildGemmModule(request.shapes, request.shared, request.loops ?? [], request.columnSums ?? [], request.images ?? {})));
+const build = (r) => Buffer.from(buildGemmModule(r.shapes, r.shared, r.loops ?? [], r.columnSums ?? [], r.images ?? {}));
+if (request.batch) {
+  // Several modules in one process (binaryen loads once): each as a 4-byte little-endian length, then its bytes.
+  const parts = [];
+  for (const r of request.batch) {
+    const bytes = build(r), len = Buffer.alloc(4);
+    len.writeUInt32LE(bytes.length);
+    parts.push(len, bytes);
+  }
+  process.stdout.write(Buffer.concat(parts));
+} else process.stdout.write(build(request));

@@ -38,26 +38,56 @@ function cachePath(request: string): string {
   return join(CACHE_DIR, `${createHash('sha256').update(builderHash).update(request).digest('hex').slice(0, 32)}.wasm`);
 }
 
+/** The builder's request for a module: what it is keyed by in the caches, too. */
+export function moduleRequest(shapes: readonly GemmShape[], shared = false, loops: readonly WasmLoop[] = [], columnSums: readonly number[] = [], images: ImageKernels = { convs: [], pools: [] }): string {
+  const withImages = images.convs.length || images.pools.length;
+  return JSON.stringify(loops.length || columnSums.length || withImages ? { shapes, shared, loops, columnSums, ...(withImages ? { images } : {}) } : { shapes, shared });
+}
+
 /** A module with one exported function per shape, importing its memory as env.memory (shared when `shared`). */
 export function buildGemmModule(shapes: readonly GemmShape[], shared = false, loops: readonly WasmLoop[] = [], columnSums: readonly number[] = [], images: ImageKernels = { convs: [], pools: [] }): Uint8Array {
-  const withImages = images.convs.length || images.pools.length;
-  const request = JSON.stringify(loops.length || columnSums.length || withImages ? { shapes, shared, loops, columnSums, ...(withImages ? { images } : {}) } : { shapes, shared });
+  const request = moduleRequest(shapes, shared, loops, columnSums, images);
+  return cachedModule(request) ?? buildInOneProcess([request])[0];
+}
+
+/**
+ * Builds every module of `requests` not built yet in one builder process, so binaryen loads once (about a
+ * second) rather than once per module: for a test or a tool about to compile many models.
+ */
+export function prebuildGemmModules(requests: readonly string[]): void {
+  const missing = [...new Set(requests)].filter((r) => !cachedModule(r));
+  if (missing.length) buildInOneProcess(missing);
+}
+
+function cachedModule(request: string): Uint8Array | undefined {
   const cached = built.get(request);
   if (cached) return cached;
-  const file = cachePath(request);
   try {
-    const bytes = new Uint8Array(readFileSync(file));
+    const bytes = new Uint8Array(readFileSync(cachePath(request)));
     if (bytes.length > 8 && bytes[0] === 0 && bytes[1] === 0x61) { built.set(request, bytes); return bytes; } // "\0asm"
   } catch { /* not cached yet */ }
-  const r = spawnSync(process.execPath, [BUILDER], { input: request, maxBuffer: 1 << 28, env: { ...process.env, NODE_OPTIONS: '' } });
+  return undefined;
+}
+
+/** One builder process for the requests (several: {"batch": [...]}, answered as length-prefixed modules). */
+function buildInOneProcess(requests: readonly string[]): Uint8Array[] {
+  const input = requests.length === 1 ? requests[0] : `{"batch":[${requests.join(',')}]}`;
+  const r = spawnSync(process.execPath, [BUILDER], { input, maxBuffer: 1 << 30, env: { ...process.env, NODE_OPTIONS: '' } });
   if (r.status !== 0 || r.error) throw new Error(`internal error: building the WebAssembly kernels failed: ${r.error?.message ?? r.stderr.toString().trim().split('\n').slice(-3).join(' ')}`);
-  const bytes = new Uint8Array(r.stdout);
+  const out = r.stdout as Buffer;
+  const modules: Uint8Array[] = [];
+  if (requests.length === 1) modules.push(new Uint8Array(out));
+  else for (let at = 0; at < out.length;) { const len = out.readUInt32LE(at); modules.push(new Uint8Array(out.subarray(at + 4, at + 4 + len))); at += 4 + len; }
+  requests.forEach((req, i) => remember(req, modules[i]));
+  return modules;
+}
+
+function remember(request: string, bytes: Uint8Array): void {
   built.set(request, bytes);
   try {
     mkdirSync(CACHE_DIR, { recursive: true });
-    const tmp = `${file}.${process.pid}`;
+    const file = cachePath(request), tmp = `${file}.${process.pid}`;
     writeFileSync(tmp, bytes);
     renameSync(tmp, file);
   } catch { /* a read-only temporary folder only costs the next compile its second */ }
-  return bytes;
 }
