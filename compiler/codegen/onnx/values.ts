@@ -4,7 +4,6 @@
 // ONNX's numpy broadcasting, which gradc's own rules (SPEC §1: a vector along a matrix's rows, a vector
 // per channel of an image) do not always match.
 
-import type { Node } from '../../ir/node.js';
 import { sizeOf } from '../../ir/node.js';
 import type { OnnxGraph } from './graph.js';
 
@@ -73,11 +72,4 @@ export class Values {
     const n = this.g.op('Gather', [shape, this.g.constant([0], [], 7)], { axis: 0 });
     return this.g.op('Cast', [n], { to: 1 });
   }
-}
-
-/** Whether a node depends on an input (so its ONNX value has a batch axis). */
-export function batchedNodes(topoOrder: readonly Node[]): Set<Node> {
-  const out = new Set<Node>();
-  for (const n of topoOrder) if (n.op === 'input' || n.args.some((a) => out.has(a))) out.add(n);
-  return out;
 }
