@@ -30,7 +30,8 @@ function gradcRound(model: CompiledModel): () => Promise<number> {
 /** train_step.onnx in a loop, its outputs fed back as the next step's parameters and momenta. */
 async function onnxRound(file: string, trainStep: Uint8Array, threads: number): Promise<() => Promise<number>> {
   const g = deriveGradients(loadModel(new URL(`../examples/${file}.nn`, import.meta.url).pathname));
-  const session = await ort.InferenceSession.create(trainStep, { intraOpNumThreads: threads, interOpNumThreads: 1, logSeverityLevel: 3 });
+  // Its thread pool's spinning off: spinning threads would go on taking a core from the next contender's round.
+  const session = await ort.InferenceSession.create(trainStep, { intraOpNumThreads: threads, interOpNumThreads: 1, logSeverityLevel: 3, extra: { session: { intra_op: { allow_spinning: '0' } } } });
   const xShape = g.model.inputs.find((i) => i.name === 'x')!.shape;
   const weights = exportWeights(g.model, undefined);
   const state = new Map<string, ort.Tensor>();
