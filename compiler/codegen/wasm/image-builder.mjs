@@ -123,15 +123,22 @@ function transpose(mod, name, F, P, toRows) {
 /**
  * maxpool_KEY(count, X, xs, out, os): each s×s window's largest value; maxroute_KEY(count, X, xs, G, gs, out,
  * os): out = 0, then each window's gradient at its first arg-max — runtime/conv.ts's loops, compare for compare.
+ * For 2×2 windows, four windows at a time: the two rows of eight pixels split into even and odd columns
+ * (shuffles), then m ← v where v > m in the scalar loop's order (x00, x01, x10, x11), so ties and NaN go the
+ * same way; the route keeps each lane's arg-max offset beside its maximum and stores lane by lane.
  */
 function maxpool(mod, name, g, route) {
   const [C, H, W, s, Ho, Wo] = g;
   const t = tools(mod);
   const [N, X, XS, G, GS, OUT, OS] = route ? [0, 1, 2, 3, 4, 5, 6] : [0, 1, 2, -1, -1, 3, 4];
   const first = route ? 7 : 5;
-  const [b, c, py, px, i, j, at, best, o] = Array.from({ length: 9 }, (_, k) => first + k);
-  const M = first + 9, V = first + 10; // f32 locals
+  const [b, c, py, px, i, j, at, best, o, q] = Array.from({ length: 10 }, (_, k) => first + k);
+  const M = first + 10, V = first + 11; // f32 locals
+  const VX = first + 12; // v128 locals: the four taps, the maximum, its offsets, a mask
+  const [X00, X01, X10, X11, VM, IDX, MASK] = Array.from({ length: 7 }, (_, k) => VX + k);
   const xb = () => t.add(t.get(X), t.mul(t.get(b), t.mul(t.get(XS), t.c(4))));
+  const outAt = (pos) => t.add(t.get(OUT), t.mul(t.get(b), t.mul(t.get(OS), t.c(4))), t.mul(pos, t.c(4)));
+  const gAt = (k) => t.add(t.get(G), t.mul(t.add(t.mul(t.get(b), t.get(GS)), t.add(t.get(o), t.c(k))), t.c(4)));
   const window = [
     t.set(at, t.add(t.mul(t.add(t.mul(t.get(c), t.c(H)), t.mul(t.get(py), t.c(s))), t.c(W)), t.mul(t.get(px), t.c(s)))),
     t.set(best, t.get(at)),
@@ -140,18 +147,46 @@ function maxpool(mod, name, g, route) {
       t.set(V, t.f32At(t.add(xb(), t.mul(t.add(t.get(at), t.add(t.mul(t.get(i), t.c(W)), t.get(j))), t.c(4))))),
       mod.if(mod.f32.gt(t.get(V, f32), t.get(M, f32)), mod.block(null, [t.set(M, t.get(V, f32)), t.set(best, t.add(t.get(at), t.add(t.mul(t.get(i), t.c(W)), t.get(j))))])),
     ])]),
-    route
-      ? t.storeF32(t.add(t.get(OUT), t.mul(t.get(b), t.mul(t.get(OS), t.c(4))), t.mul(t.get(best), t.c(4))), t.f32At(t.add(t.get(G), t.mul(t.add(t.mul(t.get(b), t.get(GS)), t.get(o)), t.c(4)))))
-      : t.storeF32(t.add(t.get(OUT), t.mul(t.add(t.mul(t.get(b), t.get(OS)), t.get(o)), t.c(4))), t.get(M, f32)),
+    route ? t.storeF32(outAt(t.get(best)), t.f32At(gAt(0))) : t.storeF32(t.add(t.get(OUT), t.mul(t.add(t.mul(t.get(b), t.get(OS)), t.get(o)), t.c(4))), t.get(M, f32)),
     t.set(o, t.add(t.get(o), t.c(1))),
+  ];
+  const EVENS = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27], ODDS = EVENS.map((x) => x + 4);
+  const Wo4 = s === 2 ? Wo & ~3 : 0;
+  const rowAddr = (dy, dx) => t.add(xb(), t.mul(t.add(t.mul(t.add(t.mul(t.get(c), t.c(H)), t.add(t.mul(t.get(py), t.c(2)), t.c(dy))), t.c(W)), t.add(t.mul(t.get(px), t.c(2)), t.c(dx))), t.c(4)));
+  const vload = (dy, dx) => mod.v128.load(0, 1, rowAddr(dy, dx));
+  const splatI = (v) => mod.i32x4.splat(t.c(v));
+  const step = (x, offset) => [
+    t.set(MASK, mod.f32x4.gt(t.get(x, v128), t.get(VM, v128))),
+    t.set(VM, mod.v128.bitselect(t.get(x, v128), t.get(VM, v128), t.get(MASK, v128))),
+    ...(route ? [t.set(IDX, mod.v128.bitselect(splatI(offset), t.get(IDX, v128), t.get(MASK, v128)))] : []),
+  ];
+  const fourWindows = [
+    t.set(px, t.mul(t.get(q), t.c(4))),
+    t.set(X00, mod.i8x16.shuffle(vload(0, 0), vload(0, 4), EVENS)),
+    t.set(X01, mod.i8x16.shuffle(vload(0, 0), vload(0, 4), ODDS)),
+    t.set(X10, mod.i8x16.shuffle(vload(1, 0), vload(1, 4), EVENS)),
+    t.set(X11, mod.i8x16.shuffle(vload(1, 0), vload(1, 4), ODDS)),
+    t.set(VM, t.get(X00, v128)),
+    ...(route ? [t.set(IDX, splatI(0))] : []),
+    ...step(X01, 1), ...step(X10, W), ...step(X11, W + 1),
+    ...(route
+      ? [0, 1, 2, 3].map((l) => t.storeF32(
+        outAt(t.add(t.mul(t.add(t.mul(t.get(c), t.c(H)), t.mul(t.get(py), t.c(2))), t.c(W)), t.mul(t.add(t.get(px), t.c(l)), t.c(2)), mod.i32x4.extract_lane(t.get(IDX, v128), l))),
+        t.f32At(gAt(l))))
+      : [mod.v128.store(0, 1, t.add(t.get(OUT), t.mul(t.add(t.mul(t.get(b), t.get(OS)), t.get(o)), t.c(4))), t.get(VM, v128))]),
+    t.set(o, t.add(t.get(o), t.c(4))),
+  ];
+  const row = [
+    ...(Wo4 > 0 ? [t.loop(q, t.c(0), () => t.c(Wo4 / 4), fourWindows)] : []),
+    ...(Wo4 < Wo ? [t.loop(px, t.c(Wo4), () => t.c(Wo), window)] : []),
   ];
   const perExample = [
     ...(route ? [mod.memory.fill(t.add(t.get(OUT), t.mul(t.get(b), t.mul(t.get(OS), t.c(4)))), mod.i32.const(0), t.c(C * H * W * 4))] : []),
     t.set(o, t.c(0)),
-    t.loop(c, t.c(0), () => t.c(C), [t.loop(py, t.c(0), () => t.c(Ho), [t.loop(px, t.c(0), () => t.c(Wo), window)])]),
+    t.loop(c, t.c(0), () => t.c(C), [t.loop(py, t.c(0), () => t.c(Ho), row)]),
   ];
   const params = route ? 7 : 5;
-  mod.addFunction(name, binaryen.createType(Array(params).fill(i32)), none, [...Array(9).fill(i32), f32, f32], t.loop(b, t.c(0), () => t.get(N), perExample));
+  mod.addFunction(name, binaryen.createType(Array(params).fill(i32)), none, [...Array(10).fill(i32), f32, f32, ...Array(7).fill(v128)], t.loop(b, t.c(0), () => t.get(N), perExample));
   mod.addFunctionExport(name, name);
 }
 

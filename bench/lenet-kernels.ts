@@ -1,0 +1,78 @@
+// npm run bench:kernels: LeNet-5's training step kernel by kernel in the wasm target, one thread, batch 64 —
+// each product's GFLOP/s next to the machine's WebAssembly SIMD peak (bench/simd-peak.mjs), each data
+// movement kernel's GB/s — so the profile in docs/training.md can be redone. Every kernel is timed alone on
+// its real sizes, in alternating rounds (medians), from the model's own wasm module.
+
+import { loadModel } from '../compiler/frontend/index.js';
+import { deriveGradients } from '../compiler/autodiff/gradients.js';
+import { wasmModuleBase64 } from '../compiler/codegen/index.js';
+
+const BATCH = 64, ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const WA = (globalThis as unknown as { WebAssembly: {
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: ArrayBufferLike };
+  Module: new (b: Uint8Array) => object;
+  Instance: new (m: object, i: object) => { exports: Record<string, (...a: number[]) => void> };
+} }).WebAssembly;
+
+const g = deriveGradients(loadModel(new URL('../examples/lenet5.nn', import.meta.url).pathname));
+const memory = new WA.Memory({ initial: 4096, maximum: 65536, shared: true });
+const ex = new WA.Instance(new WA.Module(Buffer.from(wasmModuleBase64(g), 'base64')), { env: { memory } }).exports;
+let top = 64;
+const alloc = (n: number) => { const v = new Float32Array(memory.buffer, top, n); for (let i = 0; i < n; i++) v[i] = Math.sin(i * 0.37) * 0.5; top += Math.ceil((n * 4) / 64) * 64; return v.byteOffset; };
+
+interface Kernel { layer: string; what: string; run: () => void; flops?: number; bytes?: number }
+const kernels: Kernel[] = [];
+const conv = (layer: string, [C, H, W, F, kh, kw, s, p, Ho, Wo]: number[]) => {
+  const key = [C, H, W, F, kh, kw, s, p, Ho, Wo].join('_'), P = Ho * Wo, ck = C * kh * kw, n = BATCH * P;
+  const x = alloc(BATCH * C * H * W), patches = alloc(n * ck), rows = alloc(n * F), img = alloc(BATCH * F * P), K = alloc(F * ck), dK = alloc(F * ck), dx = alloc(BATCH * C * H * W);
+  const flops = 2 * n * F * ck;
+  kernels.push(
+    { layer, what: 'im2col (gather patches)', run: () => ex[`im2col_${key}`](BATCH, x, C * H * W, patches), bytes: 8 * n * ck },
+    { layer, what: `forward product patches · Kᵀ (NT ${F}×${ck})`, run: () => ex[`gemmNT_${F}_${ck}`](n, patches, K, rows), flops },
+    { layer, what: 'channel-last → channel-first', run: () => ex[`rows2img_${F}_${P}`](BATCH, rows, img, F * P), bytes: 8 * n * F },
+    { layer, what: 'channel-first → channel-last (gradient)', run: () => ex[`img2rows_${F}_${P}`](BATCH, img, F * P, rows), bytes: 8 * n * F },
+    { layer, what: `kernel gradient rows(G)ᵀ · patches (TN ${F}×${ck})`, run: () => ex[`gemmTN_${F}_${ck}`](n, rows, patches, dK, 0, 0, F), flops },
+  );
+  if (C > 1) {
+    kernels.push(
+      { layer, what: `image gradient rows(G) · K (NN ${F}×${ck})`, run: () => ex[`gemmNN_${F}_${ck}`](n, rows, K, patches), flops },
+      { layer, what: 'col2im (patch gradients onto pixels)', run: () => ex[`col2im_${key}`](BATCH, patches, dx, C * H * W), bytes: 8 * n * ck },
+    );
+  }
+};
+conv('conv1', [1, 28, 28, 6, 5, 5, 1, 0, 24, 24]);
+conv('conv2', [6, 12, 12, 16, 5, 5, 1, 0, 8, 8]);
+const pool = (layer: string, [C, H, W, s]: number[]) => {
+  const key = [C, H, W, s].join('_'), o = (C * H * W) / (s * s);
+  const x = alloc(BATCH * C * H * W), out = alloc(BATCH * o), gout = alloc(BATCH * o), dx = alloc(BATCH * C * H * W);
+  kernels.push(
+    { layer, what: 'max-pool', run: () => ex[`maxpool_${key}`](BATCH, x, C * H * W, out, o), bytes: 4 * BATCH * (C * H * W + o) },
+    { layer, what: 'max-pool route (backward)', run: () => ex[`maxroute_${key}`](BATCH, x, C * H * W, gout, o, dx, C * H * W), bytes: 4 * BATCH * (2 * C * H * W + o) },
+  );
+};
+pool('pool1', [6, 24, 24, 2]);
+pool('pool2', [16, 8, 8, 2]);
+const dense = (layer: string, m: number, k: number, withInputGrad: boolean) => {
+  const x = alloc(BATCH * k), w = alloc(m * k), out = alloc(BATCH * m), dw = alloc(m * k), dx = alloc(BATCH * k);
+  const flops = 2 * BATCH * m * k;
+  kernels.push({ layer, what: `forward X Wᵀ (NT ${m}×${k})`, run: () => ex[`gemmNT_${m}_${k}`](BATCH, x, w, out), flops });
+  kernels.push({ layer, what: `weight gradient Gᵀ X (TN ${m}×${k})`, run: () => ex[`gemmTN_${m}_${k}`](BATCH, out, x, dw, 0, 0, m), flops });
+  if (withInputGrad) kernels.push({ layer, what: `input gradient G W (NN ${m}×${k})`, run: () => ex[`gemmNN_${m}_${k}`](BATCH, out, w, dx), flops });
+};
+dense('fc3', 120, 256, true);
+dense('fc4', 84, 120, true);
+dense('fc5', 10, 84, true);
+
+const times = kernels.map(() => [] as number[]);
+for (const k of kernels) k.run();
+for (let r = 0; r < ROUNDS; r++) kernels.forEach((k, i) => { const t = performance.now(); for (let q = 0; q < 5; q++) k.run(); times[i].push((performance.now() - t) / 5); });
+const med = times.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)]);
+const total = med.reduce((a, b) => a + b, 0);
+console.log(`LeNet-5 kernels, wasm target, one thread, batch ${BATCH} (${ROUNDS} alternating rounds, medians); the peak: npm run bench:peak`);
+console.log(`  ${'layer'.padEnd(6)} ${'kernel'.padEnd(46)} ${'ms'.padStart(6)}  ${'share'.padStart(5)}  rate`);
+kernels.forEach((k, i) => {
+  const rate = k.flops ? `${(k.flops / med[i] / 1e6).toFixed(1)} GFLOP/s` : `${(k.bytes! / med[i] / 1e6).toFixed(1)} GB/s`;
+  console.log(`  ${k.layer.padEnd(6)} ${k.what.padEnd(46)} ${med[i].toFixed(3).padStart(6)}  ${((100 * med[i]) / total).toFixed(0).padStart(4)}%  ${rate}`);
+});
+const flops = kernels.reduce((s, k) => s + (k.flops ?? 0), 0);
+console.log(`  these kernels: ${total.toFixed(2)} ms a step (${((BATCH * 1000) / total).toFixed(0)} examples/s if nothing else ran); products ${(flops / 1e6).toFixed(1)} MFLOP`);
