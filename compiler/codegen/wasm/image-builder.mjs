@@ -111,12 +111,15 @@ function transpose(mod, name, F, P, toRows) {
   const t = tools(mod);
   // img2rows (count, img, is, rows); rows2img (count, rows, img, is).
   const [N, A, B, STRIDE] = toRows ? [0, 1, 3, 2] : [0, 1, 2, 3];
-  const [b, f, pos] = [4, 5, 6];
-  const imgAt = (base) => t.add(base, t.mul(t.get(b), t.mul(t.get(STRIDE), t.c(4))), t.mul(t.add(t.mul(t.get(f), t.c(P)), t.get(pos)), t.c(4)));
-  const rowsAt = (base) => t.add(base, t.mul(t.add(t.mul(t.add(t.mul(t.get(b), t.c(P)), t.get(pos)), t.c(F)), t.get(f)), t.c(4)));
-  const copy = toRows ? t.storeF32(rowsAt(t.get(B)), t.f32At(imgAt(t.get(A)))) : t.storeF32(imgAt(t.get(B)), t.f32At(rowsAt(t.get(A))));
-  const body = t.loop(b, t.c(0), () => t.get(N), [t.loop(f, t.c(0), () => t.c(F), [t.loop(pos, t.c(0), () => t.c(P), [copy])])]);
-  mod.addFunction(name, binaryen.createType([i32, i32, i32, i32]), none, [i32, i32, i32], body);
+  const [b, f, pos, IMG, ROWS] = [4, 5, 6, 7, 8]; // IMG, ROWS: running byte addresses (no multiply per element)
+  const imgBase = toRows ? A : B, rowsBase = toRows ? B : A;
+  const copy = toRows ? t.storeF32(t.get(ROWS), t.f32At(t.get(IMG))) : t.storeF32(t.get(IMG), t.f32At(t.get(ROWS)));
+  const body = t.loop(b, t.c(0), () => t.get(N), [t.loop(f, t.c(0), () => t.c(F), [
+    t.set(IMG, t.add(t.get(imgBase), t.mul(t.add(t.mul(t.get(b), t.get(STRIDE)), t.mul(t.get(f), t.c(P))), t.c(4)))),
+    t.set(ROWS, t.add(t.get(rowsBase), t.mul(t.add(t.mul(t.get(b), t.c(P * F)), t.get(f)), t.c(4)))),
+    t.loop(pos, t.c(0), () => t.c(P), [copy, t.set(IMG, t.add(t.get(IMG), t.c(4))), t.set(ROWS, t.add(t.get(ROWS), t.c(F * 4)))]),
+  ])]);
+  mod.addFunction(name, binaryen.createType([i32, i32, i32, i32]), none, [i32, i32, i32, i32, i32], body);
   mod.addFunctionExport(name, name);
 }
 
