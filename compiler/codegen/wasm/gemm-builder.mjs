@@ -147,13 +147,16 @@ function buildRankUpdate(mod, name, variant, m, k) {
   const h = helpers(mod);
   const [N, A, BM, OUT, BETA, I0, I1] = [0, 1, 2, 3, 4, 5, 6];
   const base = variant === 'TN' ? 7 : 4;
-  // Register tile: RT rows × VT vectors of 4 columns (12 accumulators, 3 splats, one B vector: 16 registers).
-  const RT = RANK_TILE[0], VT = RANK_TILE[1];
+  // Register tile: RT rows × VT vectors of 4 columns. A gradient over a long batch with few rows (a small
+  // convolution's kernel gradient: 6 rows, 36,864 terms) takes all its rows in one tile, one vector wide, so
+  // the batch is read once per four columns rather than once per row block.
+  const [RT, VT] = variant === 'TN' && m <= 6 ? [m, 1] : RANK_TILE;
   const R0 = base, J = base + 1, T = base + 2, S = base + 3; // i32 row, column, reduction index; f32 scalar sum
   const SPL = base + 4;                                    // RT v128 splats
   const ACC = SPL + RT;                                    // RT·VT v128 accumulators
   const BV = ACC + RT * VT;                                // VT v128: the row of B this step reads
-  const locals = [i32, i32, i32, f32, ...Array(RT).fill(v128), ...Array(RT * VT).fill(v128), ...Array(VT).fill(v128)];
+  const SC = BV + VT;                                      // f32 sums of the last k mod 4 columns, RT·3 of them
+  const locals = [i32, i32, i32, f32, ...Array(RT).fill(v128), ...Array(RT * VT).fill(v128), ...Array(VT).fill(v128), ...Array(RT * 3).fill(f32)];
   // An expression belongs to one parent: every use builds its own.
   const zero = () => mod.v128.const([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
   // Rows of the output and the range of the reduction: NN rows are examples, TN rows are the m of U.
@@ -189,15 +192,17 @@ function buildRankUpdate(mod, name, variant, m, k) {
     for (let r = 0; r < R; r++) for (let v = 0; v < V; v++) body.push(finish(r, () => h.add(h.get(J), h.c(4 * v)), () => h.get(acc(r, v), v128), false));
     return body;
   };
-  /** The last k mod 4 columns, one at a time. */
+  /** The last k mod 4 columns, all R rows of them in one pass over the reduction. */
   const scalarColumns = (R, from) => {
-    const out = [];
-    for (let j = from; j < k; j++) for (let r = 0; r < R; r++) {
-      out.push(h.set(S, mod.f32.const(0)),
-        h.loop(T, h.c(0), tEnd, 1, [h.set(S, mod.f32.add(h.get(S, f32), mod.f32.mul(mod.f32.load(0, 4, aAt(r, h.get(T))), mod.f32.load(0, 4, bAt(h.get(T), h.c(j))))))]),
-        finish(r, () => h.c(j), () => h.get(S, f32), true));
-    }
-    return out;
+    if (from >= k) return [];
+    const sum = (r, j) => SC + r * 3 + (j - from);
+    const cells = [];
+    for (let r = 0; r < R; r++) for (let j = from; j < k; j++) cells.push([r, j]);
+    return [
+      ...cells.map(([r, j]) => h.set(sum(r, j), mod.f32.const(0))),
+      h.loop(T, h.c(0), tEnd, 1, cells.map(([r, j]) => h.set(sum(r, j), mod.f32.add(h.get(sum(r, j), f32), mod.f32.mul(mod.f32.load(0, 4, aAt(r, h.get(T))), mod.f32.load(0, 4, bAt(h.get(T), h.c(j)))))))),
+      ...cells.map(([r, j]) => finish(r, () => h.c(j), () => h.get(sum(r, j), f32), true)),
+    ];
   };
   const kT = k - (k % (4 * VT)), k4 = k & ~3;
   const rowBlock = (R) => [
