@@ -249,6 +249,8 @@ export function upsample(count: number, g: PoolGeometry, G: Buf, gs: number, out
 
 /** out[f] = Σ_{y, x} X[f, y, x]: the gradient of a per-channel bias. */
 export function sumPositions(count: number, [F, HW]: readonly number[], X: Buf, xs: number, out: Buf, os: number): void {
+  const wasm = routeAll(`sumpos_${F}_${HW}`, [X, out]);
+  if (wasm) { wasm(count, X.byteOffset, xs, out.byteOffset, os); return; }
   for (let b = 0; b < count; b++) for (let f = 0; f < F; f++) {
     let acc = 0;
     for (let i = 0; i < HW; i++) acc += X[b * xs + f * HW + i];

@@ -144,6 +144,7 @@ const PER_EXAMPLE: Record<string, (key: number[], args: readonly number[], start
   rows2img: ([F, P], [, rows, img, is], s, n) => [n, rows + s * F * P * 4, img + s * is * 4, is],
   maxpool: (_, [, x, xs, out, os], s, n) => [n, x + s * xs * 4, xs, out + s * os * 4, os],
   maxroute: (_, [, x, xs, g, gs, out, os], s, n) => [n, x + s * xs * 4, xs, g + s * gs * 4, gs, out + s * os * 4, os],
+  sumpos: (_, [, x, xs, out, os], s, n) => [n, x + s * xs * 4, xs, out + s * os * 4, os],
 };
 
 /**

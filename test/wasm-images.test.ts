@@ -2,7 +2,7 @@
 // and scattering (col2im), the channel-first ↔ channel-last copies and max-pooling with its route, each
 // specialised to a geometry, equal bit for bit to straightforward loops (and to runtime/conv.ts's pooling)
 // on geometries with and without padding, stride 1 and 2, one channel and several, windows that do not
-// tile the image. The products around them are tested with the models (test/wasm.test.ts, gradcheck).
+// tile the image; the per-channel sums to float32 accuracy. The products around them are tested with the models (test/wasm.test.ts, gradcheck).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +21,8 @@ const POOLS = [[6, 24, 24, 2, 12, 12], [3, 7, 7, 2, 3, 3], [2, 9, 6, 3, 3, 2], [
 
 test('im2col, col2im, the row copies and max-pooling in WebAssembly equal plain loops bit for bit', () => {
   const memory = new WA.Memory({ initial: 64, maximum: 65536, shared: true });
-  const ex = new WA.Instance(new WA.Module(buildGemmModule([], true, [], [], { convs: CONVS, pools: POOLS })), { env: { memory } }).exports;
+  const SUMS = [[6, 576], [16, 64], [3, 7]];
+  const ex = new WA.Instance(new WA.Module(buildGemmModule([], true, [], [], { convs: CONVS, pools: POOLS, sums: SUMS })), { env: { memory } }).exports;
   let top = 64;
   const alloc = (n: number) => { const v = new Float32Array(memory.buffer, top, n); top += Math.ceil((n * 4) / 16) * 16 + 16; return v; };
   const random = (a: Float32Array) => { for (let i = 0; i < a.length; i++) a[i] = Math.fround(Math.sin(i * 1.7 + a.length)); return a; };
@@ -66,5 +67,16 @@ test('im2col, col2im, the row copies and max-pooling in WebAssembly equal plain 
     ex[`maxroute_${key}`](count, X.byteOffset, xs, G.byteOffset, os, routed.byteOffset, xs);
     conv.maxpoolRoute(count, g as unknown as conv.PoolGeometry, Float32Array.from(X), xs, Float32Array.from(G), os, wantRouted, xs);
     assert.deepEqual(routed, wantRouted, `maxpool route ${key}`);
+  }
+  // The per-channel sums add in four lanes, then across them: float32 rounding, not the same bits as one
+  // running sum, so against float64 to float32 accuracy.
+  for (const [F, HW] of SUMS) {
+    const X = random(alloc(count * F * HW)), out = alloc(count * F);
+    ex[`sumpos_${F}_${HW}`](count, X.byteOffset, F * HW, out.byteOffset, F);
+    for (let b = 0; b < count; b++) for (let f = 0; f < F; f++) {
+      let want = 0;
+      for (let i = 0; i < HW; i++) want += X[b * F * HW + f * HW + i];
+      assert.ok(Math.abs(out[b * F + f] - want) <= 1e-5 * Math.max(1, Math.abs(want)) * Math.sqrt(HW), `sumpos ${F}×${HW} [${b}, ${f}]: ${out[b * F + f]} vs ${want}`);
+    }
   }
 });

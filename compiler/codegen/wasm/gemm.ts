@@ -16,7 +16,7 @@ export type GemmVariant = 'NT' | 'NN' | 'TN';
 export interface GemmShape { readonly variant: GemmVariant; readonly m: number; readonly k: number }
 
 /** The image layers' geometries the module specialises its data movement to (wasm/image-builder.mjs). */
-export interface ImageKernels { readonly convs: readonly (readonly number[])[]; readonly pools: readonly (readonly number[])[] }
+export interface ImageKernels { readonly convs: readonly (readonly number[])[]; readonly pools: readonly (readonly number[])[]; readonly sums?: readonly (readonly number[])[] }
 
 export const gemmExportName = (s: GemmShape): string => `gemm${s.variant}_${s.m}_${s.k}`;
 
@@ -40,7 +40,7 @@ function cachePath(request: string): string {
 
 /** The builder's request for a module: what it is keyed by in the caches, too. */
 export function moduleRequest(shapes: readonly GemmShape[], shared = false, loops: readonly WasmLoop[] = [], columnSums: readonly number[] = [], images: ImageKernels = { convs: [], pools: [] }): string {
-  const withImages = images.convs.length || images.pools.length;
+  const withImages = images.convs.length || images.pools.length || images.sums?.length;
   return JSON.stringify(loops.length || columnSums.length || withImages ? { shapes, shared, loops, columnSums, ...(withImages ? { images } : {}) } : { shapes, shared });
 }
 

@@ -193,8 +193,33 @@ function maxpool(mod, name, g, route) {
   mod.addFunctionExport(name, name);
 }
 
+/**
+ * sumpos_F_HW(count, X, xs, out, os): out[b·os + f] = Σ_i X[b·xs + f·HW + i], a per-channel bias's gradient:
+ * four lanes of partial sums, then the lanes added (the order differs from the TypeScript loop's, so the last
+ * bits may; any thread count gives the same, as each example is one thread's).
+ */
+function sumPositions(mod, name, F, HW) {
+  const t = tools(mod);
+  const [N, X, XS, OUT, OS] = [0, 1, 2, 3, 4];
+  const [b, f, i, AT] = [5, 6, 7, 8];
+  const ACC = 9, SUM = 10; // v128, f32
+  const hw4 = HW & ~3;
+  const lanes = (v) => mod.f32.add(mod.f32.add(mod.f32x4.extract_lane(v(), 0), mod.f32x4.extract_lane(v(), 1)), mod.f32.add(mod.f32x4.extract_lane(v(), 2), mod.f32x4.extract_lane(v(), 3)));
+  const perChannel = [
+    t.set(AT, t.add(t.get(X), t.mul(t.add(t.mul(t.get(b), t.get(XS)), t.mul(t.get(f), t.c(HW))), t.c(4)))),
+    t.set(ACC, mod.f32x4.splat(mod.f32.const(0))),
+    ...(hw4 > 0 ? [t.loop(i, t.c(0), () => t.c(hw4 / 4), [t.set(ACC, mod.f32x4.add(t.get(ACC, v128), mod.v128.load(0, 1, t.add(t.get(AT), t.mul(t.get(i), t.c(16))))))])] : []),
+    t.set(SUM, lanes(() => t.get(ACC, v128))),
+    ...Array.from({ length: HW - hw4 }, (_, r) => t.set(SUM, mod.f32.add(t.get(SUM, f32), t.f32At(t.add(t.get(AT), t.c((hw4 + r) * 4)))))),
+    t.storeF32(t.add(t.get(OUT), t.mul(t.add(t.mul(t.get(b), t.get(OS)), t.get(f)), t.c(4))), t.get(SUM, f32)),
+  ];
+  const body = t.loop(b, t.c(0), () => t.get(N), [t.loop(f, t.c(0), () => t.c(F), perChannel)]);
+  mod.addFunction(name, binaryen.createType([i32, i32, i32, i32, i32]), none, [i32, i32, i32, i32, v128, f32], body);
+  mod.addFunctionExport(name, name);
+}
+
 /** Adds the functions a model's image layers need: `convs` are ConvGeometry, `pools` PoolGeometry arrays. */
-export function buildImageKernels(mod, { convs = [], pools = [] } = {}) {
+export function buildImageKernels(mod, { convs = [], pools = [], sums = [] } = {}) {
   const done = new Set();
   const once = (name, build) => { if (!done.has(name)) { done.add(name); build(name); } };
   for (const g of convs) {
@@ -208,4 +233,5 @@ export function buildImageKernels(mod, { convs = [], pools = [] } = {}) {
     once(`maxpool_${poolKey(g)}`, (n) => maxpool(mod, n, g, false));
     once(`maxroute_${poolKey(g)}`, (n) => maxpool(mod, n, g, true));
   }
+  for (const [F, HW] of sums) once(`sumpos_${F}_${HW}`, (n) => sumPositions(mod, n, F, HW));
 }
