@@ -44,8 +44,8 @@ test(`differential: ${CASES} random models (seeds 1…${CASES}), generated code 
     assert.ok(CASES < 100 || features.has(f), `no model used ${f}`);
   }
   assert.ok(skipped <= CASES / 20, `${skipped} of ${CASES} cases overflowed`);
-  // Second order: the generated H v and the symbolic Hessians were checked on most models (those without kinks).
-  assert.ok(CASES < 100 || secondOrder >= CASES * 0.4, `second order checked on only ${secondOrder} of ${CASES} models`);
+  // Second order: the generated H v and the symbolic Hessians were checked on every model that did not overflow.
+  assert.ok(CASES < 100 || secondOrder >= CASES * 0.9, `second order checked on only ${secondOrder} of ${CASES} models`);
 });
 
 const REGRESS = join(ROOT, 'test', 'fixtures', 'regress');
