@@ -28,6 +28,6 @@ for (let seed = first; seed < first + cases; seed++) {
     writeFileSync(join(dump, `seed-${seed}.nn`), r.problems.map((p) => `# ${p}`).join('\n') + '\n' + m.source);
   }
 }
-console.log(`${cases} cases from seed ${first}: ${counts.pass} pass, ${counts.fail} fail, ${counts.skip} skipped (overflow); second order (H v generated and symbolic, Hessians, mathjs) checked on ${secondOrder} without kinks`);
+console.log(`${cases} cases from seed ${first}: ${counts.pass} pass, ${counts.fail} fail, ${counts.skip} skipped (overflow); second order (H v generated and symbolic, Hessians, mathjs) checked on ${secondOrder}`);
 for (const [k, c] of [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${String(c).padStart(4)}  ${k}`);
 console.log('features drawn:', [...features].sort().map(([f, c]) => `${f} ${c}`).join(', '));
