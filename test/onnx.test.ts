@@ -113,3 +113,13 @@ test('a model ONNX cannot express (a convolution kernel that is an input) gets a
   assert.equal(check.status, 0);
   assert.match(check.stdout, /onnx: not supported:\n {4}.*conv-input\.nn:6:13/);
 });
+
+test('a kernel gradient reshaped before the batch sum exports through the per-example path (patches and a batched MatMul)', async () => {
+  // The kernel is a reshaped matrix, so dL/dW = reshape(correlate(x, g)) per example: the sum over the batch
+  // is not one convolution, and each example's kernel gradient is computed (unit-kernel patches, a batched
+  // MatMul), reshaped, then summed.
+  const g = deriveGradients(parseModel('reshaped.nn', [
+    'model reshaped_kernel', 'input x: [2, 7, 6]', 'param W: [3, 12] ~ normal(0, 0.5)',
+    'z = conv2d(x, reshape(W, [3, 2, 3, 2]), stride=2, pad=1)', 'loss L = sum(tanh(z))', ''].join('\n')));
+  for (const seed of [1, 2]) assert.deepEqual(await checkOnnx(g, onnxPoint(g, seed, 3)), [], `seed ${seed}`);
+});
