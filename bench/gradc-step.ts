@@ -22,3 +22,9 @@ export function gradcStepper(model: CompiledModel, batchSize: number, batch: (i:
     opt.update(grads, 1 / batchSize);
   };
 }
+
+/** A contender's timed round: `batches` steps (after ten of warm-up, once), in examples/s. */
+export function timedRound(step: (i: number) => void, batches: number, batchSize: number): () => number {
+  for (let i = 0; i < 10; i++) step(i);
+  return () => { const t = performance.now(); for (let i = 0; i < batches; i++) step(i); return (batches * batchSize) / ((performance.now() - t) / 1000); };
+}

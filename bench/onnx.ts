@@ -10,7 +10,7 @@ import { loadWasmModel } from '../compiler/codegen/index.js';
 import { exportWeights, onnxFiles } from '../compiler/cli/compile-onnx.js';
 import { trainStepNames } from '../compiler/codegen/onnx/export.js';
 import { loadMnist } from '../runtime/data.js';
-import { gradcStepper } from './gradc-step.js';
+import { gradcStepper, timedRound } from './gradc-step.js';
 import type { CompiledModel } from '../runtime/model.js';
 
 const BATCH = 64, ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5), BATCHES = Number(process.env.BENCH_ONNX_BATCHES ?? 30);
@@ -22,9 +22,8 @@ const rows = Math.floor(X.length / 784 / BATCH) * BATCH;
 const start = (i: number) => (i * BATCH) % (rows - BATCH);
 
 function gradcRound(model: CompiledModel): () => Promise<number> {
-  const step = gradcStepper(model, BATCH, (i) => [X.subarray(start(i) * 784, (start(i) + BATCH) * 784), Y.subarray(start(i), start(i) + BATCH)], 'momentum');
-  for (let i = 0; i < 10; i++) step(i);
-  return async () => { const t = performance.now(); for (let i = 0; i < BATCHES; i++) step(i); return (BATCHES * BATCH) / ((performance.now() - t) / 1000); };
+  const round = timedRound(gradcStepper(model, BATCH, (i) => [X.subarray(start(i) * 784, (start(i) + BATCH) * 784), Y.subarray(start(i), start(i) + BATCH)], 'momentum'), BATCHES, BATCH);
+  return async () => round();
 }
 
 /** train_step.onnx in a loop, its outputs fed back as the next step's parameters and momenta. */

@@ -11,7 +11,7 @@ import { loadModel } from '../compiler/frontend/index.js';
 import { deriveGradients } from '../compiler/autodiff/gradients.js';
 import { loadWasmModel } from '../compiler/codegen/index.js';
 import { loadMnist } from '../runtime/data.js';
-import { gradcStepper } from './gradc-step.js';
+import { gradcStepper, timedRound } from './gradc-step.js';
 import type { CompiledModel } from '../runtime/model.js';
 
 const BATCH = 64, ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5), BATCHES = Number(process.env.BENCH_TORCH_BATCHES ?? 30);
@@ -39,9 +39,7 @@ writeFileSync(join(dir, 'y.i64'), Buffer.from(BigInt64Array.from(Y, (v) => BigIn
 /** gradc's step as `gradc train` runs it, with momentum SGD, timed over one round of batches. */
 function gradcRound(model: CompiledModel): () => number {
   const start = (i: number) => (i * BATCH) % (rows - BATCH);
-  const step = gradcStepper(model, BATCH, (i) => [X.subarray(start(i) * 784, (start(i) + BATCH) * 784), Y.subarray(start(i), start(i) + BATCH)], 'momentum');
-  for (let i = 0; i < 10; i++) step(i);
-  return () => { const t = performance.now(); for (let i = 0; i < BATCHES; i++) step(i); return (BATCHES * BATCH) / ((performance.now() - t) / 1000); };
+  return timedRound(gradcStepper(model, BATCH, (i) => [X.subarray(start(i) * 784, (start(i) + BATCH) * 784), Y.subarray(start(i), start(i) + BATCH)], 'momentum'), BATCHES, BATCH);
 }
 
 function torchRound(net: string, threads: number): () => number {

@@ -21,6 +21,16 @@ function dependence(root: Node, d: Node): (n: Node) => boolean {
   return (n) => dep.has(n);
 }
 
+/** `rule` applied once per node that depends on the direction; null for the nodes that do not. */
+function memoized<T>(depends: (n: Node) => boolean, rule: (e: Node) => Found<T>): (e: Node) => Found<T> {
+  const memo = new Map<Node, Found<T>>();
+  return (e) => {
+    if (!depends(e)) return null;
+    if (!memo.has(e)) memo.set(e, rule(e));
+    return memo.get(e);
+  };
+}
+
 /**
  * M with e = M d for a vector direction d [n]: a matrix [k, n] for a vector e [k], a vector c [n]
  * (e = cᵀd) for a scalar e.
@@ -28,19 +38,12 @@ function dependence(root: Node, d: Node): (n: Node) => boolean {
 export function vectorCoefficient(root: Node, d: Node): Node | undefined {
   const depends = dependence(root, d);
   const n = d.shape[0];
-  const memo = new Map<Node, Found<Node>>();
   const lift = (x: Node, like: Node): Found<Node> => {
     const c = coef(x);
     if (!c || x.rank === like.rank) return c;
     return x.isScalar && like.rank === 1 ? B.outer(ones(like.shape[0]), c) : undefined;
   };
-  const coef = (e: Node): Found<Node> => {
-    if (!depends(e)) return null;
-    if (memo.has(e)) return memo.get(e);
-    const r = rule(e);
-    memo.set(e, r);
-    return r;
-  };
+  const coef = memoized<Node>(depends, (e) => rule(e));
   const rule = (e: Node): Found<Node> => {
     if (e === d) return identity(n);
     if (e.rank > 1) return undefined;
@@ -98,14 +101,7 @@ interface KronForm { readonly left: Node; readonly right: Node }
 export function kronCoefficients(root: Node, V: Node): KronForm | undefined {
   const depends = dependence(root, V);
   const [m, k] = V.shape;
-  const memo = new Map<Node, Found<KronForm>>();
-  const form = (e: Node): Found<KronForm> => {
-    if (!depends(e)) return null;
-    if (memo.has(e)) return memo.get(e);
-    const r = rule(e);
-    memo.set(e, r);
-    return r;
-  };
+  const form = memoized<KronForm>(depends, (e) => rule(e));
   const scale = (f: KronForm | null | undefined, by: (a: Node) => Node): Found<KronForm> => f && { left: by(f.left), right: f.right };
   const lift = (x: Node, like: Node): Found<KronForm> => {
     const f = form(x);

@@ -75,8 +75,8 @@ export function explainSecondOrder(g: Gradients, env: Env, directions: readonly 
     for (const l of leaves.keys()) e.set(l, values.get(l)!);
     for (const [k, v] of values) if (!e.has(k)) e.set(k, v);
     const value = evaluate([formula], e).get(formula)!;
-    const own = evaluate([node], env).get(node)!;
-    values.set(name, own);
+    // The line's own value, for the lines after it (the forward values are known already; an adjoint is not).
+    if (!values.has(name)) values.set(name, evaluate([node], env).get(node)!);
     rEnv.set(R(name), value);
     return { formula, value };
   };

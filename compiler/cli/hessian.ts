@@ -99,31 +99,42 @@ function exampleEnv(h: Hessian, file: string, point: Point, b: number): Map<stri
   return env;
 }
 
+/**
+ * H v at one example's leaves (params, inputs, and the value variables at their forward values), for any
+ * direction v; what does not depend on the direction is evaluated once, not once per column. `matrix()` is the
+ * Hessian, column j the product H eⱼ, rows × cols row-major.
+ */
+export function hessianProduct(h: Hessian, leaves: Env): { at(direction: Tensor): Tensor; matrix(): Float64Array } {
+  const dirName = h.direction.attr.name as string;
+  const dependsOnDir = new Set<Node>();
+  for (const n of topo([h.hvp])) if (n === h.direction || n.args.some((a) => dependsOnDir.has(a))) dependsOnDir.add(n);
+  const base = evaluate(topo([h.hvp]).filter((n) => !dependsOnDir.has(n) && n.op !== 'var'), leaves);
+  const at = (d: Tensor): Tensor => evaluate([h.hvp], new Map([...leaves, [dirName, d]]) as Env, new Map(base)).get(h.hvp)!;
+  const matrix = (): Float64Array => {
+    const rows = h.rows.leaf.size, cols = h.cols.leaf.size, out = new Float64Array(rows * cols);
+    for (let j = 0; j < cols; j++) {
+      const e = tensor(h.cols.leaf.shape); e.data[j] = 1;
+      const col = at(e).data;
+      for (let i = 0; i < rows; i++) out[i * cols + j] = col[i];
+    }
+    return out;
+  };
+  return { at, matrix };
+}
+
 /** The Hessian at a point, column by column from the product H eⱼ (the mean over a minibatch's examples). */
 export function evaluateHessian(h: Hessian, file: string, point: Point): HessianValue {
   const examples = point.examples?.length ?? 1;
   const rows = h.rows.leaf.size, cols = h.cols.leaf.size;
   const full = rows <= MAX_EVALUATED && cols <= MAX_EVALUATED;
   const value = new Float64Array(full ? rows * cols : 0);
-  const dirName = h.direction.attr.name as string;
-  const dependsOnDir = new Set<Node>();
-  for (const n of topo([h.hvp])) if (n === h.direction || n.args.some((a) => dependsOnDir.has(a))) dependsOnDir.add(n);
-  const fixed = topo([h.hvp]).filter((n) => !dependsOnDir.has(n) && n.op !== 'var');
   const given = point.direction === undefined ? undefined : readDirection(file, point.direction, h);
   let hvp: Tensor | undefined;
   for (let b = 0; b < examples; b++) {
-    const env = exampleEnv(h, file, point, b);
-    const base = evaluate(fixed, env);
-    const at = (d: Tensor): Tensor => evaluate([h.hvp], new Map([...env, [dirName, d]]) as Env, new Map(base)).get(h.hvp)!;
-    if (full) {
-      for (let j = 0; j < cols; j++) {
-        const e = tensor(h.cols.leaf.shape); e.data[j] = 1;
-        const col = at(e).data;
-        for (let i = 0; i < rows; i++) value[i * cols + j] += col[i] / examples;
-      }
-    }
+    const product = hessianProduct(h, exampleEnv(h, file, point, b));
+    if (full) product.matrix().forEach((x, k) => { value[k] += x / examples; });
     if (given) {
-      const r = at(given);
+      const r = product.at(given);
       hvp ??= tensor(r.shape);
       for (let i = 0; i < r.data.length; i++) hvp.data[i] += r.data[i] / examples;
     }

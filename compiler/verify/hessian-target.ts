@@ -7,9 +7,10 @@ import { deriveHessian, type Hessian } from '../autodiff/hessian.js';
 import { reverse } from '../autodiff/reverse.js';
 import type { Model } from '../frontend/model.js';
 import type { Node } from '../ir/node.js';
-import { substitute, topo } from '../ir/node.js';
+import { substitute } from '../ir/node.js';
 import { evaluate, type Env } from '../ir/interpret.js';
-import { tensor, type Tensor } from '../ir/tensor.js';
+import type { Tensor } from '../ir/tensor.js';
+import { hessianProduct } from '../cli/hessian.js';
 import { newSimplifier } from '../simplify/index.js';
 
 export interface HessianTarget {
@@ -59,22 +60,7 @@ function makeTarget(h: Hessian): HessianTarget {
     for (const v of leaves) if (v.kind === 'value') out.set(v.name, evaluate([v.forward], env).get(v.forward)!);
     return out;
   };
-  const dirName = h.direction.attr.name as string;
-  // The parts of H v that do not depend on the direction are evaluated once per point, not once per column.
-  const dependsOnDir = new Set<Node>();
-  for (const n of topo([h.hvp])) if (n === h.direction || n.args.some((a) => dependsOnDir.has(a))) dependsOnDir.add(n);
-  const fixed = topo([h.hvp]).filter((n) => !dependsOnDir.has(n) && n.op !== 'var');
-  const valueAt = (env: Env): Float64Array => {
-    const le = leafEnv(env);
-    const base = evaluate(fixed, le);
-    const out = new Float64Array(rowsSize * colsSize);
-    for (let j = 0; j < colsSize; j++) {
-      const e = tensor(h.cols.leaf.shape); e.data[j] = 1;
-      const col = evaluate([h.hvp], new Map([...le, [dirName, e]]) as Env, new Map(base)).get(h.hvp)!.data;
-      for (let i = 0; i < rowsSize; i++) out[i * colsSize + j] = col[i];
-    }
-    return out;
-  };
+  const valueAt = (env: Env): Float64Array => hessianProduct(h, leafEnv(env)).matrix();
   const gradRaw = reverse(h.loss, [h.cols.leaf]).get(h.cols.leaf);
   const grad = gradRaw && newSimplifier().simplify(gradRaw);
   const finiteDifferencesAt = (env: Env): Float64Array => {
