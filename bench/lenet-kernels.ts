@@ -18,9 +18,10 @@ const g = deriveGradients(loadModel(new URL('../examples/lenet5.nn', import.meta
 const memory = new WA.Memory({ initial: 4096, maximum: 65536, shared: true });
 const ex = new WA.Instance(new WA.Module(Buffer.from(wasmModuleBase64(g), 'base64')), { env: { memory } }).exports;
 let top = 64;
-const alloc = (n: number) => { const v = new Float32Array(memory.buffer, top, n); for (let i = 0; i < n; i++) v[i] = Math.sin(i * 0.37) * 0.5; top += Math.ceil((n * 4) / 64) * 64; return v.byteOffset; };
+// 64 bytes after each buffer, as the wasm target's allocator leaves them.
+const alloc = (n: number) => { const v = new Float32Array(memory.buffer, top, n); for (let i = 0; i < n; i++) v[i] = Math.sin(i * 0.37) * 0.5; top += Math.ceil((n * 4) / 64) * 64 + 64; return v.byteOffset; };
 
-interface Kernel { layer: string; what: string; run: () => void; flops?: number; bytes?: number }
+interface Kernel { layer: string; what: string; run: () => void; flops?: number; bytes?: number; direct?: boolean }
 const kernels: Kernel[] = [];
 const conv = (layer: string, [C, H, W, F, kh, kw, s, p, Ho, Wo]: number[]) => {
   const key = [C, H, W, F, kh, kw, s, p, Ho, Wo].join('_'), P = Ho * Wo, ck = C * kh * kw, n = BATCH * P;
@@ -39,6 +40,10 @@ const conv = (layer: string, [C, H, W, F, kh, kw, s, p, Ho, Wo]: number[]) => {
       { layer, what: 'col2im (patch gradients onto pixels)', run: () => ex[`col2im_${key}`](BATCH, patches, dx, C * H * W), bytes: 8 * n * ck },
     );
   }
+  // The direct kernels the model runs instead (where the geometry allows), each against the patch path above.
+  if (ex[`convfwd_${key}`]) kernels.push({ layer, what: 'direct forward (instead of the first three)', run: () => ex[`convfwd_${key}`](BATCH, x, C * H * W, K, img, F * P), flops, direct: true });
+  if (ex[`convdk_${key}`]) kernels.push({ layer, what: 'direct kernel gradient (instead of copy + TN)', run: () => ex[`convdk_${key}`](BATCH, x, C * H * W, img, F * P, dK, 0, 0, C * kh), flops, direct: true });
+  if (C > 1 && ex[`convdx_${key}`]) kernels.push({ layer, what: 'direct image gradient (instead of NN + col2im)', run: () => ex[`convdx_${key}`](BATCH, img, F * P, K, dx, C * H * W), flops, direct: true });
 };
 conv('conv1', [1, 28, 28, 6, 5, 5, 1, 0, 24, 24]);
 conv('conv2', [6, 12, 12, 16, 5, 5, 1, 0, 8, 8]);

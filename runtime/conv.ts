@@ -106,6 +106,9 @@ function im2colBatch(count: number, g: ConvGeometry, X: Buf, xs: number, patches
 export function conv2dForward(count: number, g: ConvGeometry, X: Buf, xs: number, K: Buf, ks: number, out: Buf, os: number, scratch?: ConvScratch): void {
   const [C, , , F, kh, kw, , , Ho, Wo] = g;
   const ck = C * kh * kw, P = Ho * Wo;
+  // In the wasm target, a layer its module has a direct kernel for (stride 1, no padding): no patches at all.
+  const direct = ks === 0 || count === 1 ? routeAll(`convfwd_${g.join('_')}`, [X, K, out]) : undefined;
+  if (direct) { direct(count, X.byteOffset, xs, K.byteOffset, out.byteOffset, os); return; }
   if (scratch && (ks === 0 || count === 1)) {
     // The whole batch as one product: rows = patches · Kᵀ.
     im2colBatch(count, g, X, xs, scratch.patches);
@@ -124,6 +127,8 @@ export function conv2dForward(count: number, g: ConvGeometry, X: Buf, xs: number
 export function conv2dGradInput(count: number, g: ConvGeometry, G: Buf, gs: number, K: Buf, ks: number, out: Buf, os: number, scratch?: ConvScratch): void {
   const [C, , , F, kh, kw, , , Ho, Wo] = g;
   const ck = C * kh * kw, P = Ho * Wo;
+  const direct = ks === 0 || count === 1 ? routeAll(`convdx_${g.join('_')}`, [G, K, out]) : undefined;
+  if (direct) { direct(count, G.byteOffset, gs, K.byteOffset, out.byteOffset, os); return; }
   if (scratch && (ks === 0 || count === 1)) {
     // ∂L/∂patches = rows(G) · K for the whole batch, then each patch's gradient back onto its pixels.
     imageToRows(count, F, P, G, gs, scratch.rows);
@@ -159,7 +164,11 @@ export function conv2dGradKernel(count: number, g: ConvGeometry, X: Buf, xs: num
 export function conv2dGradKernelSum(count: number, g: ConvGeometry, X: Buf, xs: number, G: Buf, gs: number, acc: Buf, beta: number, scratch: ConvScratch, gathered: number): void {
   const [C, , , F, kh, kw, , , Ho, Wo] = g;
   const ck = C * kh * kw, P = Ho * Wo;
-  if (!gathered) im2colBatch(count, g, X, xs, scratch.patches); // else the forward convolution left them there
+  const key = g.join('_');
+  const direct = routeAll(`convdk_${key}`, [X, G, acc]);
+  if (direct) { direct(count, X.byteOffset, xs, G.byteOffset, gs, acc.byteOffset, beta ? 1 : 0, 0, C * kh); return; }
+  // The forward convolution left the patches there, unless it ran a direct kernel.
+  if (!gathered || routeAll(`convfwd_${key}`, [X])) im2colBatch(count, g, X, xs, scratch.patches);
   imageToRows(count, F, P, G, gs, scratch.rows);
   gemmTN(count * P, F, ck, scratch.rows, scratch.patches, acc, beta);
 }

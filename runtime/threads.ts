@@ -10,8 +10,8 @@ import { Worker } from 'node:worker_threads';
 
 /** Control block: [0] job generation, [1] kernel index (−1: stop), [2…] the jobs, [31] finished helpers. */
 const GEN = 0, KERNEL = 1, ARGS = 2, DONE = 31;
-/** Per helper: n, a, b, out, beta, i0, i1; helper h reads them at ARGS + 7·h (two helpers fit before DONE). */
-const PER_HELPER = 7;
+/** Per helper: a kernel's arguments (at most nine, the first a count: 0 skips); helper h reads them at ARGS + 9·h (two helpers fit before DONE). */
+const PER_HELPER = 9;
 export const MAX_THREADS = 3;
 /** A helper that does not answer within this time has died: stop with an error rather than hang. */
 const TIMEOUT_MS = 60_000;
@@ -34,13 +34,14 @@ for (;;) {
   const k = ctrl[${KERNEL}];
   if (k < 0) break;
   const a = ${ARGS} + ${PER_HELPER} * slot;
-  if (ctrl[a] > 0) kernels[k](ctrl[a], ctrl[a + 1], ctrl[a + 2], ctrl[a + 3], ctrl[a + 4], ctrl[a + 5], ctrl[a + 6]);
+  if (ctrl[a] > 0) kernels[k](ctrl[a], ctrl[a + 1], ctrl[a + 2], ctrl[a + 3], ctrl[a + 4], ctrl[a + 5], ctrl[a + 6], ctrl[a + 7], ctrl[a + 8]);
   Atomics.add(ctrl, ${DONE}, 1);
   Atomics.notify(ctrl, ${DONE});
 }
 `;
 
-export interface Job { n: number; a: number; b: number; out: number; beta: number; i0: number; i1: number }
+/** A helper's share of a kernel call: the kernel's arguments, the first a count (a job whose count is 0 does nothing). */
+export type Job = readonly number[];
 
 export class HelperPool {
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(32 * 4));
@@ -55,11 +56,11 @@ export class HelperPool {
     });
   }
 
-  /** Starts `jobs[h]` on helper h (a job with n = 0 does nothing); the caller then does its own share and calls join(). */
+  /** Starts `jobs[h]` on helper h (a job with count 0 does nothing); the caller then does its own share and calls join(). */
   start(kernel: string, jobs: readonly Job[]): void {
     const c = this.ctrl;
     c[KERNEL] = this.index.get(kernel)!;
-    jobs.forEach((j, h) => { const a = ARGS + PER_HELPER * h; c[a] = j.n; c[a + 1] = j.a; c[a + 2] = j.b; c[a + 3] = j.out; c[a + 4] = j.beta; c[a + 5] = j.i0; c[a + 6] = j.i1; });
+    jobs.forEach((j, h) => { const a = ARGS + PER_HELPER * h; for (let i = 0; i < PER_HELPER; i++) c[a + i] = j[i] ?? 0; });
     Atomics.store(c, DONE, 0);
     Atomics.add(c, GEN, 1);
     Atomics.notify(c, GEN);

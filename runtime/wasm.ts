@@ -22,6 +22,8 @@ const wasmApi = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly
 
 /** 64 KiB pages; 65536 pages is the 4 GiB a 32-bit memory can address (the module declares the same maximum). */
 const MAX_PAGES = 65536;
+/** Bytes after each buffer that no other buffer uses (see alloc). */
+const SLACK = 64;
 
 /** The model with its products in WebAssembly, or the model unchanged (and why) where WebAssembly SIMD is missing. */
 export function withWasmKernels(model: CompiledModel, moduleBase64: string): { model: CompiledModel; fallback?: string } {
@@ -43,8 +45,10 @@ export function withWasmKernels(model: CompiledModel, moduleBase64: string): { m
   const parallel = new Map<string, (...args: number[]) => void>();
   const route = (name: string): ((...args: number[]) => void) | undefined => {
     const fn = weak.deref()?.exports[name];
-    // Products are split by rows, the image layers' data movement by examples; the rest runs on this thread.
-    const split = !fn || !pool ? undefined : name.startsWith('gemm') ? splitAcross : Object.hasOwn(PER_EXAMPLE, name.split('_')[0]) ? splitExamples : undefined;
+    // Products are split by rows, a convolution's kernel gradient by kernel rows, the other image kernels by
+    // examples; the rest runs on this thread.
+    const kind = name.split('_')[0];
+    const split = !fn || !pool ? undefined : kind.startsWith('gemm') ? splitAcross : kind === 'convdk' ? splitKernelRows : Object.hasOwn(PER_EXAMPLE, kind) ? splitExamples : undefined;
     if (!split) return fn;
     let p = parallel.get(name);
     if (!p) { p = split(pool!, name, fn!); parallel.set(name, p); }
@@ -55,9 +59,11 @@ export function withWasmKernels(model: CompiledModel, moduleBase64: string): { m
     owns: (b: Buf) => weak.deref()?.views.has(b) ?? false,
     kernel: (name) => route(name),
   });
-  let top = 16; // address 0 stays unused
+  // The first 64 bytes stay unused, and every buffer is followed by 64: a kernel may read (never write) a
+  // vector that reaches a few values past either end of a buffer and mask those lanes (convdx_*).
+  let top = 64;
   const alloc = (length: number): Float32Array => {
-    const bytesNeeded = Math.ceil((length * 4) / 16) * 16;
+    const bytesNeeded = Math.ceil((length * 4) / 16) * 16 + SLACK;
     const end = top + bytesNeeded;
     if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
     const view = new Float32Array(memory.buffer, top, length);
@@ -122,9 +128,9 @@ function splitAcross(pool: HelperPool, name: string, fn: (...args: number[]) => 
     const jobs: Job[] = [];
     for (let h = 0; h < pool.helpers; h++) {
       const { r0, r1 } = share(h + 1);
-      if (variant === 'NT') jobs.push({ n: r1 - r0, a: a + r0 * k * 4, b, out: out + r0 * m * 4, beta: 0, i0: 0, i1: 0 });
-      else if (variant === 'NN') jobs.push({ n: r1 - r0, a: a + r0 * m * 4, b, out: out + r0 * k * 4, beta: 0, i0: 0, i1: 0 });
-      else jobs.push({ n: r1 > r0 ? n : 0, a, b, out, beta, i0: r0, i1: r1 });
+      if (variant === 'NT') jobs.push([r1 - r0, a + r0 * k * 4, b, out + r0 * m * 4]);
+      else if (variant === 'NN') jobs.push([r1 - r0, a + r0 * m * 4, b, out + r0 * k * 4]);
+      else jobs.push([r1 > r0 ? n : 0, a, b, out, beta, r0, r1]);
     }
     pool.start(name, jobs);
     const own = share(0);
@@ -145,6 +151,8 @@ const PER_EXAMPLE: Record<string, (key: number[], args: readonly number[], start
   maxpool: (_, [, x, xs, out, os], s, n) => [n, x + s * xs * 4, xs, out + s * os * 4, os],
   maxroute: (_, [, x, xs, g, gs, out, os], s, n) => [n, x + s * xs * 4, xs, g + s * gs * 4, gs, out + s * os * 4, os],
   sumpos: (_, [, x, xs, out, os], s, n) => [n, x + s * xs * 4, xs, out + s * os * 4, os],
+  convfwd: (_, [, x, xs, k, out, os], s, n) => [n, x + s * xs * 4, xs, k, out + s * os * 4, os],
+  convdx: (_, [, g, gs, k, out, os], s, n) => [n, g + s * gs * 4, gs, k, out + s * os * 4, os],
 };
 
 /**
@@ -161,12 +169,34 @@ function splitExamples(pool: HelperPool, name: string, fn: (...args: number[]) =
     const chunk = Math.ceil(count / threads);
     const jobs: Job[] = [];
     for (let h = 1; h < threads; h++) {
-      const start = Math.min(count, h * chunk), n = Math.min(count, start + chunk) - start;
-      const [jn, a, b, out, beta = 0, i0 = 0, i1 = 0] = shift(key, args, start, n);
-      jobs.push({ n: jn, a, b, out, beta, i0, i1 });
+      const start = Math.min(count, h * chunk);
+      jobs.push(shift(key, args, start, Math.min(count, start + chunk) - start));
     }
     pool.start(name, jobs);
     fn(...shift(key, args, 0, Math.min(count, chunk)));
+    pool.join();
+  };
+}
+
+/**
+ * A convolution's kernel gradient summed over the batch (convdk_KEY(count, X, xs, G, gs, dK, β, r0, r1)),
+ * each thread a contiguous run of the C·kh kernel rows: every element is one thread's sum over the whole
+ * batch, the same for any thread count.
+ */
+function splitKernelRows(pool: HelperPool, name: string, fn: (...args: number[]) => void): (...args: number[]) => void {
+  const threads = pool.helpers + 1;
+  return (...args: number[]): void => {
+    const [count, , , , , , , r0, r1] = args;
+    const rows = r1 - r0;
+    if (rows < threads || count < 2) { fn(...args); return; }
+    const chunk = Math.ceil(rows / threads);
+    const jobs: Job[] = [];
+    for (let h = 1; h < threads; h++) {
+      const a = Math.min(r1, r0 + h * chunk), b = Math.min(r1, a + chunk);
+      jobs.push(b > a ? [...args.slice(0, 7), a, b] : [0]);
+    }
+    pool.start(name, jobs);
+    fn(...args.slice(0, 7), r0, Math.min(r1, r0 + chunk));
     pool.join();
   };
 }

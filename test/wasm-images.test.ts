@@ -2,7 +2,8 @@
 // and scattering (col2im), the channel-first ↔ channel-last copies and max-pooling with its route, each
 // specialised to a geometry, equal bit for bit to straightforward loops (and to runtime/conv.ts's pooling)
 // on geometries with and without padding, stride 1 and 2, one channel and several, windows that do not
-// tile the image; the per-channel sums to float32 accuracy. The products around them are tested with the models (test/wasm.test.ts, gradcheck).
+// tile the image; the per-channel sums to float32 accuracy; the direct convolutions bit for bit against loops
+// that add in their documented order. The products around them are tested with the models (test/wasm.test.ts, gradcheck).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -78,5 +79,69 @@ test('im2col, col2im, the row copies and max-pooling in WebAssembly equal plain 
       for (let i = 0; i < HW; i++) want += X[b * F * HW + f * HW + i];
       assert.ok(Math.abs(out[b * F + f] - want) <= 1e-5 * Math.max(1, Math.abs(want)) * Math.sqrt(HW), `sumpos ${F}×${HW} [${b}, ${f}]: ${out[b * F + f]} vs ${want}`);
     }
+  }
+});
+
+// Direct convolutions (compiler/codegen/wasm/conv-builder.mjs): each output a running float32 sum in the
+// documented order, so equal bit for bit to these loops (a zero's sign aside: a lane outside G adds ±0).
+// Geometries: LeNet-5's two layers, filter and channel counts that leave a remainder tile, one-column and
+// wide kernels, a four-column output.
+const DIRECT = [[1, 28, 28, 6, 5, 5, 1, 0, 24, 24], [6, 12, 12, 16, 5, 5, 1, 0, 8, 8], [5, 8, 12, 7, 3, 5, 1, 0, 6, 8], [2, 7, 16, 11, 2, 1, 1, 0, 6, 16], [3, 6, 8, 4, 3, 5, 1, 0, 4, 4], [1, 10, 12, 2, 3, 9, 1, 0, 8, 4]];
+
+test('direct convolutions in WebAssembly: forward, kernel gradient and input gradient equal ordered loops', () => {
+  const memory = new WA.Memory({ initial: 64, maximum: 65536, shared: true });
+  const ex = new WA.Instance(new WA.Module(buildGemmModule([], true, [], [], { convs: DIRECT, pools: [] })), { env: { memory } }).exports;
+  let top = 64;
+  // 64 bytes after every buffer, as the wasm target's allocator leaves (convdx reads a masked vector past G's ends).
+  const alloc = (n: number) => { const v = new Float32Array(memory.buffer, top, n); top += Math.ceil((n * 4) / 16) * 16 + 64; return v; };
+  const random = (a: Float32Array, seed: number) => { for (let i = 0; i < a.length; i++) a[i] = Math.fround(Math.sin(i * 1.7 + seed) * 2); return a; };
+  const same = (got: Float32Array, want: Float32Array, what: string) => {
+    for (let i = 0; i < want.length; i++) if (!(got[i] === want[i] || (Number.isNaN(got[i]) && Number.isNaN(want[i])))) assert.fail(`${what}: element ${i} is ${got[i]}, want ${want[i]}`);
+  };
+  const f = Math.fround, count = 3;
+  for (const g of DIRECT) {
+    const [C, H, W, F, kh, kw, , , Ho, Wo] = g, key = g.join('_');
+    const xs = C * H * W, gs = F * Ho * Wo, taps = C * kh * kw;
+    const X = random(alloc(count * xs), 1), K = random(alloc(F * taps), 2), G = random(alloc(count * gs), 3);
+    const xAt = (b: number, c: number, y: number, x: number) => X[b * xs + (c * H + y) * W + x];
+    const gAt = (b: number, o: number, y: number, x: number) => G[b * gs + (o * Ho + y) * Wo + x];
+    const kAt = (o: number, c: number, i: number, j: number) => K[((o * C + c) * kh + i) * kw + j];
+
+    // Forward: taps in the order (channel, kernel row, kernel column).
+    const out = random(alloc(count * gs), 4), wantOut = new Float32Array(count * gs);
+    ex[`convfwd_${key}`](count, X.byteOffset, xs, K.byteOffset, out.byteOffset, gs);
+    for (let b = 0; b < count; b++) for (let o = 0; o < F; o++) for (let y = 0; y < Ho; y++) for (let x = 0; x < Wo; x++) {
+      let acc = 0;
+      for (let c = 0; c < C; c++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) acc = f(acc + f(xAt(b, c, y + i, x + j) * kAt(o, c, i, j)));
+      wantOut[b * gs + (o * Ho + y) * Wo + x] = acc;
+    }
+    same(out, wantOut, `convfwd ${key}`);
+
+    // The kernel gradient: four lanes (output columns x ≡ lane mod 4) over the batch, then (l0 + l1) + (l2 + l3);
+    // β = 1 adds to what dK held. Run as two calls over the kernel rows, as two threads would.
+    const dK = random(alloc(F * taps), 5), before = Float32Array.from(dK), wantDK = new Float32Array(F * taps);
+    const rows = C * kh, half = Math.floor(rows / 2);
+    ex[`convdk_${key}`](count, X.byteOffset, xs, G.byteOffset, gs, dK.byteOffset, 1, 0, half);
+    ex[`convdk_${key}`](count, X.byteOffset, xs, G.byteOffset, gs, dK.byteOffset, 1, half, rows);
+    for (let o = 0; o < F; o++) for (let c = 0; c < C; c++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
+      const lane = [0, 0, 0, 0];
+      for (let b = 0; b < count; b++) for (let y = 0; y < Ho; y++) for (let x = 0; x < Wo; x++) lane[x % 4] = f(lane[x % 4] + f(gAt(b, o, y, x) * xAt(b, c, y + i, x + j)));
+      const at = ((o * C + c) * kh + i) * kw + j;
+      wantDK[at] = f(before[at] + f(f(lane[0] + lane[1]) + f(lane[2] + lane[3])));
+    }
+    same(dK, wantDK, `convdk ${key}`);
+
+    // The input gradient: terms in the order (kernel row, kernel column, filter), those outside G left out.
+    const dX = random(alloc(count * xs), 6), wantDX = new Float32Array(count * xs);
+    ex[`convdx_${key}`](count, G.byteOffset, gs, K.byteOffset, dX.byteOffset, xs);
+    for (let b = 0; b < count; b++) for (let c = 0; c < C; c++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+      let acc = 0;
+      for (let i = 0; i < kh; i++) {
+        if (y - i < 0 || y - i >= Ho) continue;
+        for (let j = 0; j < kw; j++) for (let o = 0; o < F; o++) if (x - j >= 0 && x - j < Wo) acc = f(acc + f(gAt(b, o, y - i, x - j) * kAt(o, c, i, j)));
+      }
+      wantDX[b * xs + (c * H + y) * W + x] = acc;
+    }
+    same(dX, wantDX, `convdx ${key}`);
   }
 });

@@ -22,7 +22,7 @@ export const gemmExportName = (s: GemmShape): string => `gemm${s.variant}_${s.m}
 
 const BUILDER = join(PACKAGE_ROOT, 'compiler', 'codegen', 'wasm', 'gemm-builder.mjs');
 /** The builder's own files: a change to any of them must not reuse a module the old code built. */
-const BUILDER_SOURCES = [BUILDER, join(PACKAGE_ROOT, 'compiler', 'codegen', 'wasm', 'image-builder.mjs')];
+const BUILDER_SOURCES = [BUILDER, ...['image-builder.mjs', 'conv-builder.mjs'].map((f) => join(PACKAGE_ROOT, 'compiler', 'codegen', 'wasm', f))];
 const built = new Map<string, Uint8Array>();
 
 /**

@@ -6,6 +6,7 @@
 // when the buffers live in its memory. Part of gemm-builder.mjs's module (plain node, binaryen).
 
 import binaryen from 'binaryen';
+import { buildDirectConv } from './conv-builder.mjs';
 
 const { i32, f32, v128, none } = binaryen;
 
@@ -228,6 +229,7 @@ export function buildImageKernels(mod, { convs = [], pools = [], sums = [] } = {
     once(`col2im_${convKey(g)}`, (n) => patchWalk(mod, n, g, true));
     once(`img2rows_${rowsKey(F, Ho * Wo)}`, (n) => transpose(mod, n, F, Ho * Wo, true));
     once(`rows2img_${rowsKey(F, Ho * Wo)}`, (n) => transpose(mod, n, F, Ho * Wo, false));
+    buildDirectConv(mod, g, convKey(g), once);
   }
   for (const g of pools) {
     once(`maxpool_${poolKey(g)}`, (n) => maxpool(mod, n, g, false));
