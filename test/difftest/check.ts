@@ -168,7 +168,8 @@ export function checkModel(source: string, opts: CheckOptions = {}): CaseResult 
 
   // 4. The float32 targets: gpu.js (WebAssembly or JavaScript without a GPU) and the wasm SIMD products, on
   // one example alone and on the minibatch.
-  const float32Target = (what: string, load: () => CompiledModel): void => {
+  // An image model in the wasm target also runs on two threads, which must give the same bits as one.
+  const float32Target = (what: string, load: () => CompiledModel, threads = false): void => {
     try {
       const compiled = load();
       const F32 = compiled.float32Array ?? Float32Array;
@@ -177,6 +178,14 @@ export function checkModel(source: string, opts: CheckOptions = {}): CaseResult 
         const k = compiled.create(BATCH, F32);
         const grads = model.params.map((p) => new F32(p.node.size));
         const lossSum = k.lossAndGrad(ref.params.map(copy), ref.inputs.map(copy), n, grads);
+        if (threads && compiled.setThreads && n > 1) {
+          compiled.setThreads(2);
+          const grads2 = model.params.map((p) => new F32(p.node.size));
+          const lossSum2 = compiled.create(BATCH, F32).lossAndGrad(ref.params.map(copy), ref.inputs.map(copy), n, grads2);
+          compiled.setThreads(1);
+          const differs = model.params.findIndex((p, pi) => grads[pi].some((v, i) => !Object.is(v, grads2[pi][i])));
+          if (!Object.is(lossSum, lossSum2) || differs >= 0) { problems.push(`${what}, ${n} examples: two threads do not give the same bits as one (${differs >= 0 ? `gradient ${model.params[differs].name}` : 'loss'})`); return; }
+        }
         const expected = ref.loss.slice(0, n).reduce((a, b) => a + b, 0);
         if (!(rel(lossSum, expected) <= F32_TOL)) { problems.push(`${what}, ${n} example(s): loss ${lossSum} vs interpreter ${expected}`); return; }
         model.params.forEach((p, pi) => {
@@ -193,7 +202,7 @@ export function checkModel(source: string, opts: CheckOptions = {}): CaseResult 
   // 5. Second order: the generated Hessian–vector product and the symbolic Hessians (second-order.ts).
   if (opts.secondOrder !== false) problems.push(...checkModelSecondOrder(model, g, ref.envs, ref.params, ref.inputs, BATCH));
   if (opts.gpu) float32Target('gpu', () => loadGpuModel(g));
-  if (opts.wasm) float32Target('wasm', () => loadWasmModel(g));
+  if (opts.wasm) float32Target('wasm', () => loadWasmModel(g), /conv2d\(/.test(source));
   const secondOrder = opts.secondOrder !== false && secondOrderApplies(g);
   return problems.length ? { status: 'fail', problems, secondOrder } : { status: 'pass', problems: [], secondOrder };
 }

@@ -340,18 +340,22 @@ interface ImageContext {
 function imageStage(r: CaseRng, ctx: ImageContext): string[] {
   const { fresh, lines, body, features } = ctx;
   features.add('conv2d');
-  const C = r.int(1, 2), H = r.int(3, 7), W = r.int(3, 7);
+  // A quarter of the stages start with a convolution the wasm target runs as direct kernels (stride 1, no
+  // padding, an output a multiple of four wide; eight wide in, for the input gradient's kernel too).
+  const directKw = r.chance(0.25) ? r.pick([1, 2, 3, 5]) : 0;
+  if (directKw) features.add('conv-direct');
+  const C = r.int(1, 2), H = r.int(directKw === 5 ? 5 : 3, 7), W = directKw === 1 || directKw === 5 ? 8 : directKw ? 3 + directKw : r.int(3, 7);
   const isInput = ctx.nInputs > 0 && r.chance(0.7);
   const image = fresh(isInput ? 'img' : 'P');
   lines.push(isInput ? `input ${image}: [${C}, ${H}, ${W}]` : `param ${image}: [${C}, ${H}, ${W}] ~ normal(0, 0.5)`);
 
   /** The first convolution, for the adjoint functions a model (or a claim) may write. */
   let first: { x: string; K: string; options: string[]; out: string; shape: number[] } | undefined;
-  const convolve = (x: string, [c, h, w]: number[]): { e: string; shape: number[]; K: string; options: string[] } => {
-    const F = r.int(1, 3), kh = r.int(1, Math.min(3, h)), kw = r.int(1, Math.min(3, w));
-    const pad = r.chance(0.3) ? 1 : 0;
+  const convolve = (x: string, [c, h, w]: number[], directWidth = 0): { e: string; shape: number[]; K: string; options: string[] } => {
+    const F = r.int(1, 3), kh = r.int(1, Math.min(3, h)), kw = directWidth || r.int(1, Math.min(3, w));
+    const pad = !directWidth && r.chance(0.3) ? 1 : 0;
     const fits = (s: number) => (h + 2 * pad - kh) % s === 0 && (w + 2 * pad - kw) % s === 0;
-    const stride = fits(2) && r.chance(0.4) ? 2 : 1;
+    const stride = !directWidth && fits(2) && r.chance(0.4) ? 2 : 1;
     const K = fresh('Kc');
     lines.push(`param ${K}: [${F}, ${c}, ${kh}, ${kw}] ~ normal(0, 0.5)`);
     const options = [...(stride !== 1 ? [`stride=${stride}`] : []), ...(pad ? [r.chance(0.5) ? `pad=${pad}` : `pad = ${pad}`] : [])];
@@ -388,7 +392,7 @@ function imageStage(r: CaseRng, ctx: ImageContext): string[] {
   };
 
   const stage = (x: { e: string; shape: number[] }) => {
-    const c = convolve(x.e, x.shape);
+    const c = convolve(x.e, x.shape, first ? 0 : directKw);
     const z = name(c.e, c.shape);
     first ??= { x: x.e, K: c.K, options: c.options, out: z.e, shape: c.shape };
     return pool(name(activate(z.e), z.shape));
