@@ -45,13 +45,9 @@ export function withWasmKernels(model: CompiledModel, moduleBase64: string): { m
   const parallel = new Map<string, (...args: number[]) => void>();
   const route = (name: string): ((...args: number[]) => void) | undefined => {
     const fn = weak.deref()?.exports[name];
-    // Products are split by rows, a convolution's kernel gradient by kernel rows, the other image kernels by
-    // examples; the rest runs on this thread.
-    const kind = name.split('_')[0];
-    const split = !fn || !pool ? undefined : kind.startsWith('gemm') ? splitAcross : kind === 'convdk' ? splitKernelRows : Object.hasOwn(PER_EXAMPLE, kind) ? splitExamples : undefined;
-    if (!split) return fn;
+    if (!fn || !pool) return fn;
     let p = parallel.get(name);
-    if (!p) { p = split(pool!, name, fn!); parallel.set(name, p); }
+    if (!p) { p = splitKernel(pool, name, fn); parallel.set(name, p); }
     return p;
   };
   addGemmRoute({
@@ -108,6 +104,18 @@ export function withWasmKernels(model: CompiledModel, moduleBase64: string): { m
     return many < 0.8 * one ? most : use(1); // more threads must save a fifth of the time to be kept
   };
   return { model: { ...model, float32Array: WasmFloat32Array, setThreads } };
+}
+
+/**
+ * Kernel `name` of the module run by the main thread and the pool's helpers where it pays: products split
+ * by rows, a convolution's kernel gradient by kernel rows, the other image kernels by examples; any other
+ * kernel runs on this thread alone (returned as it is).
+ */
+export function splitKernel(pool: HelperPool, name: string, fn: (...args: number[]) => void): (...args: number[]) => void {
+  const kind = name.split('_')[0];
+  if (kind.startsWith('gemm')) return splitAcross(pool, name, fn);
+  if (kind === 'convdk') return splitKernelRows(pool, name, fn);
+  return Object.hasOwn(PER_EXAMPLE, kind) ? splitExamples(pool, name, fn) : fn;
 }
 
 /**
