@@ -38,6 +38,9 @@ test('the lecture\'s notations read as gradc\'s', () => {
     [MLP, '\\nabla_{a^{(1)}} L \\circ \\sigma(z_1) \\circ \\left(1 - \\sigma(z_1)\\right)', 'dL/da1 .* sigmoid(z1) .* (1 - sigmoid(z1))'],
     [MLP, '\\sum_{i} W^{(1)}', 'sum(W1, 1)'],
     [MLP, '{\\tanh(z^{(1)})}^{2}', '((tanh(z1))) .^ 2'],
+    // ⊗ as gradc prints kron (the random-model round trip found it unread): operands are single factors.
+    [MLP, 'x \\otimes W^{(1)}', 'kron(x, W1)'],
+    [MLP, '2 \\cdot \\left(-x\\right) \\otimes \\left(0.5 \\cdot x\\right) \\cdot 3', '2 * kron((-x), (0.5 * x)) * 3'],
   ];
   for (const [src, latex, text] of cases) assert.equal(read(src, latex), text, latex);
   assert.ok(looksLikeLatex('x^\\top') && looksLikeLatex('W^T x') && !looksLikeLatex("W1' * x") && !looksLikeLatex('x ^ 2'));

@@ -4,7 +4,7 @@
 // shape checker report their messages at the right place in the LaTeX. Nothing here evaluates anything.
 //
 // Names follow the lecture: W^{(1)}, W^1, W_1 and W_{1} are the model's W1; x^\top, x^T and x' transpose;
-// juxtaposition, \cdot and * multiply, \odot and \circ multiply elementwise; e_y, \mathbf{e}_y and
+// juxtaposition, \cdot and * multiply, \odot and \circ multiply elementwise, A \otimes B is kron(A, B); e_y, \mathbf{e}_y and
 // \mathbb{1}[y] are onehot(y, K); \delta^{(k)} is dL/dz_k; a run of letters that is not a name is split into
 // names (the lecture's `yw^T x` is y · wᵀ · x).
 
@@ -142,14 +142,26 @@ class Translator {
   private term(): void {
     const neg = this.accept('-');
     if (neg) this.emit('-', neg.start);
+    let factorStart = this.text.length;
     this.factor();
     for (;;) {
       const t = this.peek();
       if (!t) return;
+      if (t.text === '\\otimes') {
+        // A ⊗ B is kron(A, B); ⊗ binds as a product and its operands are single factors (as gradc prints it).
+        this.i++;
+        this.text = `${this.text.slice(0, factorStart)}kron(${this.text.slice(factorStart)}`;
+        this.origin.splice(factorStart, 0, ...Array(5).fill(t.start));
+        this.emit(', ', t.start);
+        this.factor();
+        this.emit(')', t.start);
+        continue;
+      }
       const op = t.text === '\\cdot' || t.text === '*' || t.text === '\\times' ? ' * ' : t.text === '\\odot' || t.text === '\\circ' ? ' .* ' : t.text === '/' ? ' / ' : undefined;
-      if (op) { this.i++; this.emit(op, t.start); this.factor(); continue; }
+      if (op) { this.i++; this.emit(op, t.start); factorStart = this.text.length; this.factor(); continue; }
       if (!this.startsFactor(t)) return;
       this.emit(' * ', t.start); // juxtaposition is a product
+      factorStart = this.text.length;
       this.factor();
     }
   }
@@ -157,7 +169,7 @@ class Translator {
   private startsFactor(t: Tok): boolean {
     if (t.kind === 'word' || t.kind === 'num') return true;
     if (t.kind === 'sym') return t.text === '(' || t.text === '{' || (t.text === '|' && this.absDepth === 0);
-    return !['\\cdot', '\\odot', '\\circ', '\\times', '\\right', '\\end'].includes(t.text) && t.text !== '\\\\' && t.text !== '\\}';
+    return !['\\cdot', '\\odot', '\\otimes', '\\circ', '\\times', '\\right', '\\end'].includes(t.text) && t.text !== '\\\\' && t.text !== '\\}';
   }
 
   /** A primary with its superscripts and subscripts (power, transpose, a layer number, an index). */
