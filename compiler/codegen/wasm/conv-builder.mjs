@@ -1,16 +1,18 @@
-// Direct convolutions as WebAssembly SIMD128, specialised to one layer: every size is a constant, the kernel's
-// taps are unrolled, and each kernel keeps a register tile of accumulators over four output positions a
-// vector — no patch matrix is gathered, and the result is written channel-first where the layer wants it.
-// For stride 1 without padding (the convolutions of LeNet-style networks); other geometries keep the patch
-// products of image-builder.mjs. Part of gemm-builder.mjs's module (plain node, binaryen).
+// Direct convolutions as WebAssembly SIMD128, specialised to one layer: every size is a constant, and each
+// kernel keeps a register tile of accumulators over four output positions a vector — no patch matrix is
+// gathered, and the result is written channel-first where the layer wants it. For stride 1 without padding
+// (the convolutions of LeNet-style networks); other geometries keep the patch products of image-builder.mjs.
+// Part of gemm-builder.mjs's module (plain node, binaryen). `tiles` overrides a kernel's tile sizes (for
+// timing them; the defaults are the measured best).
 //
 //   convfwd_KEY(count, X, xs, K, out, os)            out[b] = conv2d(X[b], K)
-//   convdk_KEY(count, X, xs, G, gs, dK, β, u0, u1)   dK = β·dK + Σ_b correlation(X[b], G[b]), work units u0…u1−1
+//   convdk_KEY(count, X, xs, G, gs, dK, β, r0, r1)   dK = β·dK + Σ_b correlation(X[b], G[b]), kernel rows r0…r1−1
 //   convdx_KEY(count, G, gs, K, out, os)             out[b] = the full convolution of G[b] with the flipped K
 //
 // Each output element is one lane's running sum in a fixed order (named at each kernel), so a thread count
 // never changes a bit: the forward and input-gradient kernels split the batch by examples, the kernel
-// gradient splits its output (units of filters × one kernel row) and sums each over the whole batch.
+// gradient splits its output by kernel rows (channel, row of the kernel: C·kh of them) and sums each over
+// the whole batch.
 
 import binaryen from 'binaryen';
 
