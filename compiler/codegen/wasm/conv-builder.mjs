@@ -30,8 +30,8 @@ export const directForward = ([, , , , , kw, s, p, , Wo]) => s === 1 && p === 0 
 export const directKernelGrad = ([, , , , , , s, p, , Wo]) => s === 1 && p === 0 && Wo % 4 === 0;
 export const directInputGrad = ([, , W, , , kw, s, p, , Wo]) => s === 1 && p === 0 && W % 4 === 0 && Wo >= 4 && kw <= 16;
 
-/** Loops with a step, and i32 arithmetic over one function's locals. */
-function tools(mod) {
+/** Loops with a step, i32 arithmetic and f32 loads over one function's locals (image-builder.mjs uses them too). */
+export function tools(mod) {
   const c = (v) => mod.i32.const(v);
   const get = (l, t = i32) => mod.local.get(l, t);
   const set = (l, v) => mod.local.set(l, v);
@@ -53,7 +53,9 @@ function tools(mod) {
   /** acc ← acc + a·b, the product rounded first: the order a scalar loop `acc += a * b` has. */
   const madd = (acc, a, b) => set(acc, mod.f32x4.add(get(acc, v128), mod.f32x4.mul(a, b)));
   const range = (n) => Array.from({ length: n }, (_, i) => i);
-  return { c, get, set, add, mul, loop, zero, madd, range };
+  const f32At = (a) => mod.f32.load(0, 1, a);
+  const storeF32 = (a, x) => mod.f32.store(0, 1, a, x);
+  return { c, get, set, add, mul, loop, zero, madd, range, f32At, storeF32 };
 }
 
 /** The largest divisor of n that is at most `most`. */

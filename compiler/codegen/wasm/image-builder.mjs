@@ -6,37 +6,13 @@
 // when the buffers live in its memory. Part of gemm-builder.mjs's module (plain node, binaryen).
 
 import binaryen from 'binaryen';
-import { buildDirectConv } from './conv-builder.mjs';
+import { buildDirectConv, tools } from './conv-builder.mjs';
 
 const { i32, f32, v128, none } = binaryen;
 
 export const convKey = (g) => g.join('_');
 export const rowsKey = (F, P) => `${F}_${P}`;
 export const poolKey = (g) => g.slice(0, 4).join('_');
-
-/** for-loops and address arithmetic over one function's locals. */
-function tools(mod) {
-  const c = (v) => mod.i32.const(v);
-  const get = (l, t = i32) => mod.local.get(l, t);
-  const set = (l, v) => mod.local.set(l, v);
-  const add = (...xs) => xs.reduce((a, b) => mod.i32.add(a, b));
-  const mul = (a, b) => mod.i32.mul(a, b);
-  let labels = 0;
-  /** for (v = from; v < to; v++) body, with `to` an expression built on each test. */
-  const loop = (v, from, to, body) => {
-    const id = labels++;
-    return mod.block(null, [
-      set(v, from),
-      mod.block(`o${id}`, [
-        mod.br(`o${id}`, mod.i32.ge_s(get(v), to())),
-        mod.loop(`t${id}`, mod.block(null, [...body, set(v, add(get(v), c(1))), mod.br(`t${id}`, mod.i32.lt_s(get(v), to()))])),
-      ]),
-    ]);
-  };
-  const f32At = (a) => mod.f32.load(0, 1, a);
-  const storeF32 = (a, x) => mod.f32.store(0, 1, a, x);
-  return { c, get, set, add, mul, loop, f32At, storeF32 };
-}
 
 /**
  * The patch walk of runtime/conv.ts (walkPatches): per example, output position, channel and kernel row,
