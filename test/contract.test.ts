@@ -10,7 +10,7 @@ import { parseModel } from '../compiler/frontend/index.js';
 import { deriveGradients } from '../compiler/autodiff/gradients.js';
 import { formatGradients } from '../compiler/cli/grad.js';
 import { formatDiagnostic, UserError } from '../compiler/source/diagnostics.js';
-import { createMath } from '../compiler/mathjs/env.js';
+import { gradcMath } from '../compiler/mathjs/env.js';
 import { checkModel } from './difftest/check.js';
 import { runCli, tempDir } from './helpers.js';
 
@@ -60,7 +60,7 @@ test('every axis of an image and of a kernel: the known sums, and gradients equa
   }
   // The values themselves: G = 0, 1, …, 23 in row-major order, summed along the middle axis.
   const m = parseModel('m.nn', 'dim C = 2, H = 3, W = 4\nparam G: [C, H, W]\nloss L = sum(sum(G, 2) .* sum(G, 2))\n');
-  const math = createMath();
+  const math = gradcMath();
   const json = JSON.parse(formatGradients(deriveGradients(m), 'json', false, ['G'])) as { wrt: { G: { formula: string } } };
   assert.equal(json.wrt.G.formula, 'expand(2 * sum(G, 2), 2, H)');
   const G = math.reshape(math.matrix(Array.from({ length: 24 }, (_, i) => i)), [2, 3, 4]);

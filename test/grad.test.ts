@@ -7,7 +7,7 @@ import katex from 'katex';
 import { loadModel } from '../compiler/frontend/index.js';
 import { deriveGradients } from '../compiler/autodiff/gradients.js';
 import { formatGradients } from '../compiler/cli/grad.js';
-import { createMath } from '../compiler/mathjs/env.js';
+import { fnScope, gradcMath } from '../compiler/mathjs/env.js';
 import { evaluateOne } from '../compiler/ir/interpret.js';
 import { topo, type Node } from '../compiler/ir/node.js';
 import { tensor, Tensor } from '../compiler/ir/tensor.js';
@@ -51,11 +51,11 @@ for (const name of CASES) {
     const g = deriveGradients(model);
     if (name === 'fn') assert.ok(!/'/.test(formatGradients(g, 'mathjs', false, model.params.map((p) => p.name))), 'derived fns must be written out');
     const json = JSON.parse(formatGradients(g, 'json', false, model.params.map((p) => p.name))) as { wrt: Record<string, { formula: string; shape: number[] }> };
-    const math = createMath([...model.fns.values()]);
+    const math = gradcMath();
     const kinked = topo([...g.grads.values()].filter((x): x is Node => x !== null)).some((n) => n.op === 'maxpool_route');
     const r = rng(name.length);
     const env = randomPoint(model, r);
-    const scope: Record<string, unknown> = Object.fromEntries([...model.dims].map(([k, v]) => [k, v.value]));
+    const scope: Record<string, unknown> = Object.fromEntries([...fnScope([...model.fns.values()]), ...[...model.dims].map(([k, v]) => [k, v.value] as const)]);
     for (const [k, t] of env) scope[k] = t.shape.length === 0 ? t.data[0] : math.reshape(math.matrix(Array.from(t.data)), [...t.shape]);
     for (const p of model.params) {
       const res = math.evaluate(json.wrt[p.name].formula, scope) as number | { toArray(): unknown };

@@ -1,15 +1,16 @@
 // The WebGL2 kernel check shared by test/web.test.ts and test/web-regress.test.ts (two files, so that the
-// test runner can run them side by side): each model's trainer page, opened with ?selftest in headless
-// Chromium (SwiftShader), must run every kernel in WebGL2 and agree with float64 JavaScript.
+// test runner can run them side by side): every kernel of each model, run by gpu.js in headless Chromium
+// (SwiftShader), must run in WebGL2 and agree with float64 JavaScript.
 
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { loadModel, parseModel } from '../compiler/frontend/index.js';
 import { deriveGradients } from '../compiler/autodiff/gradients.js';
-import { writeWebTrainer } from '../compiler/codegen/web.js';
+import { browserBundle, GPU_BROWSER_JS, webProgram, writeWebTrainer } from '../compiler/codegen/web.js';
+import type { KernelCheck } from '../runtime/web-selftest.js';
 import { SWIFTSHADER_FLAGS } from '../compiler/cli/gpucheck.js';
 import { TRAIN_DEFAULTS } from '../runtime/train.js';
 import { ROOT, tempDir } from './helpers.js';
@@ -18,7 +19,8 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr
 export const skip = CHROMIUM ? false : 'no chromium installed (apt-get install chromium)';
 export const launch = () => chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', ...SWIFTSHADER_FLAGS] });
 
-async function selftest(browser: Browser, dir: string): Promise<{ verdict: string; mode: string; text: string }> {
+/** The self-test through the trainer page itself, as a user opens it: `index.html?selftest`. */
+async function pageSelftest(browser: Browser, dir: string): Promise<{ verdict: string; mode: string; text: string }> {
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -32,19 +34,47 @@ async function selftest(browser: Browser, dir: string): Promise<{ verdict: strin
   }
 }
 
-/** Every kernel of every model, in one browser. */
+/** One page with gpu.js and the self-test, for many models: test/web-selftest-page.ts. */
+async function selftestPage(browser: Browser): Promise<Page> {
+  const dir = tempDir('gradc-web-');
+  copyFileSync(GPU_BROWSER_JS, join(dir, 'gpu-browser.min.js'));
+  writeFileSync(join(dir, 'selftest.js'), await browserBundle(join(ROOT, 'test', 'web-selftest-page.ts')));
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><meta charset="utf-8"><script src="gpu-browser.min.js"></script><script src="selftest.js"></script>');
+  const page = await browser.newPage();
+  await page.goto(pathToFileURL(join(dir, 'index.html')).href);
+  return page;
+}
+
+const SMALL: Record<string, [string, number][]> = { mlp: [['d', 20], ['n', 8]], 'l2-mlp': [['d', 20], ['n', 8]], 'mnist-mlp': [['d', 20], ['h1', 8], ['h2', 6]] };
+
+function modelOf(m: { name: string; src: string }) {
+  // The MNIST-sized examples at smaller sizes: SwiftShader is a CPU, and the kernels are the same.
+  return m.name.startsWith('random') || m.name.startsWith('regress') || m.name === 'kitchen-sink' || m.name === 'images'
+    ? parseModel(`${m.name.replace(/^regress /, '')}`, m.src)
+    : loadModel(join(ROOT, 'examples', `${m.name}.nn`), { dimOverrides: new Map(SMALL[m.name] ?? []) });
+}
+
+/**
+ * Every kernel of every model, in one browser: the first model through its own trainer page (`?selftest`,
+ * as a user opens it), the others through the same self-test in one shared page.
+ */
 export async function checkKernels(models: readonly { name: string; src: string }[]): Promise<void> {
   const browser = await launch();
   try {
-    for (const m of models) {
-      const dir = tempDir('gradc-web-');
-      // The MNIST-sized examples at smaller sizes: SwiftShader is a CPU, and the kernels are the same.
-      const small: Record<string, [string, number][]> = { mlp: [['d', 20], ['n', 8]], 'l2-mlp': [['d', 20], ['n', 8]], 'mnist-mlp': [['d', 20], ['h1', 8], ['h2', 6]] };
-      const model = m.name.startsWith('random') || m.name.startsWith('regress') || m.name === 'kitchen-sink' || m.name === 'images' ? parseModel(`${m.name.replace(/^regress /, '')}`, m.src) : loadModel(join(ROOT, 'examples', `${m.name}.nn`), { dimOverrides: new Map(small[m.name] ?? []) });
-      await writeWebTrainer(deriveGradients(model), dir, { settings: { ...TRAIN_DEFAULTS } }, (f, t) => writeFileSync(f, t));
-      const r = await selftest(browser, dir);
-      assert.equal(r.mode, 'webgl2', `${m.name}: gpu.js should run in WebGL2 here`);
-      assert.equal(r.verdict, 'PASS', `${m.name}:\n${r.text}\n${m.src}`);
+    const [first, ...rest] = models;
+    const dir = tempDir('gradc-web-');
+    await writeWebTrainer(deriveGradients(modelOf(first)), dir, { settings: { ...TRAIN_DEFAULTS } }, (f, t) => writeFileSync(f, t));
+    const r = await pageSelftest(browser, dir);
+    assert.equal(r.mode, 'webgl2', `${first.name}: gpu.js should run in WebGL2 here`);
+    assert.equal(r.verdict, 'PASS', `${first.name}:\n${r.text}\n${first.src}`);
+    const page = await selftestPage(browser);
+    for (const m of rest) {
+      const program = webProgram(deriveGradients(modelOf(m)));
+      const { mode, checks } = await page.evaluate((p) => (globalThis as unknown as { gradcSelftest: (p: unknown) => { mode: string; checks: KernelCheck[] } }).gradcSelftest(p), program);
+      assert.equal(mode, 'webgl2', `${m.name}: gpu.js should run in WebGL2 here`);
+      assert.ok(checks.length > 0, `${m.name}: no kernel was checked`);
+      const bad = checks.filter((c) => !c.ok);
+      assert.deepEqual(bad, [], `${m.name}: ${bad.length} of ${checks.length} kernels disagree with float64 JavaScript\n${m.src}`);
     }
   } finally {
     await browser.close();

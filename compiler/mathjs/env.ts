@@ -45,17 +45,44 @@ function kronContract(g: Nested, f: Nested, side: 'left' | 'right'): Nested {
 
 const math0 = create(all);
 
-export function createMath(fns: readonly FnDef[] = []): MathJsInstance {
-  const math = create(all);
-  const toArr = (v: Value): number[] => (typeof v === 'number' ? [v] : (v.toArray() as number[]).flat(3) as number[]);
-  const elementwise = (f: (...xs: number[]) => number) => (...args: Value[]): Value => {
+let shared: MathJsInstance | undefined;
+
+/**
+ * One mathjs instance with gradc's built-ins, shared: making one costs about 25 ms (mathjs builds every typed
+ * function anew), which the differential tester paid twice per random model. A model's own fns go into the
+ * scope of each evaluation instead (`fnScope`): mathjs looks a called name up in the scope first.
+ */
+export function gradcMath(): MathJsInstance {
+  shared ??= createMath();
+  return shared;
+}
+
+/** The model's fns, elementwise, as scope entries for `gradcMath().evaluate(formula, scope)`. */
+export function fnScope(fns: readonly FnDef[]): Map<string, (...args: Value[]) => Value> {
+  const math = gradcMath();
+  return new Map(fns.map((fn) => {
+    const body = math.compile(printExpr(fn.body, 'mathjs'));
+    const f = (...xs: number[]) => body.evaluate(Object.fromEntries(fn.params.map((p, i) => [p, xs[i]]))) as number;
+    return [fn.name, elementwiseIn(math, f)];
+  }));
+}
+
+/** f applied elementwise, broadcasting scalars and row vectors against the largest argument as SPEC §1 does. */
+function elementwiseIn(math: MathJsInstance, f: (...xs: number[]) => number) {
+  return (...args: Value[]): Value => {
     const m = args.find((a) => typeof a !== 'number') as Matrix | undefined;
     if (!m) return f(...(args as number[]));
-    // Broadcast scalars and row vectors against the largest argument, as SPEC §1 does.
     const big = args.reduce<Matrix>((acc, a) => (typeof a !== 'number' && a.size().length > acc.size().length ? a : acc), m);
     return math.map(big, (_: number, index: number[]) =>
       f(...args.map((a) => (typeof a === 'number' ? a : a.size().length === big.size().length ? (a.get(index) as number) : (a.get([index[index.length - 1]]) as number))))) as Matrix;
   };
+}
+
+/** A fresh instance with the built-ins and the given fns imported (for pasting formulas into mathjs by hand). */
+export function createMath(fns: readonly FnDef[] = []): MathJsInstance {
+  const math = create(all);
+  const toArr = (v: Value): number[] => (typeof v === 'number' ? [v] : (v.toArray() as number[]).flat(3) as number[]);
+  const elementwise = (f: (...xs: number[]) => number) => elementwiseIn(math, f);
   const lse = (z: number[]) => { const m = Math.max(...z); return m + Math.log(z.reduce((s, v) => s + Math.exp(v - m), 0)); };
   const vec = (v: Value) => toArr(v);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -17,7 +17,7 @@ import type { Node } from '../../compiler/ir/node.js';
 import { topo, opOf } from '../../compiler/ir/node.js';
 import { tensor, type Tensor } from '../../compiler/ir/tensor.js';
 import { formatGradients } from '../../compiler/cli/grad.js';
-import { createMath } from '../../compiler/mathjs/env.js';
+import { fnScope, gradcMath } from '../../compiler/mathjs/env.js';
 import { CaseRng } from './generate.js';
 import { checkModelSecondOrder, secondOrderApplies } from './second-order.js';
 
@@ -147,8 +147,8 @@ export function checkModel(source: string, opts: CheckOptions = {}): CaseResult 
   if (opts.mathjs !== false) {
     try {
       const json = JSON.parse(formatGradients(g, 'json', false, model.params.map((p) => p.name))) as { wrt: Record<string, { formula: string }> };
-      const math = createMath([...model.fns.values()]);
-      const scope: Map<string, unknown> = new Map([...model.dims].map(([k, v]) => [k, v.value]));
+      const math = gradcMath();
+      const scope: Map<string, unknown> = new Map<string, unknown>([...fnScope([...model.fns.values()]), ...[...model.dims].map(([k, v]) => [k, v.value] as const)]);
       for (const [k, t] of ref.envs[0]) scope.set(k, t.shape.length === 0 ? t.data[0] : math.reshape(math.matrix(Array.from(t.data)), [...t.shape]));
       model.params.forEach((p, pi) => {
         const formula = json.wrt[p.name].formula;

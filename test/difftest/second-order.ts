@@ -15,7 +15,7 @@ import type { Hessian } from '../../compiler/autodiff/hessian.js';
 import { hessianJson } from '../../compiler/cli/hessian.js';
 import { evaluate, type Env } from '../../compiler/ir/interpret.js';
 import { tensor, type Tensor } from '../../compiler/ir/tensor.js';
-import { createMath } from '../../compiler/mathjs/env.js';
+import { fnScope, gradcMath } from '../../compiler/mathjs/env.js';
 
 const FD_TOL = 1e-6, EXACT_TOL = 1e-9;
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(1, Math.abs(a), Math.abs(b));
@@ -79,8 +79,8 @@ function times(m: Float64Array, h: Hessian, v: Float64Array): Float64Array {
 
 function checkMathjs(h: Hessian, env: Map<string, Tensor>, hv: Float64Array): string[] {
   const json = JSON.parse(hessianJson(h)) as { formula: string | null; hvp: { formula: string } };
-  const math = createMath([...h.g.model.fns.values()]);
-  const scope = new Map<string, unknown>([...h.g.model.dims].map(([k, v]) => [k, v.value]));
+  const math = gradcMath();
+  const scope = new Map<string, unknown>([...fnScope([...h.g.model.fns.values()]), ...[...h.g.model.dims].map(([k, v]) => [k, v.value] as const)]);
   for (const [k, t] of env) scope.set(k, t.shape.length === 0 ? t.data[0] : math.reshape(math.matrix(Array.from(t.data)), [...t.shape]));
   const flat = (r: unknown): number[] => (typeof r === 'number' ? [r] : ((r as { toArray(): unknown }).toArray() as unknown[]).flat(3) as number[]);
   const problems: string[] = [];
