@@ -4,10 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, tempDir } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { ROOT, runCli, tempDir } from './helpers.js';
 
 test('check succeeds on an example and prints the summary', () => {
-  const r = runCli(['check', 'examples/param-growth.nn']);
+  const r = runCli(['check', 'examples/param-growth.nn'], { spawn: true }); // as a process, as a user runs it
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /W1\s+\[300, 10000\]\s+3,000,000/);
 });
@@ -16,10 +17,22 @@ test('a broken model exits 1 with located errors and no stack trace', () => {
   const dir = tempDir();
   const f = join(dir, 'bad.nn');
   writeFileSync(f, 'input x: [3]\nparam w: [4]\nloss L = dot(w, x)\n');
-  const r = runCli(['check', f]);
+  const r = runCli(['check', f], { spawn: true });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /bad\.nn:3:10: error: dot needs vectors of one length: w is \[4\] and x is \[3\]/);
   assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
+});
+
+test('as a process: a reader that closes the pipe early (gradc grad | head -c 100) is no error', () => {
+  // 40 layers: the inline gradients are about 300 KB, more than a pipe holds, so gradc is still writing.
+  const dir = tempDir();
+  const lines = ['dim d = 4', 'input x: [d]', 'input y: class(d)'];
+  for (let i = 1; i <= 40; i++) lines.push(`param W${i}: [d, d]`, `a${i} = tanh(W${i} * ${i === 1 ? 'x' : `a${i - 1}`})`);
+  writeFileSync(join(dir, 'deep.nn'), [...lines, 'loss L = cross_entropy(a40, y)'].join('\n') + '\n');
+  const r = spawnSync('bash', ['-o', 'pipefail', '-c', `"${process.execPath}" bin/gradc.js grad "${join(dir, 'deep.nn')}" --inline | head -c 100`], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  assert.equal(r.stdout.length, 100);
 });
 
 test('wrong usage exits 2', () => {

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const GOLDEN = join(ROOT, 'test', 'golden');
@@ -22,9 +23,40 @@ export function golden(relPath: string, actual: string): void {
   assert.equal(actual, readFileSync(path, 'utf8'), `golden ${relPath} differs (UPDATE_GOLDEN=1 to refresh)`);
 }
 
-export function runCli(args: string[], opts: { cwd?: string; input?: string } = {}): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'gradc.js'), ...args], { cwd: opts.cwd ?? ROOT, encoding: 'utf8', input: opts.input, timeout: 120_000 });
+/**
+ * Runs `gradc ARGS`. By default inside this process (test/cli-worker.ts: the same main, its modules loaded
+ * once per test file); as a separate `node bin/gradc.js` process — as a user runs it — when the test asks
+ * (`spawn: true`), when it needs another working folder or a standard input, or everywhere with
+ * GRADC_TEST_SPAWN=1.
+ */
+export function runCli(args: string[], opts: { cwd?: string; input?: string; spawn?: boolean } = {}): { status: number; stdout: string; stderr: string } {
+  const cwd = opts.cwd ?? ROOT;
+  if (!opts.spawn && opts.input === undefined && cwd === process.cwd() && process.env.GRADC_TEST_SPAWN !== '1') return runInProcess(args);
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'gradc.js'), ...args], { cwd, encoding: 'utf8', input: opts.input, timeout: 120_000 });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** What test/cli-worker.mjs is sent, and answers. */
+interface CliRequest { readonly args: readonly string[]; readonly done: Int32Array; readonly reply: MessagePort }
+interface CliReply { readonly status: number; readonly stdout: string; readonly stderr: string }
+
+let cliWorker: Worker | undefined;
+
+function runInProcess(args: string[]): CliReply {
+  cliWorker ??= new Worker(new URL('./cli-worker.mjs', import.meta.url));
+  cliWorker.unref();
+  const done = new Int32Array(new SharedArrayBuffer(4));
+  const { port1, port2 } = new MessageChannel();
+  cliWorker.postMessage({ args, done, reply: port2 } satisfies CliRequest, [port2]);
+  const waited = Atomics.wait(done, 0, 0, 120_000);
+  const reply = receiveMessageOnPort(port1)?.message as CliReply | undefined;
+  port1.close();
+  if (waited === 'timed-out' || !reply) {
+    void cliWorker.terminate();
+    cliWorker = undefined;
+    return { status: -1, stdout: '', stderr: `gradc ${args.join(' ')}: no answer in 120 s` };
+  }
+  return reply;
 }
 
 export const EXAMPLES = ['logreg', 'softmax-regression', 'mlp', 'mnist-mlp', 'param-growth', 'lenet5'];

@@ -10,6 +10,12 @@ const OPERATORS = ['.*', './', '.^', '+', '-', '*', '/', '^', "'", '(', ')', '['
 /** After one of these at the end of a line, the statement continues on the next line. */
 const CONTINUES = new Set(['+', '-', '*', '/', '^', '.*', './', '.^', ',', '=', '~', ':', '(', '[']);
 
+/**
+ * Brackets open at once, at most. Deeper nesting is refused where it starts, the same on every stack size
+ * (a parser that recursed until the stack ran out would accept it in one process and not in another).
+ */
+export const MAX_NESTING = 200;
+
 /** `adjointNames`: in a claim, `dL/dz2` (no spaces) is one name, the adjoint the backward program prints. */
 export function lex(file: SourceFile, diags: DiagnosticBag, opts: { adjointNames?: boolean } = {}): Token[] {
   const text = file.text;
@@ -58,7 +64,9 @@ export function lex(file: SourceFile, diags: DiagnosticBag, opts: { adjointNames
     }
     const op = OPERATORS.find((o) => text.startsWith(o, i));
     if (op !== undefined) {
-      if (op === '(' || op === '[') depth++;
+      if ((op === '(' || op === '[') && ++depth === MAX_NESTING + 1) {
+        diags.error(span(file, i, i + 1), `nested too deeply: more than ${MAX_NESTING} brackets open at once; write the inner parts as values of their own`);
+      }
       if ((op === ')' || op === ']') && depth > 0) depth--;
       push('op', i, i + op.length);
       i += op.length;
