@@ -9,10 +9,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-// Measured (docs/testing.md; longest first): the random models in three slices, ONNX Runtime, the WebGL pages
-// under SwiftShader, the reports and the playground in Chromium, the standalone trainers.
-const SLOWEST = ['difftest-1.test.ts', 'difftest-2.test.ts', 'difftest-3.test.ts', 'onnx.test.ts', 'web.test.ts', 'report.test.ts', 'trainer.test.ts', 'web-regress.test.ts',
-  'playground.test.ts', 'second-order-train.test.ts', 'wasm.test.ts', 'latex.test.ts', 'newcomer.test.ts', 'hessian.test.ts', 'codegen.test.ts', 'onnx-web.test.ts', 'package.test.ts'];
+// Measured (docs/testing.md; longest first, each file alone beside one other): the WebGL pages under
+// SwiftShader, the random models in three slices, ONNX Runtime, the reports and the playground in Chromium.
+const SLOWEST = ['web.test.ts', 'web-regress.test.ts', 'difftest-3.test.ts', 'onnx.test.ts', 'difftest-1.test.ts', 'difftest-2.test.ts', 'report.test.ts',
+  'playground.test.ts', 'trainer.test.ts', 'difftest.test.ts', 'second-order-train.test.ts', 'onnx-web.test.ts', 'latex.test.ts', 'hessian.test.ts', 'wasm.test.ts'];
 const all = readdirSync(join(root, 'test')).filter((f) => f.endsWith('.test.ts')).sort();
 const chosen = process.argv.slice(2).length ? process.argv.slice(2).map((f) => f.replace(/^test\//, '')) : [...SLOWEST.filter((f) => all.includes(f)), ...all.filter((f) => !SLOWEST.includes(f))];
 const concurrency = Number(process.env.GRADC_TEST_CONCURRENCY ?? Math.max(2, availableParallelism()));
