@@ -80,3 +80,12 @@ test('graph writes DOT and SVG with the lecture colours', () => {
   const counts = /graph: (\d+) forward nodes, (\d+) backward nodes/.exec(runCli(['check', 'examples/mlp.nn']).stdout)!;
   assert.equal(nodes, Number(counts[1]) + Number(counts[2]));
 });
+
+test('the command line inside the test process answers as the process does: status, stdout and stderr', () => {
+  // runCli runs gradc in the test process (test/cli-worker.mjs) unless asked for a process: the two must agree.
+  const dir = tempDir();
+  writeFileSync(join(dir, 'bad.nn'), 'input x: [3]\nparam w: [4]\nloss L = dot(w, x)\n');
+  for (const args of [['check', 'examples/mlp.nn'], ['check', join(dir, 'bad.nn')], ['grad', 'examples/logreg.nn', '--format', 'json'], ['frobnicate'], ['grad', 'examples/logreg.nn', '--wrt', 'W']]) {
+    assert.deepEqual(runCli(args), runCli(args, { spawn: true }), args.join(' '));
+  }
+});

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, SHARE_ENV, Worker, type MessagePort } from 'node:worker_threads';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const GOLDEN = join(ROOT, 'test', 'golden');
@@ -43,7 +43,8 @@ interface CliReply { readonly status: number; readonly stdout: string; readonly 
 let cliWorker: Worker | undefined;
 
 function runInProcess(args: string[]): CliReply {
-  cliWorker ??= new Worker(new URL('./cli-worker.mjs', import.meta.url));
+  // SHARE_ENV: the command sees the environment as the test has it now, as a spawned one would.
+  cliWorker ??= new Worker(new URL('./cli-worker.mjs', import.meta.url), { env: SHARE_ENV });
   cliWorker.unref();
   const done = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
