@@ -16,5 +16,7 @@ const SLOWEST = ['web.test.ts', 'web-regress.test.ts', 'difftest-3.test.ts', 'on
 const all = readdirSync(join(root, 'test')).filter((f) => f.endsWith('.test.ts')).sort();
 const chosen = process.argv.slice(2).length ? process.argv.slice(2).map((f) => f.replace(/^test\//, '')) : [...SLOWEST.filter((f) => all.includes(f)), ...all.filter((f) => !SLOWEST.includes(f))];
 const concurrency = Number(process.env.GRADC_TEST_CONCURRENCY ?? Math.max(2, availableParallelism()));
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...chosen.map((f) => join('test', f))], { cwd: root, stdio: 'inherit' });
+// tsx/esm: TypeScript for the ES modules only; CommonJS packages (ts-morph's 9 MB TypeScript) load through
+// Node's own require, not tsx's hook, which read them again: 0.2 s less per file.
+const r = spawnSync(process.execPath, ['--import', 'tsx/esm', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...chosen.map((f) => join('test', f))], { cwd: root, stdio: 'inherit' });
 process.exit(r.status ?? 1);
