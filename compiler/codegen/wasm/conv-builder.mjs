@@ -49,13 +49,18 @@ export function tools(mod) {
       ]),
     ]);
   };
+  /** count items in blocks of `step` (v = each block's first), then one block of what remains: body(width) per block. */
+  const blocks = (v, count, step, body) => {
+    const full = count - (count % step);
+    return [loop(v, c(0), () => c(full), body(step), step), ...(full < count ? [set(v, c(full)), ...body(count - full)] : [])];
+  };
   const zero = () => mod.v128.const(new Array(16).fill(0));
   /** acc ← acc + a·b, the product rounded first: the order a scalar loop `acc += a * b` has. */
   const madd = (acc, a, b) => set(acc, mod.f32x4.add(get(acc, v128), mod.f32x4.mul(a, b)));
   const range = (n) => Array.from({ length: n }, (_, i) => i);
   const f32At = (a) => mod.f32.load(0, 1, a);
   const storeF32 = (a, x) => mod.f32.store(0, 1, a, x);
-  return { c, get, set, add, mul, loop, zero, madd, range, f32At, storeF32 };
+  return { c, get, set, add, mul, loop, blocks, zero, madd, range, f32At, storeF32 };
 }
 
 /** The largest divisor of n that is at most `most`. */
@@ -101,11 +106,7 @@ export function convForward(mod, name, g, tiles = {}) {
     ];
   };
   const rows = (FR) => [t.loop(oy, t.c(0), () => t.c(Ho), [t.loop(xv, t.c(0), () => t.c(Wo / 4 / XT), tile(FR))])];
-  const full = F - (F % FT);
-  const perExample = [
-    t.loop(fb, t.c(0), () => t.c(full), rows(FT), FT),
-    ...(full < F ? [t.set(fb, t.c(full)), ...rows(F - full)] : []),
-  ];
+  const perExample = t.blocks(fb, F, FT, rows);
   const locals = [...Array(10).fill(i32), ...Array(FT * XT + XT + 1).fill(v128)];
   mod.addFunction(name, binaryen.createType(Array(6).fill(i32)), none, locals, t.loop(b, t.c(0), () => t.get(N), perExample));
   mod.addFunctionExport(name, name);
@@ -165,12 +166,10 @@ export function convKernelGrad(mod, name, g, tiles = {}) {
     for (let j0 = 0; j0 < kw; j0 += TT) out.push(...tile(FR, j0, Math.min(TT, kw - j0)));
     return out;
   };
-  const full = F - (F % FT);
   const unit = [
     // The kernel row's first input pixel: channel ⌊r / kh⌋, image row r mod kh.
     t.set(ROW, t.mul(t.add(t.mul(mod.i32.div_u(t.get(r), t.c(kh)), t.c(H)), mod.i32.rem_u(t.get(r), t.c(kh))), t.c(W))),
-    t.loop(fb, t.c(0), () => t.c(full), columns(FT), FT),
-    ...(full < F ? [t.set(fb, t.c(full)), ...columns(F - full)] : []),
+    ...t.blocks(fb, F, FT, columns),
   ];
   const locals = [...Array(8).fill(i32), ...Array(FT * TT + FT + 2).fill(v128)];
   mod.addFunction(name, binaryen.createType(Array(9).fill(i32)), none, locals, t.loop(r, t.get(U0), () => t.get(U1), unit));
@@ -238,11 +237,7 @@ export function convInputGrad(mod, name, g, tiles = {}) {
     for (let v0 = 0; v0 < vectors; v0 += XT) out.push(...tile(CR, v0, Math.min(XT, vectors - v0)));
     return [t.loop(y, t.c(0), () => t.c(H), out)];
   };
-  const full = C - (C % CT);
-  const perExample = [
-    t.loop(cb, t.c(0), () => t.c(full), row(CT), CT),
-    ...(full < C ? [t.set(cb, t.c(full)), ...row(C - full)] : []),
-  ];
+  const perExample = t.blocks(cb, C, CT, row);
   const locals = [...Array(7).fill(i32), ...Array(CT * XT + XT + 1).fill(v128)];
   mod.addFunction(name, binaryen.createType(Array(6).fill(i32)), none, locals, t.loop(b, t.c(0), () => t.get(N), perExample));
   mod.addFunctionExport(name, name);
