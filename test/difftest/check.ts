@@ -88,7 +88,9 @@ export function checkModel(source: string, opts: CheckOptions = {}): CaseResult 
 
   // 1. Generated TypeScript, float64.
   try {
-    const k = loadModelKernels(g).create(BATCH, Float64Array);
+    // One compiled model for both batch sizes: generating and transpiling it is most of a model's check.
+    const compiled = loadModelKernels(g);
+    const k = compiled.create(BATCH, Float64Array);
     const grads = model.params.map((p) => new Float64Array(p.node.size).fill(NaN));
     const lossSum = k.lossAndGrad(ref.params, ref.inputs, EXAMPLES, grads);
     const expected = ref.loss.reduce((a, b) => a + b, 0);
@@ -108,7 +110,7 @@ export function checkModel(source: string, opts: CheckOptions = {}): CaseResult 
       }
     });
     // One example alone (a batch of one has no row to index, which is where per-example bugs hide too).
-    const k1 = loadModelKernels(g).create(1, Float64Array);
+    const k1 = compiled.create(1, Float64Array);
     const grads1 = model.params.map((p) => new Float64Array(p.node.size));
     const inputs1 = model.inputs.map((inp, ii) => ref.inputs[ii].slice(0, inp.classes !== undefined ? 1 : inp.node.size));
     const loss1 = k1.lossAndGrad(ref.params, inputs1, 1, grads1);
