@@ -123,6 +123,18 @@ export function conv2dForward(count: number, g: ConvGeometry, X: Buf, xs: number
   }
 }
 
+/**
+ * z = conv2d(X, K) + c (one bias per channel) and a = relu(z), in one pass where the wasm target has the
+ * layer's fused kernel (the direct convolution with the bias and ReLU as its epilogue) and every buffer is in
+ * its memory: true if it ran; false, and the caller runs the three steps.
+ */
+export function conv2dBiasRelu(count: number, g: ConvGeometry, X: Buf, xs: number, K: Buf, ks: number, c: Buf, z: Buf, a: Buf, os: number): boolean {
+  const fused = ks === 0 || count === 1 ? routeAll(`convfwdbr_${g.join('_')}`, [X, K, c, z, a]) : undefined;
+  if (!fused) return false;
+  fused(count, X.byteOffset, xs, K.byteOffset, c.byteOffset, z.byteOffset, a.byteOffset, os);
+  return true;
+}
+
 /** dX = the full convolution of G with the flipped kernel: dX[c, y, x] = Σ G[f, oy, ox] K[f, c, ki, kj] over the taps that read (y, x). */
 export function conv2dGradInput(count: number, g: ConvGeometry, G: Buf, gs: number, K: Buf, ks: number, out: Buf, os: number, scratch?: ConvScratch): void {
   const [C, , , F, kh, kw, , , Ho, Wo] = g;
@@ -221,6 +233,17 @@ export function maxpoolRoute(count: number, g: PoolGeometry, X: Buf, xs: number,
       }
     }
   }
+}
+
+/**
+ * out = maxpoolRoute(X, G) .* step(Z) (Z laid out as out: ReLU's mask where the gradient lands) in one pass,
+ * where the wasm target has the fused kernel: true if it ran; false, and the caller runs the two steps.
+ */
+export function maxpoolRouteMask(count: number, g: PoolGeometry, X: Buf, xs: number, G: Buf, gs: number, Z: Buf, out: Buf, os: number): boolean {
+  const fused = routeAll(`maxroutemask_${g.slice(0, 4).join('_')}`, [X, G, Z, out]);
+  if (!fused) return false;
+  fused(count, X.byteOffset, xs, G.byteOffset, gs, Z.byteOffset, out.byteOffset, os);
+  return true;
 }
 
 /** The value of H at each window's arg-max in X (the adjoint of maxpoolRoute with respect to its gradient). */

@@ -160,6 +160,8 @@ const PER_EXAMPLE: Record<string, (key: number[], args: readonly number[], start
   maxroute: (_, [, x, xs, g, gs, out, os], s, n) => [n, x + s * xs * 4, xs, g + s * gs * 4, gs, out + s * os * 4, os],
   sumpos: (_, [, x, xs, out, os], s, n) => [n, x + s * xs * 4, xs, out + s * os * 4, os],
   convfwd: (_, [, x, xs, k, out, os], s, n) => [n, x + s * xs * 4, xs, k, out + s * os * 4, os],
+  convfwdbr: (_, [, x, xs, k, c, z, a, os], s, n) => [n, x + s * xs * 4, xs, k, c, z + s * os * 4, a + s * os * 4, os],
+  maxroutemask: (_, [, x, xs, g, gs, z, out, os], s, n) => [n, x + s * xs * 4, xs, g + s * gs * 4, gs, z + s * os * 4, out + s * os * 4, os],
   convdx: (_, [, g, gs, k, out, os], s, n) => [n, g + s * gs * 4, gs, k, out + s * os * 4, os],
 };
 

@@ -17,7 +17,7 @@ import { TYPECHECK_FLAGS } from '../compiler/cli/run.js';
 
 test(`the ${CASES} random models draw on every part of the language (checked in test/difftest-{1,2,3}.test.ts)`, () => {
   const features = new Set(Array.from({ length: CASES }, (_, i) => generateModel(i + 1).features).flat());
-  for (const f of ['conv-direct', 'matrix-input', 'no-input', 'class-label', 'fn', 'penalty', 'special-name', 'quadratic-form', 'outer', 'transpose', 'row-broadcast', 'softmax', 'cross_entropy', 'kink', 'sum-axis-1', 'sum-axis-2', 'expand', 'diag', 'kron']) {
+  for (const f of ['conv-direct', 'conv-bias-relu', 'maxpool-after-relu', 'matrix-input', 'no-input', 'class-label', 'fn', 'penalty', 'special-name', 'quadratic-form', 'outer', 'transpose', 'row-broadcast', 'softmax', 'cross_entropy', 'kink', 'sum-axis-1', 'sum-axis-2', 'expand', 'diag', 'kron']) {
     assert.ok(CASES < 100 || features.has(f), `no model used ${f}`);
   }
 });

@@ -68,6 +68,13 @@ test('im2col, col2im, the row copies and max-pooling in WebAssembly equal plain 
     ex[`maxroute_${key}`](count, X.byteOffset, xs, G.byteOffset, os, routed.byteOffset, xs);
     conv.maxpoolRoute(count, g as unknown as conv.PoolGeometry, Float32Array.from(X), xs, Float32Array.from(G), os, wantRouted, xs);
     assert.deepEqual(routed, wantRouted, `maxpool route ${key}`);
+    // The route times ReLU's mask in one pass = the route, then the plan's loop dL/da .* step(z), bit for bit
+    // (a negative gradient where z ≤ 0 is −0 both ways; z holds NaN, ±0 and both signs).
+    const Z = random(alloc(count * xs)), masked = random(alloc(count * xs));
+    Z[0] = NaN; Z[1] = -0; Z[2] = 0;
+    ex[`maxroutemask_${key}`](count, X.byteOffset, xs, G.byteOffset, os, Z.byteOffset, masked.byteOffset, xs);
+    const wantMasked = wantRouted.map((v, i) => v * (Z[i] > 0 ? 1 : 0));
+    assert.deepEqual(masked, wantMasked, `maxpool route with ReLU's mask ${key}`);
   }
   // The per-channel sums add in four lanes, then across them: float32 rounding, not the same bits as one
   // running sum, so against float64 to float32 accuracy.
@@ -88,7 +95,7 @@ test('im2col, col2im, the row copies and max-pooling in WebAssembly equal plain 
 // wide kernels, a four-column output.
 const DIRECT = [[1, 28, 28, 6, 5, 5, 1, 0, 24, 24], [6, 12, 12, 16, 5, 5, 1, 0, 8, 8], [5, 8, 12, 7, 3, 5, 1, 0, 6, 8], [2, 7, 16, 11, 2, 1, 1, 0, 6, 16], [3, 6, 8, 4, 3, 5, 1, 0, 4, 4], [1, 10, 12, 2, 3, 9, 1, 0, 8, 4]];
 
-test('direct convolutions in WebAssembly: forward, kernel gradient and input gradient equal ordered loops', () => {
+test('direct convolutions in WebAssembly: forward (alone, and with the bias and ReLU fused), kernel gradient and input gradient equal ordered loops', () => {
   const memory = new WA.Memory({ initial: 64, maximum: 65536, shared: true });
   const ex = new WA.Instance(new WA.Module(buildGemmModule([], true, [], [], { convs: DIRECT, pools: [] })), { env: { memory } }).exports;
   let top = 64;
@@ -116,6 +123,13 @@ test('direct convolutions in WebAssembly: forward, kernel gradient and input gra
       wantOut[b * gs + (o * Ho + y) * Wo + x] = acc;
     }
     same(out, wantOut, `convfwd ${key}`);
+
+    // With the bias and ReLU as the epilogue: z = sum + c[o] and a = max(z, 0), the plan's two loops' bits.
+    const c = random(alloc(F), 7), z = random(alloc(count * gs), 8), a = random(alloc(count * gs), 9);
+    ex[`convfwdbr_${key}`](count, X.byteOffset, xs, K.byteOffset, c.byteOffset, z.byteOffset, a.byteOffset, gs);
+    const wantZ = wantOut.map((v, i) => f(v + c[Math.floor((i % gs) / (Ho * Wo))]));
+    same(z, wantZ, `convfwdbr ${key} (z)`);
+    same(a, wantZ.map((v) => Math.max(v, 0)), `convfwdbr ${key} (a)`);
 
     // The kernel gradient: four lanes (output columns x ≡ lane mod 4) over the batch, then (l0 + l1) + (l2 + l3);
     // β = 1 adds to what dK held. Run as two calls over the kernel rows, as two threads would.

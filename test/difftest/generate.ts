@@ -351,7 +351,7 @@ function imageStage(r: CaseRng, ctx: ImageContext): string[] {
 
   /** The first convolution, for the adjoint functions a model (or a claim) may write. */
   let first: { x: string; K: string; options: string[]; out: string; shape: number[] } | undefined;
-  const convolve = (x: string, [c, h, w]: number[], directWidth = 0): { e: string; shape: number[]; K: string; options: string[] } => {
+  const convolve = (x: string, [c, h, w]: number[], directWidth = 0): { e: string; shape: number[]; K: string; options: string[]; biased: boolean } => {
     const F = r.int(1, 3), kh = r.int(1, Math.min(3, h)), kw = directWidth || r.int(1, Math.min(3, w));
     const pad = !directWidth && r.chance(0.3) ? 1 : 0;
     const fits = (s: number) => (h + 2 * pad - kh) % s === 0 && (w + 2 * pad - kw) % s === 0;
@@ -362,17 +362,21 @@ function imageStage(r: CaseRng, ctx: ImageContext): string[] {
     if (stride !== 1) features.add('conv-stride');
     if (pad) features.add('conv-pad');
     let e = `conv2d(${x}, ${r.chance(0.2) ? `tanh(${K})` : K}${options.map((o) => `, ${o}`).join('')})`;
-    if (r.chance(0.6)) {
+    // A direct convolution mostly has its bias (and, below, a ReLU): the wasm target fuses the three.
+    const biased = r.chance(directWidth ? 0.85 : 0.6);
+    if (biased) {
       const bias = fresh('cb');
       lines.push(`param ${bias}: [${F}] = 0.1`);
       e = `${e} + ${bias}`;
       features.add('channel-bias');
     }
-    if (r.chance(0.2)) { e = `${ctx.scalar()} * (${e})`; features.add('conv-scaled'); }
-    return { e, shape: [F, (h + 2 * pad - kh) / stride + 1, (w + 2 * pad - kw) / stride + 1], K, options };
+    const scaled = r.chance(0.2);
+    if (scaled) { e = `${ctx.scalar()} * (${e})`; features.add('conv-scaled'); }
+    return { e, shape: [F, (h + 2 * pad - kh) / stride + 1, (w + 2 * pad - kw) / stride + 1], K, options, biased: biased && !scaled };
   };
-  const activate = (e: string): string => {
+  const activate = (e: string, direct: boolean): string => {
     const unaryFn = ctx.fns.find((f) => f.arity === 1);
+    if (direct && r.chance(0.5)) return `relu(${e})`;
     return r.pick([
       () => `tanh(${e})`, () => `relu(${e})`, () => `sigmoid(${e})`, () => `leaky_relu(${e}, 0.1)`,
       () => `${e} .* ${e}`, () => (unaryFn ? `${unaryFn.name}(${e})` : `softplus(${e})`),
@@ -383,19 +387,26 @@ function imageStage(r: CaseRng, ctx: ImageContext): string[] {
     body.push(`${z} = ${e}`);
     return { e: z, shape };
   };
-  const pool = (v: { e: string; shape: number[] }): { e: string; shape: number[] } => {
+  const pool = (v: { e: string; shape: number[] }, afterRelu: boolean): { e: string; shape: number[] } => {
     const [c, h, w] = v.shape;
     if (h < 2 || w < 2 || !r.chance(0.6)) return v;
-    const kind = r.pick(['maxpool', 'avgpool']);
+    const kind = afterRelu ? (r.chance(0.75) ? 'maxpool' : 'avgpool') : r.pick(['maxpool', 'avgpool']);
     features.add(kind);
+    // The wasm target routes the pooled gradient and applies ReLU's mask in one pass.
+    if (kind === 'maxpool' && afterRelu) features.add('maxpool-after-relu');
     return name(`${kind}(${v.e}, 2)`, [c, Math.floor(h / 2), Math.floor(w / 2)]);
   };
 
   const stage = (x: { e: string; shape: number[] }) => {
-    const c = convolve(x.e, x.shape, first ? 0 : directKw);
+    const direct = first ? 0 : directKw;
+    const c = convolve(x.e, x.shape, direct);
     const z = name(c.e, c.shape);
     first ??= { x: x.e, K: c.K, options: c.options, out: z.e, shape: c.shape };
-    return pool(name(activate(z.e), z.shape));
+    const a = activate(z.e, direct > 0);
+    const relu = a.startsWith('relu(');
+    // z = conv2d(x, K) + c, a = relu(z): the direct convolution's fused epilogue in the wasm target.
+    if (direct && c.biased && relu) features.add('conv-bias-relu');
+    return pool(name(a, z.shape), relu);
   };
   let v = stage({ e: image, shape: [C, H, W] });
   if (r.chance(0.5)) { v = stage(v); features.add('conv-conv'); }

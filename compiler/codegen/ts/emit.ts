@@ -11,7 +11,7 @@ import * as A from './ast.js';
 import type { Stmt } from './ast.js';
 import { ts } from './ast.js';
 import { Emitter, type EmitOptions } from './emitter.js';
-import { stepStmts } from './steps.js';
+import { programStmts } from './fused.js';
 import { termStmts } from './terms.js';
 
 const f = ts.factory;
@@ -52,7 +52,7 @@ function unpack(em: Emitter, withGrads: boolean): Stmt[] {
 /** lossAndGrad: the training program's steps, each gradient summed over the batch, the loss summed. */
 function trainBody(em: Emitter): Stmt[] {
   const lossBuf = id(em.bufName.get(em.plan.loss)!);
-  const trainBody: Stmt[] = [...unpack(em, true), ...em.plan.train.steps.flatMap((s) => stepStmts(em, s))];
+  const trainBody: Stmt[] = [...unpack(em, true), ...programStmts(em, em.plan.train.steps)];
   for (const p of em.model.params) {
     const terms = em.plan.terms.get(p.name) ?? [];
     const stmts = terms.length ? terms.flatMap((t, k) => termStmts(em, p.name, p.shape, t, k === 0)) : [A.exprStmt(A.call(A.prop(id(em.gradLocal.get(p.name)!), 'fill'), [A.num(0)]))];
@@ -71,7 +71,7 @@ function trainBody(em: Emitter): Stmt[] {
 /** forward: the forward program's steps; the loss, outputs and logits per example. */
 function forwardBody(em: Emitter): Stmt[] {
   const lossBuf = id(em.bufName.get(em.plan.loss)!);
-  return [...unpack(em, false), ...em.plan.forward.steps.flatMap((s) => stepStmts(em, s)),
+  return [...unpack(em, false), ...programStmts(em, em.plan.forward.steps),
     A.ret(A.obj([['loss', lossBuf], ['outputs', A.arr(em.plan.outputs.map((o) => id(em.bufName.get(o)!)))], ['logits', em.plan.logits ? id(em.bufName.get(em.plan.logits)!) : f.createNull()]]))];
 }
 

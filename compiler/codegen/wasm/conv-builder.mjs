@@ -6,6 +6,7 @@
 // timing them; the defaults are the measured best).
 //
 //   convfwd_KEY(count, X, xs, K, out, os)            out[b] = conv2d(X[b], K)
+//   convfwdbr_KEY(count, X, xs, K, c, z, a, os)      z[b] = conv2d(X[b], K) + c (per channel), a[b] = relu(z[b])
 //   convdk_KEY(count, X, xs, G, gs, dK, β, r0, r1)   dK = β·dK + Σ_b correlation(X[b], G[b]), kernel rows r0…r1−1
 //   convdx_KEY(count, G, gs, K, out, os)             out[b] = the full convolution of G[b] with the flipped K
 //
@@ -70,14 +71,19 @@ const divisorAtMost = (n, most) => { for (let d = Math.min(n, most); d > 1; d--)
  * The forward convolution: per example, block of FT filters, output row and run of XT vectors (4·XT output
  * positions), the FT×XT accumulators sum the taps in the order (channel, kernel row, kernel column) — each
  * tap one load of XT input vectors and FT splats of the kernel — and are stored channel-first.
+ * `biasRelu`: the layer's bias and ReLU as the tile's epilogue (convfwdbr): z = sum + c[f] and a = max(z, 0)
+ * stored from the registers, the f32x4 add and max the plan's own loops run (the same bits), so the
+ * pre-activation is not written by the product, read back for the bias and read again for the ReLU.
  */
-export function convForward(mod, name, g, tiles = {}) {
+export function convForward(mod, name, g, tiles = {}, biasRelu = false) {
   const [C, H, W, F, kh, kw, , , Ho, Wo] = g;
   const t = tools(mod);
   const XT = tiles.XT ?? divisorAtMost(Wo / 4, 2), FT = tiles.FT ?? Math.min(F, Math.floor(TILE_BUDGET / XT));
-  const [N, X, XS, K, OUT, OS] = [0, 1, 2, 3, 4, 5];
-  const [b, fb, oy, xv, ch, XP, KP, OP, ki, kj] = t.range(10).map((i) => 6 + i);
-  const ACC = 16, IN = ACC + FT * XT, SPL = IN + XT;
+  // convfwd (count, X, xs, K, out, os); convfwdbr (count, X, xs, K, c, z, a, os).
+  const [N, X, XS, K, BIAS, OUT, RELU, OS] = biasRelu ? [0, 1, 2, 3, 4, 5, 6, 7] : [0, 1, 2, 3, -1, 4, -1, 5];
+  const params = biasRelu ? 8 : 6;
+  const [b, fb, oy, xv, ch, XP, KP, OP, ki, kj] = t.range(10).map((i) => params + i);
+  const RP = params + 10, ACC = params + 11, IN = ACC + FT * XT, SPL = IN + XT; // RP: the tile's address in a
   const taps = C * kh * kw;
   const tile = (FR) => {
     const acc = (f, v) => ACC + f * XT + v;
@@ -101,14 +107,26 @@ export function convForward(mod, name, g, tiles = {}) {
     return [
       ...t.range(FR).flatMap((f) => t.range(XT).map((v) => t.set(acc(f, v), t.zero()))),
       t.loop(ch, t.c(0), () => t.c(C), perChannel),
-      t.set(OP, t.add(t.get(OUT), t.mul(t.add(t.mul(t.get(b), t.get(OS)), t.mul(t.get(fb), t.c(Ho * Wo)), t.mul(t.get(oy), t.c(Wo)), t.mul(t.get(xv), t.c(4 * XT))), t.c(4)))),
-      ...t.range(FR).flatMap((f) => t.range(XT).map((v) => mod.v128.store((f * Ho * Wo + 4 * v) * 4, 4, t.get(OP), t.get(acc(f, v), v128)))),
+      t.set(OP, t.mul(t.add(t.mul(t.get(b), t.get(OS)), t.mul(t.get(fb), t.c(Ho * Wo)), t.mul(t.get(oy), t.c(Wo)), t.mul(t.get(xv), t.c(4 * XT))), t.c(4))),
+      ...(biasRelu ? [t.set(RP, t.add(t.get(RELU), t.get(OP)))] : []), // z and a are laid out alike
+      t.set(OP, t.add(t.get(OUT), t.get(OP))),
+      ...t.range(FR).flatMap((f) => t.range(XT).flatMap((v) => store(f, v, acc(f, v)))),
+    ];
+  };
+  const store = (f, v, a) => {
+    const offset = (f * Ho * Wo + 4 * v) * 4;
+    if (!biasRelu) return [mod.v128.store(offset, 4, t.get(OP), t.get(a, v128))];
+    const bias = mod.f32x4.splat(mod.f32.load(f * 4, 4, t.add(t.get(BIAS), t.mul(t.get(fb), t.c(4)))));
+    return [
+      t.set(a, mod.f32x4.add(t.get(a, v128), bias)),
+      mod.v128.store(offset, 4, t.get(OP), t.get(a, v128)),
+      mod.v128.store(offset, 4, t.get(RP), mod.f32x4.max(t.get(a, v128), t.zero())),
     ];
   };
   const rows = (FR) => [t.loop(oy, t.c(0), () => t.c(Ho), [t.loop(xv, t.c(0), () => t.c(Wo / 4 / XT), tile(FR))])];
   const perExample = t.blocks(fb, F, FT, rows);
-  const locals = [...Array(10).fill(i32), ...Array(FT * XT + XT + 1).fill(v128)];
-  mod.addFunction(name, binaryen.createType(Array(6).fill(i32)), none, locals, t.loop(b, t.c(0), () => t.get(N), perExample));
+  const locals = [...Array(11).fill(i32), ...Array(FT * XT + XT + 1).fill(v128)];
+  mod.addFunction(name, binaryen.createType(Array(params).fill(i32)), none, locals, t.loop(b, t.c(0), () => t.get(N), perExample));
   mod.addFunctionExport(name, name);
 }
 
@@ -246,6 +264,7 @@ export function convInputGrad(mod, name, g, tiles = {}) {
 /** The direct kernels a convolution's geometry allows, named by its key. */
 export function buildDirectConv(mod, g, key, once) {
   if (directForward(g)) once(`convfwd_${key}`, (n) => convForward(mod, n, g));
+  if (directForward(g)) once(`convfwdbr_${key}`, (n) => convForward(mod, n, g, {}, true));
   if (directKernelGrad(g)) once(`convdk_${key}`, (n) => convKernelGrad(mod, n, g));
   if (directInputGrad(g)) once(`convdx_${key}`, (n) => convInputGrad(mod, n, g));
 }

@@ -103,15 +103,19 @@ function transpose(mod, name, F, P, toRows) {
 /**
  * maxpool_KEY(count, X, xs, out, os): each s×s window's largest value; maxroute_KEY(count, X, xs, G, gs, out,
  * os): out = 0, then each window's gradient at its first arg-max — runtime/conv.ts's loops, compare for compare.
+ * maxroutemask_KEY(count, X, xs, G, gs, Z, out, os): the route times ReLU's mask, step(Z) (Z laid out as out),
+ * as one pass: the gradient is multiplied by 1 or 0 where it lands, as the plan's loop `dL/da .* step(z)`
+ * multiplies it afterwards (the same bits: elsewhere both leave +0).
  * For 2×2 windows, four windows at a time: the two rows of eight pixels split into even and odd columns
  * (shuffles), then m ← v where v > m in the scalar loop's order (x00, x01, x10, x11), so ties and NaN go the
  * same way; the route keeps each lane's arg-max offset beside its maximum and stores lane by lane.
  */
-function maxpool(mod, name, g, route) {
+function maxpool(mod, name, g, route, mask = false) {
   const [C, H, W, s, Ho, Wo] = g;
   const t = tools(mod);
-  const [N, X, XS, G, GS, OUT, OS] = route ? [0, 1, 2, 3, 4, 5, 6] : [0, 1, 2, -1, -1, 3, 4];
-  const first = route ? 7 : 5;
+  const [N, X, XS, G, GS, Z, OUT, OS] = mask ? [0, 1, 2, 3, 4, 5, 6, 7] : route ? [0, 1, 2, 3, 4, -1, 5, 6] : [0, 1, 2, -1, -1, -1, 3, 4];
+  const params = mask ? 8 : route ? 7 : 5;
+  const first = params;
   const [b, c, py, px, i, j, at, best, o, q] = Array.from({ length: 10 }, (_, k) => first + k);
   const M = first + 10, V = first + 11; // f32 locals
   const VX = first + 12; // v128 locals: the four taps, the maximum, its offsets, a mask
@@ -119,6 +123,13 @@ function maxpool(mod, name, g, route) {
   const xb = () => t.add(t.get(X), t.mul(t.get(b), t.mul(t.get(XS), t.c(4))));
   const outAt = (pos) => t.add(t.get(OUT), t.mul(t.get(b), t.mul(t.get(OS), t.c(4))), t.mul(pos, t.c(4)));
   const gAt = (k) => t.add(t.get(G), t.mul(t.add(t.mul(t.get(b), t.get(GS)), t.add(t.get(o), t.c(k))), t.c(4)));
+  /** What the route stores at pixel `pos`: window k's gradient, times step(Z) there with `mask`. */
+  const routed = (k, pos) => {
+    const grad = t.f32At(gAt(k));
+    if (!mask) return grad;
+    const z = t.f32At(t.add(t.get(Z), t.mul(t.get(b), t.mul(t.get(OS), t.c(4))), t.mul(pos, t.c(4))));
+    return mod.f32.mul(grad, mod.select(mod.f32.gt(z, mod.f32.const(0)), mod.f32.const(1), mod.f32.const(0)));
+  };
   const window = [
     t.set(at, t.add(t.mul(t.add(t.mul(t.get(c), t.c(H)), t.mul(t.get(py), t.c(s))), t.c(W)), t.mul(t.get(px), t.c(s)))),
     t.set(best, t.get(at)),
@@ -127,7 +138,7 @@ function maxpool(mod, name, g, route) {
       t.set(V, t.f32At(t.add(xb(), t.mul(t.add(t.get(at), t.add(t.mul(t.get(i), t.c(W)), t.get(j))), t.c(4))))),
       mod.if(mod.f32.gt(t.get(V, f32), t.get(M, f32)), mod.block(null, [t.set(M, t.get(V, f32)), t.set(best, t.add(t.get(at), t.add(t.mul(t.get(i), t.c(W)), t.get(j))))])),
     ])]),
-    route ? t.storeF32(outAt(t.get(best)), t.f32At(gAt(0))) : t.storeF32(t.add(t.get(OUT), t.mul(t.add(t.mul(t.get(b), t.get(OS)), t.get(o)), t.c(4))), t.get(M, f32)),
+    route ? t.storeF32(outAt(t.get(best)), routed(0, t.get(best))) : t.storeF32(t.add(t.get(OUT), t.mul(t.add(t.mul(t.get(b), t.get(OS)), t.get(o)), t.c(4))), t.get(M, f32)),
     t.set(o, t.add(t.get(o), t.c(1))),
   ];
   const EVENS = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27], ODDS = EVENS.map((x) => x + 4);
@@ -150,9 +161,10 @@ function maxpool(mod, name, g, route) {
     ...(route ? [t.set(IDX, splatI(0))] : []),
     ...step(X01, 1), ...step(X10, W), ...step(X11, W + 1),
     ...(route
-      ? [0, 1, 2, 3].map((l) => t.storeF32(
-        outAt(t.add(t.mul(t.add(t.mul(t.get(c), t.c(H)), t.mul(t.get(py), t.c(2))), t.c(W)), t.mul(t.add(t.get(px), t.c(l)), t.c(2)), mod.i32x4.extract_lane(t.get(IDX, v128), l))),
-        t.f32At(gAt(l))))
+      ? [0, 1, 2, 3].flatMap((l) => [
+        t.set(at, t.add(t.mul(t.add(t.mul(t.get(c), t.c(H)), t.mul(t.get(py), t.c(2))), t.c(W)), t.mul(t.add(t.get(px), t.c(l)), t.c(2)), mod.i32x4.extract_lane(t.get(IDX, v128), l))),
+        t.storeF32(outAt(t.get(at)), routed(l, t.get(at))),
+      ])
       : [mod.v128.store(0, 1, t.add(t.get(OUT), t.mul(t.add(t.mul(t.get(b), t.get(OS)), t.get(o)), t.c(4))), t.get(VM, v128))]),
     t.set(o, t.add(t.get(o), t.c(4))),
   ];
@@ -165,7 +177,6 @@ function maxpool(mod, name, g, route) {
     t.set(o, t.c(0)),
     t.loop(c, t.c(0), () => t.c(C), [t.loop(py, t.c(0), () => t.c(Ho), row)]),
   ];
-  const params = route ? 7 : 5;
   mod.addFunction(name, binaryen.createType(Array(params).fill(i32)), none, [...Array(10).fill(i32), f32, f32, ...Array(7).fill(v128)], t.loop(b, t.c(0), () => t.get(N), perExample));
   mod.addFunctionExport(name, name);
 }
@@ -210,6 +221,7 @@ export function buildImageKernels(mod, { convs = [], pools = [], sums = [] } = {
   for (const g of pools) {
     once(`maxpool_${poolKey(g)}`, (n) => maxpool(mod, n, g, false));
     once(`maxroute_${poolKey(g)}`, (n) => maxpool(mod, n, g, true));
+    once(`maxroutemask_${poolKey(g)}`, (n) => maxpool(mod, n, g, true, true));
   }
   for (const [F, HW] of sums) once(`sumpos_${F}_${HW}`, (n) => sumPositions(mod, n, F, HW));
 }
