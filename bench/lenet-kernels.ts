@@ -27,7 +27,7 @@ let top = 64;
 // 64 bytes after each buffer, as the wasm target's allocator leaves them.
 const alloc = (n: number) => { const v = new Float32Array(memory.buffer, top, n); for (let i = 0; i < n; i++) v[i] = Math.sin(i * 0.37) * 0.5; top += Math.ceil((n * 4) / 64) * 64 + 64; return v.byteOffset; };
 
-/** `replaced`: the patch path's kernel, timed for comparison; the model runs the layer's direct kernels instead. */
+/** `replaced`: timed for comparison only — the patch path where the layer runs direct kernels, a kernel the model runs fused. */
 interface Kernel { layer: string; what: string; call: [string, ...number[]]; flops?: number; bytes?: number; replaced?: boolean }
 const kernels: Kernel[] = [];
 const conv = (layer: string, [C, H, W, F, kh, kw, s, p, Ho, Wo]: number[]) => {
@@ -52,8 +52,11 @@ const conv = (layer: string, [C, H, W, F, kh, kw, s, p, Ho, Wo]: number[]) => {
   const direct = ex[`convfwd_${key}`] && ex[`convdk_${key}`] && (C === 1 || ex[`convdx_${key}`]);
   if (!direct) return;
   for (let i = pathStart; i < kernels.length; i++) kernels[i].replaced = true;
+  // The model runs the forward with the bias and ReLU as its epilogue (convfwdbr); the plain one for comparison.
+  const c = alloc(F), a = alloc(BATCH * F * P);
   kernels.push(
-    { layer, what: 'direct forward (for the first three)', call: [`convfwd_${key}`, BATCH, x, C * H * W, K, img, F * P], flops },
+    { layer, what: 'direct forward (without the epilogue)', call: [`convfwd_${key}`, BATCH, x, C * H * W, K, img, F * P], flops, replaced: !!ex[`convfwdbr_${key}`] },
+    ...(ex[`convfwdbr_${key}`] ? [{ layer, what: 'direct forward + bias + ReLU (fused)', call: [`convfwdbr_${key}`, BATCH, x, C * H * W, K, c, img, a, F * P] as Kernel['call'], flops }] : []),
     { layer, what: 'direct kernel gradient (for copy + TN)', call: [`convdk_${key}`, BATCH, x, C * H * W, img, F * P, dK, 0, 0, C * kh], flops },
   );
   if (C > 1) kernels.push({ layer, what: 'direct image gradient (for NN + col2im)', call: [`convdx_${key}`, BATCH, img, F * P, K, dx, C * H * W], flops });
@@ -65,7 +68,9 @@ const pool = (layer: string, [C, H, W, s]: number[]) => {
   const x = alloc(BATCH * C * H * W), out = alloc(BATCH * o), gout = alloc(BATCH * o), dx = alloc(BATCH * C * H * W);
   kernels.push(
     { layer, what: 'max-pool', call: [`maxpool_${key}`, BATCH, x, C * H * W, out, o], bytes: 4 * BATCH * (C * H * W + o) },
-    { layer, what: 'max-pool route (backward)', call: [`maxroute_${key}`, BATCH, x, C * H * W, gout, o, dx, C * H * W], bytes: 4 * BATCH * (2 * C * H * W + o) },
+    { layer, what: 'max-pool route (without the mask)', call: [`maxroute_${key}`, BATCH, x, C * H * W, gout, o, dx, C * H * W], bytes: 4 * BATCH * (2 * C * H * W + o), replaced: true },
+    // What the model runs: the route with ReLU's mask in one pass (maxroutemask).
+    { layer, what: 'max-pool route × ReLU mask (fused)', call: [`maxroutemask_${key}`, BATCH, x, C * H * W, gout, o, x, dx, C * H * W], bytes: 4 * BATCH * (3 * C * H * W + o) },
   );
 };
 pool('pool1', [6, 24, 24, 2]);
@@ -98,7 +103,7 @@ console.log(`  ${'layer'.padEnd(6)} ${'kernel'.padEnd(46)} ${'1 thread'.padStart
 kernels.forEach((k, i) => {
   const rate = k.flops ? `${(k.flops / med[i] / 1e6).toFixed(1)} GFLOP/s` : `${(k.bytes! / med[i] / 1e6).toFixed(1)} GB/s`;
   const share = k.replaced ? '  —  ' : `${((100 * med[i]) / total).toFixed(0).padStart(4)}%`;
-  const note = k.replaced ? '  (patch path, not run)' : '';
+  const note = k.replaced ? '  (for comparison: not run by the model)' : '';
   console.log(`  ${k.layer.padEnd(6)} ${k.what.padEnd(46)} ${med[i].toFixed(3).padStart(6)} ms  ${share}  ${rate.padEnd(14)} ${med2[i].toFixed(3)} ms (${(med[i] / med2[i]).toFixed(2)}×)${note}`);
 });
 console.log('  per layer, 1 → 2 threads (what the model runs):');
