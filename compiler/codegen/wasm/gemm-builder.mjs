@@ -1,5 +1,6 @@
-// Run by plain `node` (never through tsx, which takes seconds over binaryen's 100 MB of JavaScript):
-// reads {"shapes": [...], "shared": bool} on stdin, writes the WebAssembly module's bytes to stdout.
+// Run by plain `node` (never through tsx, which takes seconds over binaryen's 100 MB of JavaScript): in a
+// worker thread of its own (builder-worker.mjs), or as a script that reads {"shapes": [...], "shared": bool}
+// on stdin and writes the WebAssembly module's bytes to stdout.
 // compiler/codegen/wasm/gemm.ts is the typed interface; this file is its implementation.
 //
 // The model's matrix products as WebAssembly SIMD128 (f32x4) kernels, built with binaryen and specialised to
@@ -11,6 +12,7 @@
 
 import binaryen from 'binaryen';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { buildImageKernels } from './image-builder.mjs';
 
 
@@ -340,15 +342,22 @@ function buildColumnSum(mod, m) {
   mod.addFunctionExport(name, name);
 }
 
-const request = JSON.parse(readFileSync(0, 'utf8'));
 const build = (r) => Buffer.from(buildGemmModule(r.shapes, r.shared, r.loops ?? [], r.columnSums ?? [], r.images ?? {}));
-if (request.batch) {
-  // Several modules in one process (binaryen loads once): each as a 4-byte little-endian length, then its bytes.
+
+/**
+ * The module a request asks for; a {"batch": [...]} request gets several, each as a 4-byte little-endian
+ * length, then its bytes.
+ */
+export function buildRequest(text) {
+  const request = JSON.parse(text);
+  if (!request.batch) return build(request);
   const parts = [];
   for (const r of request.batch) {
     const bytes = build(r), len = Buffer.alloc(4);
     len.writeUInt32LE(bytes.length);
     parts.push(len, bytes);
   }
-  process.stdout.write(Buffer.concat(parts));
-} else process.stdout.write(build(request));
+  return Buffer.concat(parts);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) process.stdout.write(buildRequest(readFileSync(0, 'utf8')));

@@ -1,13 +1,13 @@
 // The model's matrix products as WebAssembly SIMD128 kernels specialised to its sizes: the typed interface.
-// The kernels are built with binaryen by gemm-builder.mjs in a plain `node` child process, because loading
-// binaryen's 100 MB of JavaScript through tsx (which runs gradc's TypeScript) takes ~9 s instead of ~0.8 s;
-// only commands that build a wasm module pay even that.
+// The kernels are built with binaryen by gemm-builder.mjs in a worker thread of plain node (builder-worker.mjs),
+// because loading binaryen's 100 MB of JavaScript through tsx (which runs gradc's TypeScript) takes ~9 s
+// instead of ~1 s; only processes that build a wasm module pay even that, and only once.
 
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { PACKAGE_ROOT } from '../../source/package-root.js';
 import type { WasmLoop } from './loops.js';
 
@@ -20,9 +20,11 @@ export interface ImageKernels { readonly convs: readonly (readonly number[])[]; 
 
 export const gemmExportName = (s: GemmShape): string => `gemm${s.variant}_${s.m}_${s.k}`;
 
-const BUILDER = join(PACKAGE_ROOT, 'compiler', 'codegen', 'wasm', 'gemm-builder.mjs');
+const WASM_DIR = join(PACKAGE_ROOT, 'compiler', 'codegen', 'wasm');
 /** The builder's own files: a change to any of them must not reuse a module the old code built. */
-const BUILDER_SOURCES = [BUILDER, ...['image-builder.mjs', 'conv-builder.mjs'].map((f) => join(PACKAGE_ROOT, 'compiler', 'codegen', 'wasm', f))];
+const BUILDER_SOURCES = ['gemm-builder.mjs', 'image-builder.mjs', 'conv-builder.mjs'].map((f) => join(WASM_DIR, f));
+/** Longer than any build takes (a hundred random models' modules: about a minute): then the builder is lost. */
+const BUILD_TIMEOUT_MS = 600_000;
 const built = new Map<string, Uint8Array>();
 
 /**
@@ -47,16 +49,13 @@ export function moduleRequest(shapes: readonly GemmShape[], shared = false, loop
 /** A module with one exported function per shape, importing its memory as env.memory (shared when `shared`). */
 export function buildGemmModule(shapes: readonly GemmShape[], shared = false, loops: readonly WasmLoop[] = [], columnSums: readonly number[] = [], images: ImageKernels = { convs: [], pools: [] }): Uint8Array {
   const request = moduleRequest(shapes, shared, loops, columnSums, images);
-  return cachedModule(request) ?? buildInOneProcess([request])[0];
+  return cachedModule(request) ?? buildInWorker([request])[0];
 }
 
-/**
- * Builds every module of `requests` not built yet in one builder process, so binaryen loads once (about a
- * second) rather than once per module: for a test or a tool about to compile many models.
- */
+/** Builds every module of `requests` not built yet in one request: for a test or a tool about to compile many models. */
 export function prebuildGemmModules(requests: readonly string[]): void {
   const missing = [...new Set(requests)].filter((r) => !cachedModule(r));
-  if (missing.length) buildInOneProcess(missing);
+  if (missing.length) buildInWorker(missing);
 }
 
 function cachedModule(request: string): Uint8Array | undefined {
@@ -69,12 +68,37 @@ function cachedModule(request: string): Uint8Array | undefined {
   return undefined;
 }
 
-/** One builder process for the requests (several: {"batch": [...]}, answered as length-prefixed modules). */
-function buildInOneProcess(requests: readonly string[]): Uint8Array[] {
+let builder: MessagePort | undefined;
+
+/** The builder thread's port, started on the first build (unref'd: it never keeps the process alive). */
+function builderPort(): MessagePort {
+  if (builder) return builder;
+  const { port1, port2 } = new MessageChannel();
+  // No execArgv: the thread runs plain node, without the loader (tsx) this process may run under.
+  const worker = new Worker(join(WASM_DIR, 'builder-worker.mjs'), { execArgv: [], workerData: { port: port2 }, transferList: [port2] });
+  worker.unref();
+  port1.unref();
+  worker.on('exit', () => { builder = undefined; });
+  builder = port1;
+  return builder;
+}
+
+/**
+ * The requests built by the builder thread, waited for synchronously (several: {"batch": [...]}, answered as
+ * length-prefixed modules).
+ */
+function buildInWorker(requests: readonly string[]): Uint8Array[] {
   const input = requests.length === 1 ? requests[0] : `{"batch":[${requests.join(',')}]}`;
-  const r = spawnSync(process.execPath, [BUILDER], { input, maxBuffer: 1 << 30, env: { ...process.env, NODE_OPTIONS: '' } });
-  if (r.status !== 0 || r.error) throw new Error(`internal error: building the WebAssembly kernels failed: ${r.error?.message ?? r.stderr.toString().trim().split('\n').slice(-3).join(' ')}`);
-  const out = r.stdout as Buffer;
+  const port = builderPort();
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  port.postMessage({ flag, input });
+  const waited = Atomics.wait(flag, 0, 0, BUILD_TIMEOUT_MS);
+  const reply = receiveMessageOnPort(port)?.message as { bytes?: Uint8Array; error?: string } | undefined;
+  if (waited === 'timed-out' || !reply?.bytes) {
+    const why = reply?.error?.trim().split('\n').slice(0, 3).join(' ') ?? `no answer from the builder in ${BUILD_TIMEOUT_MS / 1000} s`;
+    throw new Error(`internal error: building the WebAssembly kernels failed: ${why}`);
+  }
+  const out = Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength);
   const modules: Uint8Array[] = [];
   if (requests.length === 1) modules.push(new Uint8Array(out));
   else for (let at = 0; at < out.length;) { const len = out.readUInt32LE(at); modules.push(new Uint8Array(out.subarray(at + 4, at + 4 + len))); at += 4 + len; }
