@@ -3,16 +3,20 @@
 // drawn with their nodes, the training curves present, and a screenshot kept in test/output/ for people to
 // look at. Skipped, saying so, where no chromium is installed (.ci/run installs it).
 
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { ROOT, runCli, tempDir } from './helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const OUT = join(ROOT, 'test', 'output');
+// One Chromium for the file's tests (a launch is about a second), closed when they are done.
+let shared: Promise<Browser> | undefined;
+const browserFor = () => (shared ??= chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }));
+after(async () => { if (shared) await (await shared).close(); });
 
 test('the report renders in Chromium: formulas, graphs, values; train --report adds the curves', { skip: CHROMIUM ? false : 'no chromium installed (apt-get install chromium)' }, async () => {
   const dir = tempDir();
@@ -29,7 +33,7 @@ test('the report renders in Chromium: formulas, graphs, values; train --report a
   const t = runCli(['train', 'examples/softmax-regression.nn', '--data', 'iris', '--split', '0.8', '--epochs', '5', '--report', page2]);
   assert.equal(t.status, 0, t.stderr);
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  const browser = await browserFor();
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const requests: string[] = [];
@@ -59,13 +63,13 @@ test('the report renders in Chromium: formulas, graphs, values; train --report a
     assert.deepEqual(charts, [2, 2], 'loss and accuracy charts, train and test each');
     await page.screenshot({ path: join(OUT, 'report-training.png'), fullPage: true });
   } finally {
-    await browser.close();
+    for (const c of browser.contexts()) await c.close();
   }
 });
 
 test('a report for every example renders without a KaTeX error, with both graphs (screenshots of two in test/output/)', { skip: CHROMIUM ? false : 'no chromium installed (apt-get install chromium)' }, async () => {
   const dir = tempDir();
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  const browser = await browserFor();
   try {
     for (const name of ['logreg', 'softmax-regression', 'mlp', 'mnist-mlp', 'param-growth', 'universal-approximation', 'l2-mlp', 'lenet5']) {
       const file = join(dir, `${name}.html`);
@@ -92,6 +96,6 @@ test('a report for every example renders without a KaTeX error, with both graphs
       await page.close();
     }
   } finally {
-    await browser.close();
+    for (const c of browser.contexts()) await c.close();
   }
 });

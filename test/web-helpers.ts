@@ -56,10 +56,10 @@ function modelOf(m: { name: string; src: string }) {
 
 /**
  * Every kernel of every model, in one browser: the first model through its own trainer page (`?selftest`,
- * as a user opens it), the others through the same self-test in one shared page.
+ * as a user opens it), the others through the same self-test in one shared page; in `shared` if given.
  */
-export async function checkKernels(models: readonly { name: string; src: string }[]): Promise<void> {
-  const browser = await launch();
+export async function checkKernels(models: readonly { name: string; src: string }[], shared?: Browser): Promise<void> {
+  const browser = shared ?? await launch();
   try {
     const [first, ...rest] = models;
     const dir = tempDir('gradc-web-');
@@ -77,6 +77,7 @@ export async function checkKernels(models: readonly { name: string; src: string 
       assert.deepEqual(bad, [], `${m.name}: ${bad.length} of ${checks.length} kernels disagree with float64 JavaScript\n${m.src}`);
     }
   } finally {
-    await browser.close();
+    if (shared) for (const c of browser.contexts()) await c.close();
+    else await browser.close();
   }
 }
