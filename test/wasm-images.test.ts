@@ -159,3 +159,12 @@ test('direct convolutions in WebAssembly: forward (alone, and with the bias and 
     same(dX, wantDX, `convdx ${key}`);
   }
 });
+
+test('the builder thread: a module it cannot build is an internal error with the builder\'s reason, and it goes on building', () => {
+  // A loop expression the builder has no instruction for (the compiler never asks for one): binaryen's thread answers with the error.
+  const bad = { name: 'bad_loop', m: 4, inputs: 1, expr: { op: 'no-such-op' } as never, lanes: true };
+  assert.throws(() => buildGemmModule([], true, [bad]), /internal error: building the WebAssembly kernels failed: .*no wasm for no-such-op/);
+  // Sizes no earlier run asked for, so that the thread builds it (the disk cache does not answer).
+  const bytes = buildGemmModule([{ variant: 'NT', m: 3, k: 1000 + (process.pid % 5000) }], true);
+  assert.ok(new WA.Module(bytes), 'the next module still builds');
+});
