@@ -2,7 +2,7 @@
 // the same choice bin/gradc.js makes) and runs one argument list per message, its stdout and stderr captured.
 // A spawned `node bin/gradc.js` spends 0.2–0.6 s loading modules (ts-morph alone 0.5 s) before any work,
 // and the suite runs the command line about 300 times; here each module loads once per test file.
-// test/helpers.ts runCli waits for the answer synchronously (Atomics.wait), so tests read as before.
+// test/helpers.ts runCli waits for the answer synchronously (compiler/source/sync-call.ts), so tests read as before.
 // Plain JavaScript: a worker does not inherit the test process's TypeScript loader (load-main registers it).
 
 import { parentPort } from 'node:worker_threads';

@@ -6,7 +6,8 @@ import { dirname, join } from 'node:path';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, SHARE_ENV, Worker, type MessagePort } from 'node:worker_threads';
+import { SHARE_ENV, Worker } from 'node:worker_threads';
+import { callSync } from '../compiler/source/sync-call.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const GOLDEN = join(ROOT, 'test', 'golden');
@@ -36,8 +37,7 @@ export function runCli(args: string[], opts: { cwd?: string; input?: string; spa
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** What test/cli-worker.mjs is sent, and answers. */
-interface CliRequest { readonly args: readonly string[]; readonly done: Int32Array; readonly reply: MessagePort }
+/** What test/cli-worker.mjs answers (a synchronous call: compiler/source/sync-call.ts). */
 interface CliReply { readonly status: number; readonly stdout: string; readonly stderr: string }
 
 let cliWorker: Worker | undefined;
@@ -46,13 +46,8 @@ function runInProcess(args: string[]): CliReply {
   // SHARE_ENV: the command sees the environment as the test has it now, as a spawned one would.
   cliWorker ??= new Worker(new URL('./cli-worker.mjs', import.meta.url), { env: SHARE_ENV });
   cliWorker.unref();
-  const done = new Int32Array(new SharedArrayBuffer(4));
-  const { port1, port2 } = new MessageChannel();
-  cliWorker.postMessage({ args, done, reply: port2 } satisfies CliRequest, [port2]);
-  const waited = Atomics.wait(done, 0, 0, 120_000);
-  const reply = receiveMessageOnPort(port1)?.message as CliReply | undefined;
-  port1.close();
-  if (waited === 'timed-out' || !reply) {
+  const reply = callSync<CliReply>(cliWorker, { args }, 120_000);
+  if (!reply) {
     void cliWorker.terminate();
     cliWorker = undefined;
     return { status: -1, stdout: '', stderr: `gradc ${args.join(' ')}: no answer in 120 s` };

@@ -81,6 +81,11 @@ export class Emitter {
   root(n: Node): Node { let r = n; while (this.plan.alias.has(r)) r = this.plan.alias.get(r)!; return r; }
   batched(n: Node): boolean { return this.plan.batched.has(n); }
   /** if (!call) { loops }: the WebAssembly function when it ran (its buffers are in its memory), else the TypeScript. */
+  /** A runtime kernel's count argument: the batch, or 1 for a value every example shares. */
+  exampleCount(n: Node): Expr { return this.batched(n) ? id('n') : A.num(1); }
+  /** A runtime kernel's stride for a buffer: from one example's values to the next (0 when shared). */
+  exampleStride(n: Node): Expr { return A.num(this.batched(n) ? n.size : 0); }
+
   wasmOr(call: Expr, loops: Stmt[]): Stmt[] { return [A.ifThen(ts.factory.createPrefixUnaryExpression(ts.SyntaxKind.ExclamationToken, call), loops)]; }
 
   layerKey(x: Node, n: Node): string { const [C, H, W, , kh, kw, s, p, Ho, Wo] = convSizes(n); return `${x.id}:${[C, H, W, kh, kw, s, p, Ho, Wo].join(',')}`; }

@@ -38,9 +38,6 @@ function fusionAt(em: Emitter, steps: readonly Step[], i: number): Fusion | unde
 }
 
 const buf = (em: Emitter, n: Node) => em.bufName.get(n);
-/** The examples a kernel runs over: the batch, or one value every example shares. */
-const count = (em: Emitter, n: Node) => (em.batched(n) ? id('n') : A.num(1));
-const stride = (em: Emitter, n: Node) => A.num(em.batched(n) ? n.size : 0);
 
 /** z = conv2d(X, K) + c written over the product's buffer, then a = relu(z) in a buffer of its own. */
 function convBiasRelu(em: Emitter, steps: readonly Step[], i: number): Fusion | undefined {
@@ -52,8 +49,8 @@ function convBiasRelu(em: Emitter, steps: readonly Step[], i: number): Fusion | 
   if (c.rank !== 1 || c.size !== conv.shape[0] || em.batched(c) || !buf(em, c)) return undefined;
   if (a.op !== 'relu' || a.args[0] !== z || em.plan.alias.has(a)) return undefined;
   const [x, k] = conv.args;
-  const call = A.call('conv2dBiasRelu', [count(em, conv), id(em.sizesName(opOf(conv.op).kernel!.sizes(conv))),
-    id(buf(em, x)!), stride(em, x), id(buf(em, k)!), stride(em, k), id(buf(em, c)!), id(buf(em, z)!), id(buf(em, a)!), stride(em, z)]);
+  const call = A.call('conv2dBiasRelu', [em.exampleCount(conv), id(em.sizesName(opOf(conv.op).kernel!.sizes(conv))),
+    id(buf(em, x)!), em.exampleStride(x), id(buf(em, k)!), em.exampleStride(k), id(buf(em, c)!), id(buf(em, z)!), id(buf(em, a)!), em.exampleStride(z)]);
   return { length: 3, call, label: `${em.display.get(z) ?? 'z'} = ${em.formula(z)}, ${em.display.get(a) ?? 'a'} = ${em.formula(a)}` };
 }
 
@@ -68,7 +65,7 @@ function routeMask(em: Emitter, steps: readonly Step[], i: number): Fusion | und
   // z is read with the output's layout: the same shape, and per example exactly when the route is.
   if (!z || !buf(em, z) || em.batched(z) !== em.batched(route) || !sameShape(z.shape, route.shape)) return undefined;
   const [x, g] = route.args;
-  const call = A.call('maxpoolRouteMask', [count(em, route), id(em.sizesName(opOf(route.op).kernel!.sizes(route))),
-    id(buf(em, x)!), stride(em, x), id(buf(em, g)!), stride(em, g), id(buf(em, z)!), id(buf(em, masked)!), stride(em, masked)]);
+  const call = A.call('maxpoolRouteMask', [em.exampleCount(route), id(em.sizesName(opOf(route.op).kernel!.sizes(route))),
+    id(buf(em, x)!), em.exampleStride(x), id(buf(em, g)!), em.exampleStride(g), id(buf(em, z)!), id(buf(em, masked)!), em.exampleStride(masked)]);
   return { length: 2, call, label: `${em.display.get(masked) ?? 'dL/dz'} = ${em.formula(masked)}` };
 }

@@ -43,9 +43,8 @@ export function stepStmts(em: Emitter, s: Step): Stmt[] {
       const kernel = opOf(n.op).kernel;
       if (kernel) {
         // A runtime kernel over the whole batch: per buffer, the distance from one example's values to the next.
-        const stride = (m: Node) => A.num(em.batched(m) ? m.size : 0);
-        body = [A.exprStmt(A.call(kernel.fn, [em.batched(n) ? id('n') : A.num(1), id(em.sizesName(kernel.sizes(n))),
-          ...n.args.flatMap((a) => [id(em.bufName.get(a)!), stride(a)]), id(em.bufName.get(n)!), stride(n), ...(kernel.scratch ? [em.scratchFor(n)] : [])]))];
+        body = [A.exprStmt(A.call(kernel.fn, [em.exampleCount(n), id(em.sizesName(kernel.sizes(n))),
+          ...n.args.flatMap((a) => [id(em.bufName.get(a)!), em.exampleStride(a)]), id(em.bufName.get(n)!), em.exampleStride(n), ...(kernel.scratch ? [em.scratchFor(n)] : [])]))];
         break;
       }
       // A block of its own when not batched, so that two reductions can both declare their accumulator.

@@ -1,11 +1,10 @@
 // The WebAssembly builder as a worker thread of plain node (started with no loader: binaryen's 100 MB of
 // JavaScript through tsx takes seconds), alive for the whole process: binaryen loads once however many
-// modules a process builds. compiler/codegen/wasm/gemm.ts sends a request with a shared flag and waits on it;
-// the answer (the module's bytes, or the error) comes back on the same port.
+// modules a process builds. compiler/codegen/wasm/gemm.ts calls it synchronously (compiler/source/sync-call.ts):
+// the answer, the module's bytes or the error, goes back on the request's reply port, then its flag is set.
 
-import { workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 
-const { port } = workerData;
 // Loaded here rather than imported, so that a builder that cannot load answers every request with why.
 let buildRequest, failure;
 try {
@@ -13,7 +12,7 @@ try {
 } catch (e) {
   failure = e;
 }
-port.on('message', ({ flag, input }) => {
+parentPort.on('message', ({ input, done, reply: port }) => {
   let reply;
   try {
     if (failure) throw failure;
@@ -22,6 +21,6 @@ port.on('message', ({ flag, input }) => {
     reply = { error: e instanceof Error ? e.stack ?? e.message : String(e) };
   }
   port.postMessage(reply);
-  Atomics.store(flag, 0, 1);
-  Atomics.notify(flag, 0);
+  Atomics.store(done, 0, 1);
+  Atomics.notify(done, 0);
 });

@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { PACKAGE_ROOT } from '../../source/package-root.js';
+import { callSync } from '../../source/sync-call.js';
 import type { WasmLoop } from './loops.js';
 
 export type GemmVariant = 'NT' | 'NN' | 'TN';
@@ -68,18 +69,16 @@ function cachedModule(request: string): Uint8Array | undefined {
   return undefined;
 }
 
-let builder: MessagePort | undefined;
+let builder: Worker | undefined;
 
-/** The builder thread's port, started on the first build (unref'd: it never keeps the process alive). */
-function builderPort(): MessagePort {
+/** The builder thread, started on the first build (unref'd: it never keeps the process alive). */
+function builderThread(): Worker {
   if (builder) return builder;
-  const { port1, port2 } = new MessageChannel();
   // No execArgv: the thread runs plain node, without the loader (tsx) this process may run under.
-  const worker = new Worker(join(WASM_DIR, 'builder-worker.mjs'), { execArgv: [], workerData: { port: port2 }, transferList: [port2] });
+  const worker = new Worker(join(WASM_DIR, 'builder-worker.mjs'), { execArgv: [] });
   worker.unref();
-  port1.unref();
-  worker.on('exit', () => { builder = undefined; });
-  builder = port1;
+  worker.on('exit', () => { if (builder === worker) builder = undefined; });
+  builder = worker;
   return builder;
 }
 
@@ -89,12 +88,8 @@ function builderPort(): MessagePort {
  */
 function buildInWorker(requests: readonly string[]): Uint8Array[] {
   const input = requests.length === 1 ? requests[0] : `{"batch":[${requests.join(',')}]}`;
-  const port = builderPort();
-  const flag = new Int32Array(new SharedArrayBuffer(4));
-  port.postMessage({ flag, input });
-  const waited = Atomics.wait(flag, 0, 0, BUILD_TIMEOUT_MS);
-  const reply = receiveMessageOnPort(port)?.message as { bytes?: Uint8Array; error?: string } | undefined;
-  if (waited === 'timed-out' || !reply?.bytes) {
+  const reply = callSync<{ bytes?: Uint8Array; error?: string }>(builderThread(), { input }, BUILD_TIMEOUT_MS);
+  if (!reply?.bytes) {
     const why = reply?.error?.trim().split('\n').slice(0, 3).join(' ') ?? `no answer from the builder in ${BUILD_TIMEOUT_MS / 1000} s`;
     throw new Error(`internal error: building the WebAssembly kernels failed: ${why}`);
   }
