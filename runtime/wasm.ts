@@ -7,7 +7,7 @@
 import type { Buf } from './kernels.js';
 import { addGemmRoute } from './kernels.js';
 import type { CompiledModel } from './model.js';
-import { HelperPool, MAX_THREADS, type Job } from './threads.js';
+import { HelperPool, MAX_THREADS } from './threads.js';
 import { availableParallelism } from 'node:os';
 
 /** The part of the WebAssembly JS API used here, typed locally: Node's types and ES2022 do not declare it. */
@@ -118,32 +118,34 @@ export function splitKernel(pool: HelperPool, name: string, fn: (...args: number
   return Object.hasOwn(PER_EXAMPLE, kind) ? splitExamples(pool, name, fn) : fn;
 }
 
+/** Chunks a call is cut into, per thread: more than one, so that a thread the machine holds back costs only its chunk. */
+const CHUNKS_PER_THREAD = 4;
+
+/** [start, end) of `parts` near-equal runs of `units` (each a multiple of `granule` but the last), the empty ones left out. */
+function runs(units: number, parts: number, granule: number): [number, number][] {
+  const size = Math.ceil(units / parts / granule) * granule;
+  const out: [number, number][] = [];
+  for (let r0 = 0; r0 < units; r0 += size) out.push([r0, Math.min(units, r0 + size)]);
+  return out;
+}
+
 /**
  * A product split across the main thread and the helpers: X Wᵀ and G W by rows of the batch, Σ_b outer(u_b,
- * v_b) by rows of its output. Shares are multiples of 4 rows (the kernels' tile); no element is computed by
+ * v_b) by rows of its output. Chunks are multiples of 4 rows (the kernels' tile); no element is computed by
  * two threads, so the result is the same as with one thread, bit for bit.
  */
 function splitAcross(pool: HelperPool, name: string, fn: (...args: number[]) => void): (...args: number[]) => void {
   const [variant, mText, kText] = name.replace(/^gemm/, '').split('_');
   const m = Number(mText), k = Number(kText);
-  const threads = pool.helpers + 1;
+  const parts = CHUNKS_PER_THREAD * (pool.helpers + 1);
   return (n: number, a: number, b: number, out: number, beta = 0): void => {
     // Small products cost less than waking a thread.
     if (2 * n * m * k < 200_000 || (variant !== 'TN' && n < 8) || (variant === 'TN' && m < 8)) { fn(n, a, b, out, beta, 0, m); return; }
-    const rowsOf = variant === 'TN' ? m : n;
-    const chunk = Math.ceil(rowsOf / threads / 4) * 4;
-    const share = (t: number) => { const r0 = Math.min(rowsOf, t * chunk); return { r0, r1: Math.min(rowsOf, r0 + chunk) }; };
-    const jobs: Job[] = [];
-    for (let h = 0; h < pool.helpers; h++) {
-      const { r0, r1 } = share(h + 1);
-      if (variant === 'NT') jobs.push([r1 - r0, a + r0 * k * 4, b, out + r0 * m * 4]);
-      else if (variant === 'NN') jobs.push([r1 - r0, a + r0 * m * 4, b, out + r0 * k * 4]);
-      else jobs.push([r1 > r0 ? n : 0, a, b, out, beta, r0, r1]);
-    }
-    pool.start(name, jobs);
-    const own = share(0);
-    if (variant === 'TN') fn(n, a, b, out, beta, own.r0, own.r1); else fn(own.r1 - own.r0, a, b, out);
-    pool.join();
+    const chunks = runs(variant === 'TN' ? m : n, parts, 4).map(([r0, r1]) =>
+      variant === 'NT' ? [r1 - r0, a + r0 * k * 4, b, out + r0 * m * 4]
+        : variant === 'NN' ? [r1 - r0, a + r0 * m * 4, b, out + r0 * k * 4]
+          : [n, a, b, out, beta, r0, r1]);
+    pool.run(name, fn, chunks);
   };
 }
 
@@ -166,8 +168,8 @@ const PER_EXAMPLE: Record<string, (key: number[], args: readonly number[], start
 };
 
 /**
- * An image kernel over the batch, each thread a contiguous run of examples: every example's values are
- * computed by one thread in the usual order, so the results are the same for any thread count.
+ * An image kernel over the batch in chunks of examples: every example's values are computed by one thread in
+ * the usual order, so the results are the same for any thread count.
  */
 function splitExamples(pool: HelperPool, name: string, fn: (...args: number[]) => void): (...args: number[]) => void {
   const [kind, ...rest] = name.split('_');
@@ -176,38 +178,21 @@ function splitExamples(pool: HelperPool, name: string, fn: (...args: number[]) =
   return (...args: number[]): void => {
     const count = args[0];
     if (count < 2 * threads) { fn(...args); return; }
-    const chunk = Math.ceil(count / threads);
-    const jobs: Job[] = [];
-    for (let h = 1; h < threads; h++) {
-      const start = Math.min(count, h * chunk);
-      jobs.push(shift(key, args, start, Math.min(count, start + chunk) - start));
-    }
-    pool.start(name, jobs);
-    fn(...shift(key, args, 0, Math.min(count, chunk)));
-    pool.join();
+    pool.run(name, fn, runs(count, CHUNKS_PER_THREAD * threads, 1).map(([s, e]) => shift(key, args, s, e - s)));
   };
 }
 
 /**
- * A convolution's kernel gradient summed over the batch (convdk_KEY(count, X, xs, G, gs, dK, β, r0, r1)),
- * each thread a contiguous run of the C·kh kernel rows: every element is one thread's sum over the whole
- * batch, the same for any thread count.
+ * A convolution's kernel gradient summed over the batch (convdk_KEY(count, X, xs, G, gs, dK, β, r0, r1)) in
+ * chunks of the C·kh kernel rows: every element is one thread's sum over the whole batch, the same for any
+ * thread count.
  */
 function splitKernelRows(pool: HelperPool, name: string, fn: (...args: number[]) => void): (...args: number[]) => void {
   const threads = pool.helpers + 1;
   return (...args: number[]): void => {
     const [count, , , , , , , r0, r1] = args;
-    const rows = r1 - r0;
-    if (rows < threads || count < 2) { fn(...args); return; }
-    const chunk = Math.ceil(rows / threads);
-    const jobs: Job[] = [];
-    for (let h = 1; h < threads; h++) {
-      const a = Math.min(r1, r0 + h * chunk), b = Math.min(r1, a + chunk);
-      jobs.push(b > a ? [...args.slice(0, 7), a, b] : [0]);
-    }
-    pool.start(name, jobs);
-    fn(...args.slice(0, 7), r0, Math.min(r1, r0 + chunk));
-    pool.join();
+    if (r1 - r0 < threads || count < 2) { fn(...args); return; }
+    pool.run(name, fn, runs(r1 - r0, CHUNKS_PER_THREAD * threads, 1).map(([a, b]) => [...args.slice(0, 7), r0 + a, r0 + b]));
   };
 }
 

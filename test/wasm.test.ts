@@ -8,6 +8,7 @@ import { loadModel } from '../compiler/frontend/index.js';
 import { deriveGradients } from '../compiler/autodiff/gradients.js';
 import { generateModelSource, loadModelKernels, loadWasmModel, wasmModuleBase64 } from '../compiler/codegen/index.js';
 import { withWasmKernels } from '../runtime/wasm.js';
+import { HelperPool } from '../runtime/threads.js';
 import { createParams } from '../runtime/train.js';
 import type { CompiledModel } from '../runtime/model.js';
 import { examplePath, ROOT } from './helpers.js';
@@ -70,6 +71,27 @@ test('LeNet-5: the image layers split across two and three threads give the same
     const scale = w.reduce((m, v) => Math.max(m, Math.abs(v)), 1e-6);
     w.forEach((v, i) => assert.ok(Math.abs(v - one[p][i]) <= 1e-4 * scale, `param ${p}[${i}]: TypeScript ${v} vs wasm ${one[p][i]}`));
   });
+});
+
+test('the helper threads take chunks of a call: each chunk runs exactly once, call after call, whoever takes it', () => {
+  // z2 += b2 row by row (the MLP's ew0, three values a row), a chunk a row, with b2 = 1: after R calls every
+  // row holds R only if no chunk was skipped or run twice.
+  const mlp = deriveGradients(loadModel(examplePath('mlp'), { dimOverrides: new Map([['d', 5], ['n', 6], ['K', 3]]) }));
+  const bytes = Buffer.from(wasmModuleBase64(mlp), 'base64');
+  const W = (globalThis as unknown as { WebAssembly: { Memory: new (d: object) => { buffer: ArrayBuffer }; Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => { exports: Record<string, (...a: number[]) => void> } } }).WebAssembly;
+  const memory = new W.Memory({ initial: 1, maximum: 65536, shared: true });
+  const { exports } = new W.Instance(new W.Module(bytes), { env: { memory } });
+  const f = new Float32Array(memory.buffer);
+  const ROWS = 60, Z = 64, ONES = Z + ROWS * 3 + 16, R = 5000;
+  f.fill(0, Z, Z + ROWS * 3);
+  f.fill(1, ONES, ONES + 3);
+  const pool = new HelperPool(bytes, memory, Object.keys(exports), 2);
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500); // the helpers start (and then spin, waiting for calls)
+    const chunks = Array.from({ length: ROWS }, (_, r) => [1, (Z + 3 * r) * 4, (Z + 3 * r) * 4, ONES * 4]);
+    for (let i = 0; i < R; i++) pool.run('ew0', exports.ew0, chunks);
+  } finally { pool.stop(); }
+  assert.deepEqual([...f.subarray(Z, Z + ROWS * 3)], Array(ROWS * 3).fill(R));
 });
 
 test('without WebAssembly SIMD the TypeScript kernels run, with one line saying so', () => {
