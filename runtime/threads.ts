@@ -84,12 +84,16 @@ export class HelperPool {
   run(kernel: string, fn: (...args: number[]) => void, chunks: readonly Chunk[]): void {
     this.post(this.index.get(kernel)!, chunks);
     const c = this.ctrl;
-    for (;;) {
-      const w = Atomics.load(c, CLAIM), next = w & 63;
-      if (next >= chunks.length) break;
-      if (Atomics.compareExchange(c, CLAIM, w, w + 1) === w) fn(...chunks[next]);
+    try {
+      for (;;) {
+        const w = Atomics.load(c, CLAIM), next = w & 63;
+        if (next >= chunks.length) break;
+        if (Atomics.compareExchange(c, CLAIM, w, w + 1) === w) fn(...chunks[next]);
+      }
+    } finally {
+      // Also when a chunk failed here: the next call must not rewrite the arguments a helper is reading.
+      this.waitForHelpers();
     }
-    this.waitForHelpers();
   }
 
   stop(): void {
