@@ -2,6 +2,9 @@
 // LeNet-300-100 and LeNet-5, batch 64, SGD with momentum 0.9, the same MNIST batches and initialisation scale,
 // one and two threads, in alternating rounds (medians). PyTorch runs bench/pytorch_lenet.py, one process a
 // round (its import is not timed). Without PyTorch the comparison is skipped, saying how to get it.
+// A round is 120 batches (BENCH_TORCH_BATCHES): with 30, a round of LeNet-300-100 lasted 40–60 ms, and both
+// contenders measured below their steady pace (PyTorch's one thread 44–52,000 examples/s against 74,000).
+//   BENCH_ROUNDS=N BENCH_TORCH_BATCHES=M npm run bench:pytorch
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +17,7 @@ import { loadMnist } from '../runtime/data.js';
 import { gradcStepper, timedRound } from './gradc-step.js';
 import type { CompiledModel } from '../runtime/model.js';
 
-const BATCH = 64, ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5), BATCHES = Number(process.env.BENCH_TORCH_BATCHES ?? 30);
+const BATCH = 64, ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5), BATCHES = Number(process.env.BENCH_TORCH_BATCHES ?? 120);
 const SCRIPT = new URL('./pytorch_lenet.py', import.meta.url).pathname;
 
 /** A Python that has torch: Debian's python3-torch is for the system's Python, which may not be the first on PATH. */
