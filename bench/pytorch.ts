@@ -15,9 +15,12 @@ import { deriveGradients } from '../compiler/autodiff/gradients.js';
 import { loadWasmModel } from '../compiler/codegen/index.js';
 import { loadMnist } from '../runtime/data.js';
 import { gradcStepper, timedRound } from './gradc-step.js';
+import { tfjsLenet5ExamplesPerSecond } from './tfjs-lenet5.js';
 import type { CompiledModel } from '../runtime/model.js';
 
 const BATCH = 64, ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5), BATCHES = Number(process.env.BENCH_TORCH_BATCHES ?? 120);
+/** TF.js's JavaScript backend trains LeNet-5 at about 15 examples/s here: two batches take some seconds. */
+const TFJS_BATCHES = 2;
 const SCRIPT = new URL('./pytorch_lenet.py', import.meta.url).pathname;
 
 /** A Python that has torch: Debian's python3-torch is for the system's Python, which may not be the first on PATH. */
@@ -69,6 +72,10 @@ try {
     console.log(`${label}, batch ${BATCH}, SGD with momentum, ${ROUNDS} alternating rounds × ${BATCHES} batches (medians)`);
     contenders.forEach(([name], k) => console.log(`  ${name.padEnd(26)} ${med[k].toFixed(0).padStart(8)} examples/s`));
     console.log(`  gradc / PyTorch: ${(med[0] / med[2]).toFixed(2)}× at 1 thread, ${(med[1] / med[3]).toFixed(2)}× at 2 threads`);
+    if (net === 'lenet5') {
+      const tfjs = await tfjsLenet5ExamplesPerSecond(X, Y, BATCH, TFJS_BATCHES);
+      console.log(`  for the record, TF.js JavaScript backend (its wasm backend cannot train a convolution): ${tfjs.toFixed(0)} examples/s (${TFJS_BATCHES} batches); gradc ${(med[0] / tfjs).toFixed(0)}× at 1 thread`);
+    }
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
