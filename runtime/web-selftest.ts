@@ -22,9 +22,11 @@ export interface KernelCheck { readonly out: string; readonly formula: string; r
 /**
  * Every kernel of the plan in WebGL against the same kernel in float64 JavaScript. The operands are what the
  * program itself computes from random parameters and inputs (run first in float64), so each kernel sees
- * realistic values (exp(·) positive, labels valid) and any disagreement is that kernel's own.
+ * realistic values (exp(·) positive, labels valid) and any disagreement is that kernel's own. `checked`:
+ * the keys (sameKernelKey) of kernels this page has checked already, for other models; such a kernel is not
+ * compiled again and is left out of the result.
  */
-export function selftest(program: GpuProgram, Gpu: GpuCtor, batch = 4, seed = 1): KernelCheck[] {
+export function selftest(program: GpuProgram, Gpu: GpuCtor, batch = 4, seed = 1, checked?: { has(key: string): boolean; add(key: string): unknown }): KernelCheck[] {
   const rng = new Rng(seed);
   const values = new Map<string, Float64Array>();
   program.spec.params.forEach((p, k) => values.set(program.params[k], Float64Array.from({ length: elementsOf(p.shape) }, () => rng.normal() * 0.5)));
@@ -44,6 +46,11 @@ export function selftest(program: GpuProgram, Gpu: GpuCtor, batch = 4, seed = 1)
     if (seen.has(s.source + s.out)) continue;
     seen.add(s.source + s.out);
     const ref = refs.get(s)!;
+    if (checked) {
+      const key = sameKernelKey(program, s, ref.length, (a) => values.get(a)!.length);
+      if (checked.has(key)) continue;
+      checked.add(key);
+    }
     const kernel = gpu.createKernel(s.source, { output: [ref.length], loopMaxIterations: Math.max(batch, 1), precision: 'single', tactic: 'precision' });
     const got = kernel(...s.args.map((a) => (a === 'n' ? batch : Float32Array.from(values.get(a)!)))) as ArrayLike<number>;
     let scale = 1, maxAbs = 0, ok = true;
@@ -57,4 +64,18 @@ export function selftest(program: GpuProgram, Gpu: GpuCtor, batch = 4, seed = 1)
     out.push({ out: s.out, formula: s.formula ?? s.out, maxAbs, maxRel: maxAbs / scale, ok });
   }
   return out;
+}
+
+/**
+ * What makes two kernels the same program for the GPU: the source with its arguments renamed by position,
+ * every argument's and the output's size, and the helpers it calls. Two models' kernels with the same key
+ * compile to the same shader but for names, so a page checking many models (the tests) checks one of them.
+ */
+export function sameKernelKey(program: GpuProgram, s: GpuStep, outSize: number, sizeOf: (arg: string) => number): string {
+  // A mark no source contains, so that renaming cannot make two different kernels look the same.
+  const position = new Map(s.args.map((a, i) => [a, `\u0001${i}`]));
+  // Names only, not properties (this.thread.x stays as it is when an argument is called x).
+  const body = s.source.replace(/(?<![\w$.])[A-Za-z_$][\w$]*/g, (w) => position.get(w) ?? w);
+  const helpers = program.helpers.filter((h) => { const name = /function\s+([\w$]+)/.exec(h)?.[1]; return name !== undefined && body.includes(`${name}(`); });
+  return [body, s.args.map((a) => (a === 'n' ? 'n' : sizeOf(a))).join(','), outSize, ...helpers].join('\u0000');
 }

@@ -56,10 +56,13 @@ function modelOf(m: { name: string; src: string }) {
 
 /**
  * Every kernel of every model, in one browser: the first model through its own trainer page (`?selftest`,
- * as a user opens it), the others through the same self-test in one shared page; in `shared` if given.
+ * as a user opens it), the others through the same self-test in one shared page; in `shared` if given. In
+ * the shared page a kernel that is the same GPU program as an earlier model's (runtime/web-selftest.ts
+ * sameKernelKey) is checked once: the counts say how many were checked and how many were such repeats.
  */
-export async function checkKernels(models: readonly { name: string; src: string }[], shared?: Browser): Promise<void> {
+export async function checkKernels(models: readonly { name: string; src: string }[], shared?: Browser): Promise<{ checked: number; repeated: number }> {
   const browser = shared ?? await launch();
+  const counts = { checked: 0, repeated: 0 };
   try {
     const [first, ...rest] = models;
     const dir = tempDir('gradc-web-');
@@ -70,12 +73,15 @@ export async function checkKernels(models: readonly { name: string; src: string 
     const page = await selftestPage(browser);
     for (const m of rest) {
       const program = webProgram(deriveGradients(modelOf(m)));
-      const { mode, checks } = await page.evaluate((p) => (globalThis as unknown as { gradcSelftest: (p: unknown) => { mode: string; checks: KernelCheck[] } }).gradcSelftest(p), program);
+      const { mode, checks, repeated } = await page.evaluate((p) => (globalThis as unknown as { gradcSelftest: (p: unknown) => { mode: string; checks: KernelCheck[]; repeated: number } }).gradcSelftest(p), program);
       assert.equal(mode, 'webgl2', `${m.name}: gpu.js should run in WebGL2 here`);
-      assert.ok(checks.length > 0, `${m.name}: no kernel was checked`);
+      assert.ok(checks.length + repeated > 0, `${m.name}: no kernel was checked`);
+      counts.checked += checks.length;
+      counts.repeated += repeated;
       const bad = checks.filter((c) => !c.ok);
       assert.deepEqual(bad, [], `${m.name}: ${bad.length} of ${checks.length} kernels disagree with float64 JavaScript\n${m.src}`);
     }
+    return counts;
   } finally {
     if (shared) for (const c of browser.contexts()) await c.close();
     else await browser.close();

@@ -2,12 +2,34 @@
 // GLSL), in a file of its own so that it runs beside test/web.test.ts.
 
 import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './helpers.js';
 import { checkKernels, skip } from './web-helpers.js';
+import { sameKernelKey } from '../runtime/web-selftest.js';
+import type { GpuProgram } from '../runtime/gpu.js';
 
-test('every kernel of every regression fixture in WebGL2 agrees with float64 JavaScript', { skip }, async () => {
+test('every kernel of every regression fixture in WebGL2 agrees with float64 JavaScript', { skip }, async (t) => {
   const dir = join(ROOT, 'test', 'fixtures', 'regress');
-  await checkKernels(readdirSync(dir).filter((f) => f.endsWith('.nn')).map((f) => ({ name: `regress ${f}`, src: readFileSync(join(dir, f), 'utf8') })));
+  const { checked, repeated } = await checkKernels(readdirSync(dir).filter((f) => f.endsWith('.nn')).map((f) => ({ name: `regress ${f}`, src: readFileSync(join(dir, f), 'utf8') })));
+  t.diagnostic(`${checked} GPU programs checked, ${repeated} kernels the same program as one checked before`);
+  assert.ok(checked > 100, `only ${checked} kernels checked`);
+});
+
+test('a kernel is the same GPU program as another when only names differ: not when a size, the code or a helper does', () => {
+  const step = (source: string, args: string[], size = 3) => ({ source, args, out: 'o', size, batched: true });
+  const program = { helpers: ['function sq_(t) { return t * t; }'] } as unknown as GpuProgram;
+  const key = (s: ReturnType<typeof step>, sizes: Record<string, number> = {}, out = 12) => sameKernelKey(program, s, out, (a) => sizes[a] ?? 12);
+  const a = step('function (W, x, n) { return W[this.thread.x] * x[this.thread.x]; }', ['W', 'x', 'n']);
+  const renamed = step('function (K, y, n) { return K[this.thread.x] * y[this.thread.x]; }', ['K', 'y', 'n']);
+  assert.equal(key(a), key(renamed));
+  assert.notEqual(key(a), key(renamed, { K: 24 }), 'another argument size');
+  assert.notEqual(key(a), key(a, {}, 24), 'another output size');
+  assert.notEqual(key(a), key(step('function (W, x, n) { return W[this.thread.x] + x[this.thread.x]; }', ['W', 'x', 'n'])), 'other code');
+  assert.notEqual(key(a), key(step('function (x, W, n) { return W[this.thread.x] * x[this.thread.x]; }', ['x', 'W', 'n'])), 'the arguments in another order');
+  // A helper the kernel calls is part of it: the same call with another helper of that name is another program.
+  const calls = step('function (W, n) { return sq_(W[this.thread.x]); }', ['W', 'n']);
+  const other = { helpers: ['function sq_(t) { return t * t * t; }'] } as unknown as GpuProgram;
+  assert.notEqual(key(calls), sameKernelKey(other, calls, 12, () => 12));
 });
