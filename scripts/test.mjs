@@ -16,7 +16,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // pages under SwiftShader, the random models in three slices, ONNX Runtime, the pages in Chromium, then the
 // short files. A file not listed counts as DEFAULT_SECONDS.
 const SECONDS = {
-  'web.test.ts': 44, 'web-regress.test.ts': 31, 'onnx.test.ts': 30, 'difftest-3.test.ts': 26, 'report.test.ts': 25, 'difftest-1.test.ts': 24,
+  'web.test.ts': 37, 'web-regress.test.ts': 20, 'onnx.test.ts': 30, 'difftest-3.test.ts': 26, 'report.test.ts': 25, 'difftest-1.test.ts': 24,
   'difftest-2.test.ts': 24, 'playground.test.ts': 17, 'trainer.test.ts': 16, 'difftest.test.ts': 14, 'second-order-train.test.ts': 11,
   'onnx-web.test.ts': 10, 'hessian.test.ts': 10, 'latex.test.ts': 10, 'wasm.test.ts': 9, 'newcomer.test.ts': 9, 'codegen.test.ts': 8,
   'grade.test.ts': 7, 'contract.test.ts': 7, 'cli.test.ts': 6, 'pretty.test.ts': 6, 'safety.test.ts': 6, 'language.test.ts': 6,
