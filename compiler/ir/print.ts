@@ -13,35 +13,65 @@ export type Naming = (n: Node) => string | undefined;
 
 /** `dimNames`: sizes to print by name (n rather than 3 in ones(n, n)), for sizes only one dim has. */
 export function printExpr(root: Node, style: Style, naming: Naming = () => undefined, dimNames: ReadonlyMap<number, string> = new Map(), opts: { matrixNotation?: boolean } = {}): string {
-  const memo = new Map<Node, Printed>();
-  const show = (n: Node, isRoot: boolean): Printed => {
+  return new ExprPrinter(style, naming, dimNames, style === 'text' && opts.matrixNotation === true).show(root, true).s;
+}
+
+/**
+ * One printing of an expression: the nodes printed so far, and what every node's context shares. Classes
+ * rather than closures made per node: printing is hot (the differential tester prints every gradient in three
+ * styles), and under the tests' loader each closure made cost a call that named it (6 % of a random-model run).
+ */
+class ExprPrinter {
+  private readonly memo = new Map<Node, Printed>();
+  constructor(readonly style: Style, private readonly naming: Naming, private readonly dimNames: ReadonlyMap<number, string>, readonly matrixNotation: boolean) {}
+
+  show(n: Node, isRoot: boolean): Printed {
     if (!isRoot) {
-      const name = naming(n);
+      const name = this.naming(n);
       if (name !== undefined) return printed(name);
+      const cached = this.memo.get(n);
+      if (cached) return cached;
     }
-    const cached = isRoot ? undefined : memo.get(n);
-    if (cached) return cached;
-    // A per-channel vector in an elementwise op over an image: mathjs would align it with the last axis.
-    const perChannel = style === 'mathjs' && n.rank === 3 && (n.op === 'call' || 'emit' in opOf(n.op));
-    const argOf = (i: number): Printed => {
-      const a = show(n.args[i], false);
-      return perChannel && n.args[i].rank === 1 ? printed(`per_channel(${a.s}, ${n.shape[1]}, ${n.shape[2]})`) : a;
-    };
-    const ctx: PrintCtx = {
-      style, node: n, matrixNotation: style === 'text' && opts.matrixNotation === true,
-      arg: (i, min = 0) => paren(argOf(i), min, style),
-      raw: (i) => argOf(i),
-      print: (m, min) => paren(show(m, false), min, style),
-      sizes: (shape) => shape.map((k) => dimNames.get(k) ?? String(k)).join(', '),
-      call: (name, args, latexName) => style === 'latex'
-        ? printed(`${latexName ?? `\\operatorname{${name}}`}${latexParens(args.join(', '))}`)
-        : printed(`${name}(${args.join(', ')})`),
-    };
-    const out = opOf(n.op).print(ctx);
-    if (!isRoot) memo.set(n, out);
+    const out = opOf(n.op).print(new NodeContext(this, n));
+    if (!isRoot) this.memo.set(n, out);
     return out;
-  };
-  return show(root, true).s;
+  }
+
+  sizes(shape: readonly number[]): string {
+    let out = '';
+    for (const k of shape) out += `${out ? ', ' : ''}${this.dimNames.get(k) ?? String(k)}`;
+    return out;
+  }
+}
+
+/** The context a node's op prints itself in (op.ts PrintCtx). */
+class NodeContext implements PrintCtx {
+  readonly style: Style;
+  readonly matrixNotation: boolean;
+  /** A per-channel vector in an elementwise op over an image: mathjs would align it with the last axis. */
+  private readonly perChannel: boolean;
+  constructor(private readonly printer: ExprPrinter, readonly node: Node) {
+    this.style = printer.style;
+    this.matrixNotation = printer.matrixNotation;
+    this.perChannel = printer.style === 'mathjs' && node.rank === 3 && (node.op === 'call' || 'emit' in opOf(node.op));
+  }
+
+  raw(i: number): Printed {
+    const a = this.printer.show(this.node.args[i], false);
+    return this.perChannel && this.node.args[i].rank === 1 ? printed(`per_channel(${a.s}, ${this.node.shape[1]}, ${this.node.shape[2]})`) : a;
+  }
+
+  arg(i: number, min = 0): string { return paren(this.raw(i), min, this.style); }
+
+  print(m: Node, min: number): string { return paren(this.printer.show(m, false), min, this.style); }
+
+  sizes(shape: readonly number[]): string { return this.printer.sizes(shape); }
+
+  call(name: string, args: string[], latexName?: string): Printed {
+    return this.style === 'latex'
+      ? printed(`${latexName ?? `\\operatorname{${name}}`}${latexParens(args.join(', '))}`)
+      : printed(`${name}(${args.join(', ')})`);
+  }
 }
 
 /**
