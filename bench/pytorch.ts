@@ -19,7 +19,7 @@ import { tfjsLenet5ExamplesPerSecond } from './tfjs-lenet5.js';
 import type { CompiledModel } from '../runtime/model.js';
 
 const BATCH = 64, ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5), BATCHES = Number(process.env.BENCH_TORCH_BATCHES ?? 120);
-/** TF.js's JavaScript backend trains LeNet-5 at about 15 examples/s here: two batches take some seconds. */
+/** TF.js's JavaScript backend trains LeNet-5 at about 30 examples/s here: two batches take some seconds. */
 const TFJS_BATCHES = 2;
 const SCRIPT = new URL('./pytorch_lenet.py', import.meta.url).pathname;
 

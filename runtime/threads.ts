@@ -5,8 +5,10 @@
 // A call is cut into chunks (rows of a product, examples of an image kernel, rows of a kernel gradient),
 // and every thread, the caller included, takes the next chunk until none is left. A helper that the
 // operating system has not scheduled (a busy machine, more threads than cores) takes none, and the caller
-// does its share instead of waiting for it. Every chunk is computed by one thread with the same code and
-// the chunks do not depend on the thread count, so the results are the same bits for any number of threads.
+// does its share instead of waiting for it. Every chunk is computed by one thread with the same code, and
+// where the chunks begin changes no bits (products cut at multiples of their 4-row tile, image kernels
+// between examples, kernel gradients between kernel rows), so the results are the same bits for any number
+// of threads and whichever thread takes a chunk.
 
 import { Worker } from 'node:worker_threads';
 

@@ -76,6 +76,17 @@ export function sameKernelKey(program: GpuProgram, s: GpuStep, outSize: number, 
   const position = new Map(s.args.map((a, i) => [a, `\u0001${i}`]));
   // Names only, not properties (this.thread.x stays as it is when an argument is called x).
   const body = s.source.replace(/(?<![\w$.])[A-Za-z_$][\w$]*/g, (w) => position.get(w) ?? w);
-  const helpers = program.helpers.filter((h) => { const name = /function\s+([\w$]+)/.exec(h)?.[1]; return name !== undefined && body.includes(`${name}(`); });
-  return [body, s.args.map((a) => (a === 'n' ? 'n' : sizeOf(a))).join(','), outSize, ...helpers].join('\u0000');
+  // The helpers it calls, and the ones they call.
+  const used: string[] = [];
+  for (let text = body, grew = true; grew;) {
+    grew = false;
+    for (const h of program.helpers) {
+      const name = /function\s+([\w$]+)/.exec(h)?.[1];
+      if (name === undefined || used.includes(h) || !text.includes(`${name}(`)) continue;
+      used.push(h);
+      text += h;
+      grew = true;
+    }
+  }
+  return [body, s.args.map((a) => (a === 'n' ? 'n' : sizeOf(a))).join(','), outSize, ...used.sort()].join('\u0000');
 }

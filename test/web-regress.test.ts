@@ -32,4 +32,7 @@ test('a kernel is the same GPU program as another when only names differ: not wh
   const calls = step('function (W, n) { return sq_(W[this.thread.x]); }', ['W', 'n']);
   const other = { helpers: ['function sq_(t) { return t * t * t; }'] } as unknown as GpuProgram;
   assert.notEqual(key(calls), sameKernelKey(other, calls, 12, () => 12));
+  // And a helper that helper calls.
+  const outer = (inner: string) => ({ helpers: ['function sq_(t) { return cube_(t) / t; }', inner] } as unknown as GpuProgram);
+  assert.notEqual(sameKernelKey(outer('function cube_(t) { return t * t * t; }'), calls, 12, () => 12), sameKernelKey(outer('function cube_(t) { return t * t; }'), calls, 12, () => 12));
 });
