@@ -3,6 +3,7 @@
 // (SwiftShader), must run in WebGL2 and agree with float64 JavaScript.
 
 import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -58,9 +59,9 @@ function modelOf(m: { name: string; src: string }) {
  * Every kernel of every model, in one browser: the first model through its own trainer page (`?selftest`,
  * as a user opens it), the others through the same self-test in one shared page; in `shared` if given. In
  * the shared page a kernel that is the same GPU program as an earlier model's (runtime/web-selftest.ts
- * sameKernelKey) is checked once: the counts say how many were checked and how many were such repeats.
+ * sameKernelKey) is checked once; the test's diagnostics say how many were checked and how many were repeats.
  */
-export async function checkKernels(models: readonly { name: string; src: string }[], shared?: Browser): Promise<{ checked: number; repeated: number }> {
+export async function checkKernels(t: TestContext, models: readonly { name: string; src: string }[], shared?: Browser): Promise<void> {
   const browser = shared ?? await launch();
   const counts = { checked: 0, repeated: 0 };
   try {
@@ -81,7 +82,8 @@ export async function checkKernels(models: readonly { name: string; src: string 
       const bad = checks.filter((c) => !c.ok);
       assert.deepEqual(bad, [], `${m.name}: ${bad.length} of ${checks.length} kernels disagree with float64 JavaScript\n${m.src}`);
     }
-    return counts;
+    t.diagnostic(`${counts.checked} GPU programs checked, ${counts.repeated} kernels the same program as one checked before`);
+    assert.ok(counts.checked > 100, `only ${counts.checked} kernels checked`);
   } finally {
     if (shared) for (const c of browser.contexts()) await c.close();
     else await browser.close();

@@ -12,9 +12,7 @@ import type { GpuProgram } from '../runtime/gpu.js';
 
 test('every kernel of every regression fixture in WebGL2 agrees with float64 JavaScript', { skip }, async (t) => {
   const dir = join(ROOT, 'test', 'fixtures', 'regress');
-  const { checked, repeated } = await checkKernels(readdirSync(dir).filter((f) => f.endsWith('.nn')).map((f) => ({ name: `regress ${f}`, src: readFileSync(join(dir, f), 'utf8') })));
-  t.diagnostic(`${checked} GPU programs checked, ${repeated} kernels the same program as one checked before`);
-  assert.ok(checked > 100, `only ${checked} kernels checked`);
+  await checkKernels(t, readdirSync(dir).filter((f) => f.endsWith('.nn')).map((f) => ({ name: `regress ${f}`, src: readFileSync(join(dir, f), 'utf8') })));
 });
 
 test('a kernel is the same GPU program as another when only names differ: not when a size, the code or a helper does', () => {
