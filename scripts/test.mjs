@@ -5,11 +5,12 @@
 // process costs 0.5–1.5 s to start (tsx, the compiler's modules, the command line's worker) and most short
 // files run for less than that. GRADC_TEST_CONCURRENCY=N overrides the concurrency; arguments (file names)
 // run just those files, each in its own process.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { availableParallelism, tmpdir } from 'node:os';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Seconds each file took alone beside one other (`node scripts/test-times.mjs`, docs/testing.md): the WebGL
@@ -62,9 +63,21 @@ function schedule() {
   });
 }
 
+/** The test files a run imports: the named ones, or every member of every scheduled process. */
 const chosen = named.length ? named.map((f) => join('test', f)) : schedule();
+const files = named.length ? named : all;
+/**
+ * One Chromium for every test file that drives one (test/browser.ts), started here while the first files load;
+ * a file run some other way launches its own. Not started when no chosen file needs it.
+ */
+const drivesBrowser = files.some((f) => /from '\.\/(browser|web-helpers)\.js'/.test(readFileSync(join(root, 'test', f), 'utf8')));
+const server = drivesBrowser ? await (await tsImport('../test/chromium.ts', import.meta.url)).launchSuiteBrowser() : undefined;
 // tsx/esm: TypeScript for the ES modules only; CommonJS packages (ts-morph's 9 MB TypeScript) load through
 // Node's own require, not tsx's hook, which read them again: 0.2 s less per file.
-const r = spawnSync(process.execPath, ['--import', 'tsx/esm', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...chosen], { cwd: root, stdio: 'inherit' });
+const runner = spawn(process.execPath, ['--import', 'tsx/esm', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...chosen], {
+  cwd: root, stdio: 'inherit', env: { ...process.env, ...(server ? { GRADC_TEST_BROWSER: server.wsEndpoint() } : {}) },
+});
+const status = await new Promise((done) => runner.on('close', (code) => done(code ?? 1)));
+await server?.close();
 rmSync(scratch, { recursive: true, force: true });
-process.exit(r.status ?? 1);
+process.exit(status);

@@ -4,17 +4,16 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { parseExercise } from '../compiler/grade/exercise.js';
 import { answerLine } from '../compiler/grade/grade.js';
 import { ROOT, runCli, tempDir } from './helpers.js';
+import { browser, skipBrowser } from './browser.js';
 
 const EX = join(ROOT, 'examples', 'exercises');
 const MLP_EXERCISE = join(EX, 'mlp-backprop.md');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
 interface Json { summary: { wrt: string; passed: number; mistakes: { mistake: string; count: number }[] }[]; students: { student: string; total: number; unreadable?: string; notes: string[]; answers: { wrt: string; verdict: string; points: number; mistake?: string; diagnosis?: string; message: string }[] }[] }
 
@@ -133,7 +132,7 @@ test('answer lines as LaTeX documents write them: $…$, \\[…\\], & before =, 
   assert.equal(answerLine('% a comment'), undefined);
 });
 
-test('the HTML grades in Chromium: the summary, a row per student opening to the diagnoses (screenshot in test/output/)', { skip: CHROMIUM ? false : 'no chromium installed (apt-get install chromium)' }, async () => {
+test('the HTML grades in Chromium: the summary, a row per student opening to the diagnoses (screenshot in test/output/)', { skip: skipBrowser }, async () => {
   const dir = tempDir('gradc-html-');
   for (const f of readdirSync(join(EX, 'answers-mlp'))) copyFileSync(join(EX, 'answers-mlp', f), join(dir, f));
   const out = join(dir, 'grades.html');
@@ -142,9 +141,8 @@ test('the HTML grades in Chromium: the summary, a row per student opening to the
   assert.doesNotMatch(html, /https?:\/\//, 'nothing from the network');
   // Each answer opens in the playground with the exercise's model and the answer as the claim.
   assert.match(html, /href="playground\/index\.html#model=%23%20Exercise|href="playground\/index\.html#model=model%20mlp[^"]*&amp;claim=dL%2Fdz1%20%3D%20dL%2Fda1"/);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  const page = await (await browser()).newPage({ viewport: { width: 1150, height: 900 } });
   try {
-    const page = await browser.newPage({ viewport: { width: 1150, height: 900 } });
     const errors: string[] = [];
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
     page.on('pageerror', (e) => errors.push(String(e)));
@@ -159,6 +157,6 @@ test('the HTML grades in Chromium: the summary, a row per student opening to the
     mkdirSync(join(ROOT, 'test', 'output'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'test', 'output', 'grades.png'), fullPage: true });
   } finally {
-    await browser.close();
+    await page.close();
   }
 });

@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import ort from 'onnxruntime-node';
-import { launch, skip } from './web-helpers.js';
+import { browser, skipBrowser as skip } from './browser.js';
 import { examplePath, ROOT, runCli, tempDir } from './helpers.js';
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.onnx': 'application/octet-stream' };
@@ -39,9 +39,8 @@ document.getElementById('out').textContent = 'p = ' + window.result.map((v) => v
     res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const browser = await launch();
+  const page = await (await browser()).newPage();
   try {
-    const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/index.html`);
@@ -55,7 +54,7 @@ document.getElementById('out').textContent = 'p = ' + window.result.map((v) => v
     inBrowser.forEach((v, i) => assert.ok(Math.abs(v - node[i]) < 1e-5, `p[${i}]: browser ${v} vs node ${node[i]}`));
     assert.ok(Math.abs(inBrowser.reduce((s, v) => s + v, 0) - 1) < 1e-5);
   } finally {
-    await browser.close();
+    await page.close();
     server.close();
   }
 });

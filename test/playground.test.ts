@@ -5,14 +5,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { analyze, analyzeMore, explainAt, verifyClaim } from '../compiler/playground/engine.js';
 import { ROOT, runCli, tempDir } from './helpers.js';
+import { browser, skipBrowser } from './browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const example = (n: string) => readFileSync(join(ROOT, 'examples', `${n}.nn`), 'utf8');
 
 test('the engine: the lecture\'s models derive; a mistake is located as gradc check locates it', () => {
@@ -47,7 +46,7 @@ test('the engine: claims answered exactly as gradc verify answers them; explain 
   assert.match(typed, /x: \[3\] += \[1, 2, 3\]/);
 });
 
-test('the playground in Chromium: type, see the mistake underlined, fix it, read the gradients, check claims, share a link', { skip: CHROMIUM ? false : 'no chromium installed (apt-get install chromium)' }, async () => {
+test('the playground in Chromium: type, see the mistake underlined, fix it, read the gradients, check claims, share a link', { skip: skipBrowser }, async () => {
   const dir = tempDir('gradc-playground-');
   const w = runCli(['playground', '-o', dir]);
   assert.equal(w.status, 0, w.stderr);
@@ -56,9 +55,9 @@ test('the playground in Chromium: type, see the mistake underlined, fix it, read
   assert.ok(statSync(join(dir, 'playground.js')).size < 2 * 1024 * 1024 && statSync(join(dir, 'graphviz.js')).size < 2 * 1024 * 1024);
   const out = join(ROOT, 'test', 'output');
   mkdirSync(out, { recursive: true });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  const chromium = await browser();
+  const page = await chromium.newPage({ viewport: { width: 1400, height: 950 } });
   try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 950 } });
     const problems: string[] = [];
     page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
     page.on('pageerror', (e) => problems.push(String(e)));
@@ -101,12 +100,12 @@ test('the playground in Chromium: type, see the mistake underlined, fix it, read
 
     // The link reproduces the model.
     const link = page.url();
-    const other = await browser.newPage({ viewport: { width: 1400, height: 950 } });
+    const other = await chromium.newPage({ viewport: { width: 1400, height: 950 } });
     await other.goto(link);
     await other.waitForSelector('body[data-rendered][data-editor]');
     assert.equal(await other.evaluate('window.gradcEditor.state.doc.toString()'), typo.replace('W * xx', 'W * x'));
     // A link with a claim (as the grades page makes them) checks it at once.
-    const withClaim = await browser.newPage();
+    const withClaim = await chromium.newPage();
     await withClaim.goto(`${link}&claim=${encodeURIComponent('dL/dz = onehot(y, K) - softmax(z)')}`);
     await withClaim.waitForFunction('document.querySelector("#verdict").textContent.length > 0');
     assert.match(String(await withClaim.textContent('#verdict')), /^FAIL z: .* — sign flipped/);
@@ -117,6 +116,6 @@ test('the playground in Chromium: type, see the mistake underlined, fix it, read
     await other.close();
     assert.deepEqual(problems, []);
   } finally {
-    await browser.close();
+    await page.close();
   }
 });

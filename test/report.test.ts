@@ -3,22 +3,17 @@
 // drawn with their nodes, the training curves present, and a screenshot kept in test/output/ for people to
 // look at. Skipped, saying so, where no chromium is installed (.ci/run installs it).
 
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
 import { ROOT, runCli, tempDir } from './helpers.js';
+import { browser, skipBrowser } from './browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const OUT = join(ROOT, 'test', 'output');
-// One Chromium for the file's tests (a launch is about a second), closed when they are done.
-let shared: Promise<Browser> | undefined;
-const browserFor = () => (shared ??= chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }));
-after(async () => { if (shared) await (await shared).close(); });
 
-test('the report renders in Chromium: formulas, graphs, values; train --report adds the curves', { skip: CHROMIUM ? false : 'no chromium installed (apt-get install chromium)' }, async () => {
+test('the report renders in Chromium: formulas, graphs, values; train --report adds the curves', { skip: skipBrowser }, async () => {
   const dir = tempDir();
   const page1 = join(dir, 'mlp.html');
   const point = join(dir, 'p.json');
@@ -33,9 +28,8 @@ test('the report renders in Chromium: formulas, graphs, values; train --report a
   const t = runCli(['train', 'examples/softmax-regression.nn', '--data', 'iris', '--split', '0.8', '--epochs', '5', '--report', page2]);
   assert.equal(t.status, 0, t.stderr);
 
-  const browser = await browserFor();
+  const page = await (await browser()).newPage({ viewport: { width: 1200, height: 900 } });
   try {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const requests: string[] = [];
     page.on('request', (q) => { if (!q.url().startsWith('file:') && !q.url().startsWith('data:')) requests.push(q.url()); });
     await page.goto(pathToFileURL(page1).href);
@@ -63,21 +57,22 @@ test('the report renders in Chromium: formulas, graphs, values; train --report a
     assert.deepEqual(charts, [2, 2], 'loss and accuracy charts, train and test each');
     await page.screenshot({ path: join(OUT, 'report-training.png'), fullPage: true });
   } finally {
-    for (const c of browser.contexts()) await c.close();
+    await page.close();
   }
 });
 
-test('a report for every example renders without a KaTeX error, with both graphs (screenshots of two in test/output/)', { skip: CHROMIUM ? false : 'no chromium installed (apt-get install chromium)' }, async () => {
+test('a report for every example renders without a KaTeX error, with both graphs (screenshots of two in test/output/)', { skip: skipBrowser }, async () => {
   const dir = tempDir();
-  const browser = await browserFor();
+  // One page for all of them, as a reader clicks from one report to the next.
+  const page = await (await browser()).newPage({ viewport: { width: 1200, height: 900 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
   try {
     for (const name of ['logreg', 'softmax-regression', 'mlp', 'mnist-mlp', 'param-growth', 'universal-approximation', 'l2-mlp', 'lenet5']) {
       const file = join(dir, `${name}.html`);
       const r = runCli(['report', `examples/${name}.nn`, '-o', file]);
       assert.equal(r.status, 0, `${name}: ${r.stderr}`);
-      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
+      errors.length = 0;
       await page.goto(pathToFileURL(file).href);
       const c = await page.evaluate(`({
         errors: document.querySelectorAll('.katex-error').length,
@@ -93,9 +88,8 @@ test('a report for every example renders without a KaTeX error, with both graphs
         mkdirSync(OUT, { recursive: true });
         await page.screenshot({ path: join(OUT, `report-example-${name}.png`), fullPage: true });
       }
-      await page.close();
     }
   } finally {
-    for (const c of browser.contexts()) await c.close();
+    await page.close();
   }
 });

@@ -4,21 +4,17 @@
 
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
-import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { loadModel, parseModel } from '../compiler/frontend/index.js';
 import { deriveGradients } from '../compiler/autodiff/gradients.js';
 import { browserBundle, GPU_BROWSER_JS, webProgram, writeWebTrainer } from '../compiler/codegen/web.js';
 import type { KernelCheck } from '../runtime/web-selftest.js';
-import { SWIFTSHADER_FLAGS } from '../compiler/cli/gpucheck.js';
 import { TRAIN_DEFAULTS } from '../runtime/train.js';
 import { ROOT, tempDir } from './helpers.js';
-
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-export const skip = CHROMIUM ? false : 'no chromium installed (apt-get install chromium)';
-export const launch = () => chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', ...SWIFTSHADER_FLAGS] });
+import { browser as openBrowser } from './browser.js';
 
 /** The self-test through the trainer page itself, as a user opens it: `index.html?selftest`. */
 async function pageSelftest(browser: Browser, dir: string): Promise<{ verdict: string; mode: string; text: string }> {
@@ -56,14 +52,15 @@ function modelOf(m: { name: string; src: string }) {
 }
 
 /**
- * Every kernel of every model, in one browser: the first model through its own trainer page (`?selftest`,
- * as a user opens it), the others through the same self-test in one shared page; in `shared` if given. In
+ * Every kernel of every model: the first model through its own trainer page (`?selftest`, as a user opens
+ * it), the others through the same self-test in one shared page. In
  * the shared page a kernel that is the same GPU program as an earlier model's (runtime/web-selftest.ts
  * sameKernelKey) is checked once; the test's diagnostics say how many were checked and how many were repeats.
  */
-export async function checkKernels(t: TestContext, models: readonly { name: string; src: string }[], shared?: Browser): Promise<void> {
-  const browser = shared ?? await launch();
+export async function checkKernels(t: TestContext, models: readonly { name: string; src: string }[]): Promise<void> {
+  const browser = await openBrowser();
   const counts = { checked: 0, repeated: 0 };
+  let page: Page | undefined;
   try {
     const [first, ...rest] = models;
     const dir = tempDir('gradc-web-');
@@ -71,10 +68,10 @@ export async function checkKernels(t: TestContext, models: readonly { name: stri
     const r = await pageSelftest(browser, dir);
     assert.equal(r.mode, 'webgl2', `${first.name}: gpu.js should run in WebGL2 here`);
     assert.equal(r.verdict, 'PASS', `${first.name}:\n${r.text}\n${first.src}`);
-    const page = await selftestPage(browser);
+    const shared = page = await selftestPage(browser);
     for (const m of rest) {
       const program = webProgram(deriveGradients(modelOf(m)));
-      const { mode, checks, repeated } = await page.evaluate((p) => (globalThis as unknown as { gradcSelftest: (p: unknown) => { mode: string; checks: KernelCheck[]; repeated: number } }).gradcSelftest(p), program);
+      const { mode, checks, repeated } = await shared.evaluate((p) => (globalThis as unknown as { gradcSelftest: (p: unknown) => { mode: string; checks: KernelCheck[]; repeated: number } }).gradcSelftest(p), program);
       assert.equal(mode, 'webgl2', `${m.name}: gpu.js should run in WebGL2 here`);
       assert.ok(checks.length + repeated > 0, `${m.name}: no kernel was checked`);
       counts.checked += checks.length;
@@ -85,7 +82,6 @@ export async function checkKernels(t: TestContext, models: readonly { name: stri
     t.diagnostic(`${counts.checked} GPU programs checked, ${counts.repeated} kernels the same program as one checked before`);
     assert.ok(counts.checked > 100, `only ${counts.checked} kernels checked`);
   } finally {
-    if (shared) for (const c of browser.contexts()) await c.close();
-    else await browser.close();
+    await page?.close();
   }
 }

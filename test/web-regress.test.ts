@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './helpers.js';
-import { checkKernels, skip } from './web-helpers.js';
+import { checkKernels } from './web-helpers.js';
+import { skipBrowser as skip } from './browser.js';
 import { sameKernelKey } from '../runtime/web-selftest.js';
 import type { GpuProgram } from '../runtime/gpu.js';
 

@@ -6,20 +6,16 @@
 // reaches the accuracy the TypeScript target reaches (GRADC_WEB_MNIST=1 adds one epoch of the MNIST MLP).
 // Skipped, saying so, where no chromium is installed (.ci/run installs it).
 
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { generateModel } from './difftest/generate.js';
 import { ROOT, runCli, tempDir } from './helpers.js';
-import type { Browser } from 'playwright-core';
-import { checkKernels, launch, skip } from './web-helpers.js';
+import { checkKernels } from './web-helpers.js';
+import { browser as browserFor, skipBrowser as skip } from './browser.js';
 
-// One Chromium for the file's tests: a launch, and the GPU process's first WebGL context, cost 1.5–2 s.
-let shared: Promise<Browser> | undefined;
-const browserFor = () => (shared ??= launch());
-after(async () => { if (shared) await (await shared).close(); });
 
 test('every kernel in WebGL2 agrees with float64 JavaScript: the examples, the kitchen sink, random models', { skip }, async (t) => {
   const models = [
@@ -28,14 +24,13 @@ test('every kernel in WebGL2 agrees with float64 JavaScript: the examples, the k
     { name: 'images', src: readFileSync(join(ROOT, 'test', 'fixtures', 'images.nn'), 'utf8') },
     ...Array.from({ length: Number(process.env.GRADC_WEB_CASES ?? 6) }, (_, k) => ({ name: `random ${9001 + k}`, src: generateModel(9001 + k).source })),
   ];
-  await checkKernels(t, models, await browserFor());
+  await checkKernels(t, models);
 });
 
 /** Trains in the page and returns its last epoch's test accuracy, with a screenshot for people. */
 async function trainInPage(dir: string, shot: string): Promise<number> {
-  const browser = await browserFor();
+  const page = await (await browserFor()).newPage();
   try {
-    const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(pathToFileURL(join(dir, 'index.html')).href, { waitUntil: 'commit' });
@@ -45,7 +40,7 @@ async function trainInPage(dir: string, shot: string): Promise<number> {
     await page.screenshot({ path: join(ROOT, 'test', 'output', shot) });
     return Number(await page.getAttribute('#done', 'data-test-accuracy'));
   } finally {
-    for (const c of browser.contexts()) await c.close();
+    await page.close();
   }
 }
 
