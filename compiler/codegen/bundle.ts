@@ -78,8 +78,3 @@ export function transpileToEsModule(source: string): string {
     throw new Error(`the generated trainer does not parse: ${(e as Error).message.split('\n').slice(0, 3).join(' ')}`);
   }
 }
-
-export function transpileToCommonJs(source: string): string {
-  const esbuild = createRequire(import.meta.url)('esbuild') as typeof Esbuild;
-  return esbuild.transformSync(source, { loader: 'ts', format: 'cjs', target: 'es2022' }).code;
-}

@@ -7,7 +7,7 @@ import * as kernels from '../../runtime/kernels.js';
 import * as mathfns from '../../runtime/mathfns.js';
 import * as conv from '../../runtime/conv.js';
 import type { CompiledModel } from '../../runtime/model.js';
-import { inlinedRuntime, transpileToCommonJs, transpileToEsModule } from './bundle.js';
+import { inlinedRuntime, transpileToEsModule } from './bundle.js';
 import { gemmShapes, makePlan } from './plan.js';
 import { buildGemmModule, moduleRequest, prebuildGemmModules } from './wasm/gemm.js';
 import { wasmColumnSums, wasmLoops } from './wasm/loops.js';
@@ -23,15 +23,16 @@ import { createRequire } from 'node:module';
  * The model's generated TypeScript: one `const model: CompiledModel = …` declaration. For the wasm target its
  * elementwise loops that WebAssembly can compute call the module's SIMD version first (wasm/loops.ts).
  */
-export function generateModelSource(g: Gradients, target: 'ts' | 'wasm' = 'ts', constName?: string): string {
+export function generateModelSource(g: Gradients, target: 'ts' | 'wasm' = 'ts', constName?: string, opts: { types?: boolean } = {}): string {
   const plan = makePlan(g);
   const wasmLoopsByNode = target === 'wasm' ? new Map(wasmLoops(plan).map((l) => [l.node, { name: l.loop.name, inputs: l.inputs }])) : undefined;
-  return printStatements([emitModel(plan, { wasmLoops: wasmLoopsByNode, wasmColumnSums: target === 'wasm', constName })]);
+  return printStatements([emitModel(plan, { wasmLoops: wasmLoopsByNode, wasmColumnSums: target === 'wasm', constName })], opts);
 }
 
 /** Compiles the model and loads its kernels into this process, with the same runtime a trainer inlines. */
 export function loadModelKernels(g: Gradients, target: 'ts' | 'wasm' = 'ts'): CompiledModel {
-  const js = transpileToCommonJs(generateModelSource(g, target));
+  // The same program as JavaScript, printed without its types: no transpiler between the emitter and here.
+  const js = generateModelSource(g, target, undefined, { types: false });
   const runtime: Record<string, unknown> = { ...kernels, ...conv, ...mathfns };
   const names = Object.keys(runtime);
   // eslint-disable-next-line @typescript-eslint/no-implied-eval

@@ -100,10 +100,31 @@ export const tsScalar: ScalarEmitter<Expr> = {
   ifPositive: (x, a, b) => cond(bin('>', x, num(0)), a, b),
 };
 
-export function printStatements(stmts: Stmt[]): string {
+/**
+ * The statements as source text: TypeScript, or with `types: false` the same program as JavaScript (the
+ * annotations the emitter writes — parameters, return types, declarations, `as const` — left out), for
+ * running in this process without a transpiler.
+ */
+export function printStatements(stmts: Stmt[], opts: { types?: boolean } = {}): string {
   const sf = ts.createSourceFile('out.ts', '', ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
   const printer = ts.createPrinter({ newLine: ts.NewLineKind.LineFeed });
-  return stmts.map((s) => printer.printNode(ts.EmitHint.Unspecified, s, sf)).join('\n');
+  const nodes = opts.types === false ? ts.transform(stmts, [withoutTypes]).transformed : stmts;
+  return nodes.map((s) => printer.printNode(ts.EmitHint.Unspecified, s, sf)).join('\n');
 }
+
+/** Every type annotation the emitter can write, removed; anything else TypeScript-only is an emitter bug. */
+const withoutTypes: ts.TransformerFactory<ts.Node> = (context) => {
+  const visit = (node: ts.Node): ts.Node => {
+    if (ts.isParameter(node)) return f.updateParameterDeclaration(node, node.modifiers, node.dotDotDotToken, node.name, undefined, undefined, ts.visitNode(node.initializer, visit) as Expr | undefined);
+    if (ts.isVariableDeclaration(node)) return f.updateVariableDeclaration(node, node.name, undefined, undefined, ts.visitNode(node.initializer, visit) as Expr | undefined);
+    if (ts.isMethodDeclaration(node)) return f.updateMethodDeclaration(node, node.modifiers, node.asteriskToken, node.name, undefined, undefined, ts.visitNodes(node.parameters, visit) as ts.NodeArray<ts.ParameterDeclaration>, undefined, ts.visitNode(node.body, visit) as ts.Block | undefined);
+    if (ts.isAsExpression(node)) return ts.visitNode(node.expression, visit)!;
+    if (ts.isTypeNode(node) || ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node) || ts.isNonNullExpression(node) || ts.isFunctionLike(node) && !ts.isMethodDeclaration(node) && node.type) {
+      throw new Error(`internal error: the emitter wrote TypeScript that printStatements cannot strip (${ts.SyntaxKind[node.kind]})`);
+    }
+    return ts.visitEachChild(node, visit, context);
+  };
+  return (node) => ts.visitNode(node, visit)!;
+};
 
 export { f as factory, ts };
