@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadModel } from '../compiler/frontend/index.js';
 import { deriveGradients } from '../compiler/autodiff/gradients.js';
-import { loadGpuModel, loadModelKernels } from '../compiler/codegen/index.js';
+import { generateModelSource, loadGpuModel, loadModelKernels } from '../compiler/codegen/index.js';
+import { printStatements, ts } from '../compiler/codegen/ts/ast.js';
 import { evaluate } from '../compiler/ir/interpret.js';
 import { gradcheck } from '../runtime/gradcheck.js';
 import { EXAMPLES, examplePath, ROOT } from './helpers.js';
@@ -87,3 +88,20 @@ for (const name of ALL) {
     fTs.outputs.forEach((o, k) => { for (let i = 0; i < (o.length / 4) * n; i++) assert.ok(close(fGpu.outputs[k][i], o[i]), `output ${k}[${i}]`); });
   });
 }
+
+test('the kernels run in this process are the emitted TypeScript printed without its types: the same text otherwise, and plain JavaScript', () => {
+  for (const name of [...EXAMPLES, 'l2-mlp']) {
+    const g = deriveGradients(loadModel(examplePath(name), { dimOverrides: new Map() }));
+    for (const target of ['ts', 'wasm'] as const) {
+      const typed = generateModelSource(g, target), js = generateModelSource(g, target, undefined, { types: false });
+      // Every annotation the emitter writes, and nothing else: the JavaScript is the TypeScript with them erased.
+      const erased = typed.replace(/\): (number|Kernels|ForwardResult) \{/g, ') {').replace(/: (readonly Buf\[\]|number|ArrayCtor|CompiledModel)(?=[,)= ])/g, '').replace(/ as const/g, '');
+      assert.equal(js, erased, `${name} (${target})`);
+      assert.doesNotThrow(() => new Function(js), `${name} (${target}): not JavaScript`);
+    }
+  }
+  // Anything else TypeScript-only is refused, not printed as it is.
+  const f = ts.factory;
+  const alias = f.createTypeAliasDeclaration(undefined, 'T', undefined, f.createKeywordTypeNode(ts.SyntaxKind.NumberKeyword));
+  assert.throws(() => printStatements([alias], { types: false }), /cannot strip \(TypeAliasDeclaration\)/);
+});
