@@ -63,21 +63,20 @@ function schedule() {
   });
 }
 
-/** The test files a run imports: the named ones, or every member of every scheduled process. */
 const chosen = named.length ? named.map((f) => join('test', f)) : schedule();
 const files = named.length ? named : all;
 /**
- * One Chromium for every test file that drives one (test/browser.ts), started here while the first files load;
- * a file run some other way launches its own. Not started when no chosen file needs it.
+ * One Chromium of each kind the chosen files drive (test/chromium.ts), started before the test processes and
+ * shared by them; a file run some other way launches its own.
  */
-const drivesBrowser = files.some((f) => /from '\.\/(browser|web-helpers)\.js'/.test(readFileSync(join(root, 'test', f), 'utf8')));
-const server = drivesBrowser ? await (await tsImport('../test/chromium.ts', import.meta.url)).launchSuiteBrowser() : undefined;
+const { kindsUsedBy, launchSuiteBrowsers } = await tsImport('../test/chromium.ts', import.meta.url);
+const browsers = await launchSuiteBrowsers(new Set(files.flatMap((f) => kindsUsedBy(readFileSync(join(root, 'test', f), 'utf8')))));
 // tsx/esm: TypeScript for the ES modules only; CommonJS packages (ts-morph's 9 MB TypeScript) load through
 // Node's own require, not tsx's hook, which read them again: 0.2 s less per file.
 const runner = spawn(process.execPath, ['--import', 'tsx/esm', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...chosen], {
-  cwd: root, stdio: 'inherit', env: { ...process.env, ...(server ? { GRADC_TEST_BROWSER: server.wsEndpoint() } : {}) },
+  cwd: root, stdio: 'inherit', env: { ...process.env, ...browsers.env },
 });
 const status = await new Promise((done) => runner.on('close', (code) => done(code ?? 1)));
-await server?.close();
+await browsers.close();
 rmSync(scratch, { recursive: true, force: true });
 process.exit(status);

@@ -58,7 +58,7 @@ function modelOf(m: { name: string; src: string }) {
  * sameKernelKey) is checked once; the test's diagnostics say how many were checked and how many were repeats.
  */
 export async function checkKernels(t: TestContext, models: readonly { name: string; src: string }[]): Promise<void> {
-  const browser = await openBrowser();
+  const browser = await openBrowser('webgl');
   const counts = { checked: 0, repeated: 0 };
   let page: Page | undefined;
   try {

@@ -29,7 +29,7 @@ test('every kernel in WebGL2 agrees with float64 JavaScript: the examples, the k
 
 /** Trains in the page and returns its last epoch's test accuracy, with a screenshot for people. */
 async function trainInPage(dir: string, shot: string): Promise<number> {
-  const page = await (await browserFor()).newPage();
+  const page = await (await browserFor('webgl')).newPage();
   try {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
