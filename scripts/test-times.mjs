@@ -18,7 +18,8 @@ const rows = [];
 function timeFile(file) {
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=dot', file], { cwd: root, stdio: 'ignore' });
+    // As npm test runs it (transpiled, with its own browsers), alone.
+    const child = spawn(process.execPath, [join(root, 'scripts', 'test.mjs'), file], { cwd: root, stdio: 'ignore' });
     child.on('exit', (code) => resolve({ file, wall: (performance.now() - t0) / 1000, ok: code === 0 }));
   });
 }

@@ -2,15 +2,16 @@
 // npm test: every test file under Node's own runner, as many at a time as there are cores (at least two).
 // The long files run in processes of their own, longest first, so that the others fill the time beside them
 // instead of leaving a core idle at the end; the short files share a few processes ("groups"), because a
-// process costs 0.5–1.5 s to start (tsx, the compiler's modules, the command line's worker) and most short
-// files run for less than that. GRADC_TEST_CONCURRENCY=N overrides the concurrency; arguments (file names)
-// run just those files, each in its own process.
+// process costs 0.3–1 s to start (the compiler's modules, the command line's worker) and most short files
+// run for less than that. The files run as JavaScript transpiled once per run (scripts/compile-tests.mjs).
+// GRADC_TEST_CONCURRENCY=N overrides the concurrency; arguments (file names) run just those files, each in
+// its own process.
 import { spawn } from 'node:child_process';
 import { availableParallelism, tmpdir } from 'node:os';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
+import { compileTests } from './compile-tests.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Seconds each file took alone beside one other (`node scripts/test-times.mjs`, docs/testing.md): the WebGL
@@ -34,6 +35,9 @@ const all = readdirSync(join(root, 'test')).filter((f) => f.endsWith('.test.ts')
 const named = process.argv.slice(2).map((f) => f.replace(/^test\//, ''));
 const concurrency = Number(process.env.GRADC_TEST_CONCURRENCY ?? Math.max(2, availableParallelism()));
 const scratch = mkdtempSync(join(tmpdir(), 'gradc-test-groups-'));
+const built = await compileTests(root);
+/** A test file's transpiled JavaScript. */
+const js = (f) => join(built, 'test', f.replace(/\.ts$/, '.js'));
 
 /** The short files packed into groups of about GROUP_SECONDS: longest first, each into the group with the least so far. */
 function groups(files) {
@@ -58,25 +62,24 @@ function schedule() {
   return runs.map((run, k) => {
     const name = run.members.length === 1 ? run.members[0].replace(/\.ts$/, '') : `short-tests-${run.members.length}-files`;
     const entry = join(scratch, `${String(k + 1).padStart(2, '0')}-${name}.mjs`);
-    writeFileSync(entry, `// ${run.members.join(', ')}\n${run.members.map((f) => `import ${JSON.stringify(pathToFileURL(join(root, 'test', f)).href)};`).join('\n')}\n`);
+    writeFileSync(entry, `// ${run.members.join(', ')}\n${run.members.map((f) => `import ${JSON.stringify(pathToFileURL(js(f)).href)};`).join('\n')}\n`);
     return entry;
   });
 }
 
-const chosen = named.length ? named.map((f) => join('test', f)) : schedule();
+const chosen = named.length ? named.map(js) : schedule();
 const files = named.length ? named : all;
 /**
  * One Chromium of each kind the chosen files drive (test/chromium.ts), started before the test processes and
  * shared by them; a file run some other way launches its own.
  */
-const { kindsUsedBy, launchSuiteBrowsers } = await tsImport('../test/chromium.ts', import.meta.url);
+const { kindsUsedBy, launchSuiteBrowsers } = await import(pathToFileURL(js('chromium.ts')).href);
 const browsers = await launchSuiteBrowsers(new Set(files.flatMap((f) => kindsUsedBy(readFileSync(join(root, 'test', f), 'utf8')))));
-// tsx/esm: TypeScript for the ES modules only; CommonJS packages (ts-morph's 9 MB TypeScript) load through
-// Node's own require, not tsx's hook, which read them again: 0.2 s less per file.
-const runner = spawn(process.execPath, ['--import', 'tsx/esm', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...chosen], {
+// Source maps: a failure's stack names the TypeScript file and line.
+const runner = spawn(process.execPath, ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...chosen], {
   cwd: root, stdio: 'inherit', env: { ...process.env, ...browsers.env },
 });
 const status = await new Promise((done) => runner.on('close', (code) => done(code ?? 1)));
 await browsers.close();
-rmSync(scratch, { recursive: true, force: true });
+for (const d of [scratch, built]) rmSync(d, { recursive: true, force: true });
 process.exit(status);

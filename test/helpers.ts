@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { callSync } from '../compiler/source/sync-call.js';
+import { PACKAGE_ROOT } from '../compiler/source/package-root.js';
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The repository: the tests read its examples, fixtures and golden files from there, wherever they run from. */
+export const ROOT = PACKAGE_ROOT;
 export const GOLDEN = join(ROOT, 'test', 'golden');
 
 /** Compare with a golden file; UPDATE_GOLDEN=1 rewrites it instead. */
@@ -44,7 +45,8 @@ let cliWorker: Worker | undefined;
 
 function runInProcess(args: string[]): CliReply {
   // SHARE_ENV: the command sees the environment as the test has it now, as a spawned one would.
-  cliWorker ??= new Worker(new URL('./cli-worker.mjs', import.meta.url), { env: SHARE_ENV });
+  // The repository's worker script, wherever this file was compiled to (scripts/compile-tests.mjs).
+  cliWorker ??= new Worker(join(ROOT, 'test', 'cli-worker.mjs'), { env: SHARE_ENV });
   cliWorker.unref();
   const reply = callSync<CliReply>(cliWorker, { args }, 120_000);
   if (!reply) {
