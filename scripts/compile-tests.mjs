@@ -6,7 +6,7 @@
 // gradc's package.json (compiler/source/package-root.ts) as the sources do.
 
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** Data the tests read from the repository itself (test/helpers.ts ROOT), not transpiled or copied. */
@@ -26,7 +26,14 @@ export async function compileTests(root) {
       else if (/\.(mjs|cjs|json)$/.test(rel)) copies.push(rel); // plain JavaScript and JSON beside the sources, for a relative import
     }
   }
-  await build({ entryPoints: sources, outdir: out, outbase: root, format: 'esm', platform: 'node', target: 'es2022', sourcemap: 'inline', logLevel: 'error' });
+  try {
+    await build({ entryPoints: sources, outdir: out, outbase: root, format: 'esm', platform: 'node', target: 'es2022', sourcemap: 'inline', logLevel: 'error' });
+  } catch {
+    // esbuild has printed where and what; the type-check before the tests usually says it first.
+    rmSync(out, { recursive: true, force: true });
+    console.error('npm test: the sources do not transpile (esbuild\'s errors above)');
+    process.exit(1);
+  }
   for (const rel of copies) {
     mkdirSync(dirname(join(out, rel)), { recursive: true });
     copyFileSync(join(root, rel), join(out, rel));

@@ -7,7 +7,7 @@
 // GRADC_TEST_CONCURRENCY=N overrides the concurrency; arguments (file names) run just those files, each in
 // its own process.
 import { spawn } from 'node:child_process';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, constants, tmpdir } from 'node:os';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -34,8 +34,8 @@ const secondsOf = (f) => SECONDS[f] ?? DEFAULT_SECONDS;
 const all = readdirSync(join(root, 'test')).filter((f) => f.endsWith('.test.ts')).sort();
 const named = process.argv.slice(2).map((f) => f.replace(/^test\//, ''));
 const concurrency = Number(process.env.GRADC_TEST_CONCURRENCY ?? Math.max(2, availableParallelism()));
-const scratch = mkdtempSync(join(tmpdir(), 'gradc-test-groups-'));
 const built = await compileTests(root);
+const scratch = mkdtempSync(join(tmpdir(), 'gradc-test-groups-'));
 /** A test file's transpiled JavaScript. */
 const js = (f) => join(built, 'test', f.replace(/\.ts$/, '.js'));
 
@@ -79,7 +79,9 @@ const browsers = await launchSuiteBrowsers(new Set(files.flatMap((f) => kindsUse
 const runner = spawn(process.execPath, ['--enable-source-maps', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...chosen], {
   cwd: root, stdio: 'inherit', env: { ...process.env, ...browsers.env },
 });
-const status = await new Promise((done) => runner.on('close', (code) => done(code ?? 1)));
-await browsers.close();
+// Ctrl-C reaches the runner too (the same process group); either way the folders and browsers still go.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => runner.kill(signal));
+const status = await new Promise((done) => runner.on('close', (code, signal) => done(code ?? 128 + (constants.signals[signal] ?? 0))));
 for (const d of [scratch, built]) rmSync(d, { recursive: true, force: true });
+await browsers.close().catch((e) => console.error(`npm test: closing the browsers: ${e.message}`));
 process.exit(status);

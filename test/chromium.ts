@@ -28,7 +28,9 @@ export function kindsUsedBy(source: string): BrowserKind[] {
  */
 export async function launchSuiteBrowsers(kinds: ReadonlySet<BrowserKind>): Promise<{ env: Record<string, string>; close(): Promise<void> }> {
   const servers: [BrowserKind, BrowserServer][] = [];
-  if (CHROMIUM) for (const kind of kinds) servers.push([kind, await chromium.launchServer({ executablePath: CHROMIUM, args: BROWSER_ARGS[kind] })]);
+  // Ctrl-C is scripts/test.mjs's to handle: it stops the tests first, then closes these.
+  const options = { executablePath: CHROMIUM, handleSIGINT: false, handleSIGTERM: false };
+  if (CHROMIUM) for (const kind of kinds) servers.push([kind, await chromium.launchServer({ ...options, args: BROWSER_ARGS[kind] })]);
   return {
     env: Object.fromEntries(servers.map(([kind, s]) => [browserVariable(kind), s.wsEndpoint()])),
     close: async () => { for (const [, s] of servers) await s.close(); },
