@@ -169,15 +169,17 @@ export function checkModel(source: string, opts: CheckOptions = {}): CaseResult 
   }
 
   // 4. The float32 targets: gpu.js (WebAssembly or JavaScript without a GPU) and the wasm SIMD products, on
-  // one example alone and on the minibatch.
+  // the minibatch and then on one example alone.
   // An image model in the wasm target also runs on two threads, which must give the same bits as one.
   const float32Target = (what: string, load: () => CompiledModel, threads = false): void => {
     try {
       const compiled = load();
       const F32 = compiled.float32Array ?? Float32Array;
       const copy = (a: Float64Array) => { const b = new F32(a.length); b.set(a); return b; };
-      for (const n of [1, EXAMPLES]) {
-        const k = compiled.create(BATCH, F32);
+      // One set of kernels for both calls, as a trainer runs them: a full batch first, then a partial one
+      // on the same buffers (gpu.js builds each kernel once per set; a second set cost 0.2 s per model).
+      const k = compiled.create(BATCH, F32);
+      for (const n of [EXAMPLES, 1]) {
         const grads = model.params.map((p) => new F32(p.node.size));
         const lossSum = k.lossAndGrad(ref.params.map(copy), ref.inputs.map(copy), n, grads);
         if (threads && compiled.setThreads && n > 1) {
