@@ -53,21 +53,26 @@ function modelOf(m: { name: string; src: string }) {
 
 /**
  * Every kernel of every model: the first model through its own trainer page (`?selftest`, as a user opens
- * it), the others through the same self-test in one shared page. In
- * the shared page a kernel that is the same GPU program as an earlier model's (runtime/web-selftest.ts
- * sameKernelKey) is checked once; the test's diagnostics say how many were checked and how many were repeats.
+ * it; `trainerPage: false` leaves that to another test), the others through the same self-test in one
+ * shared page. In the shared page a kernel that is the same GPU program as an earlier model's
+ * (runtime/web-selftest.ts sameKernelKey) is checked once; the test's diagnostics say how many were checked
+ * and how many were repeats.
  */
-export async function checkKernels(t: TestContext, models: readonly { name: string; src: string }[]): Promise<void> {
+export async function checkKernels(t: TestContext, models: readonly { name: string; src: string }[], opts: { trainerPage?: boolean } = {}): Promise<void> {
   const browser = await openBrowser('webgl');
   const counts = { checked: 0, repeated: 0 };
   let page: Page | undefined;
   try {
-    const [first, ...rest] = models;
-    const dir = tempDir('gradc-web-');
-    await writeWebTrainer(deriveGradients(modelOf(first)), dir, { settings: { ...TRAIN_DEFAULTS } }, (f, t) => writeFileSync(f, t));
-    const r = await pageSelftest(browser, dir);
-    assert.equal(r.mode, 'webgl2', `${first.name}: gpu.js should run in WebGL2 here`);
-    assert.equal(r.verdict, 'PASS', `${first.name}:\n${r.text}\n${first.src}`);
+    let rest = models;
+    if (opts.trainerPage !== false) {
+      const first = models[0];
+      rest = models.slice(1);
+      const dir = tempDir('gradc-web-');
+      await writeWebTrainer(deriveGradients(modelOf(first)), dir, { settings: { ...TRAIN_DEFAULTS } }, (f, t) => writeFileSync(f, t));
+      const r = await pageSelftest(browser, dir);
+      assert.equal(r.mode, 'webgl2', `${first.name}: gpu.js should run in WebGL2 here`);
+      assert.equal(r.verdict, 'PASS', `${first.name}:\n${r.text}\n${first.src}`);
+    }
     const shared = page = await selftestPage(browser);
     for (const m of rest) {
       const program = webProgram(deriveGradients(modelOf(m)));

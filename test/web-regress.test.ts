@@ -13,7 +13,8 @@ import type { GpuProgram } from '../runtime/gpu.js';
 
 test('every kernel of every regression fixture in WebGL2 agrees with float64 JavaScript', { skip }, async (t) => {
   const dir = join(ROOT, 'test', 'fixtures', 'regress');
-  await checkKernels(t, readdirSync(dir).filter((f) => f.endsWith('.nn')).map((f) => ({ name: `regress ${f}`, src: readFileSync(join(dir, f), 'utf8') })));
+  // All through the shared self-test page: the trainer page's own ?selftest is test/web.test.ts's.
+  await checkKernels(t, readdirSync(dir).filter((f) => f.endsWith('.nn')).map((f) => ({ name: `regress ${f}`, src: readFileSync(join(dir, f), 'utf8') })), { trainerPage: false });
 });
 
 test('a kernel is the same GPU program as another when only names differ: not when a size, the code or a helper does', () => {
