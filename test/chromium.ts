@@ -4,11 +4,11 @@
 // the report pages 20 % dearer. scripts/test.mjs starts one of each kind the chosen files need
 // (launchSuiteBrowsers); test/browser.ts connects to it, or launches one of its own.
 
-import { existsSync } from 'node:fs';
 import { chromium, type BrowserServer } from 'playwright-core';
-import { SWIFTSHADER_FLAGS } from '../compiler/cli/gpucheck.js';
+import { installedChromium, SWIFTSHADER_FLAGS } from '../compiler/cli/gpucheck.js';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+/** The one `gradc gpucheck` finds, the same way. */
+export const CHROMIUM = installedChromium();
 export type BrowserKind = 'plain' | 'webgl';
 export const BROWSER_ARGS: Record<BrowserKind, string[]> = { plain: ['--no-sandbox'], webgl: ['--no-sandbox', ...SWIFTSHADER_FLAGS] };
 /** The environment variable that hands a test process the address of the suite's browser of a kind. */

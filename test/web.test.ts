@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { generateModel } from './difftest/generate.js';
 import { ROOT, runCli, tempDir } from './helpers.js';
 import { checkKernels } from './web-helpers.js';
-import { browser as browserFor, skipBrowser as skip } from './browser.js';
+import { browser, skipBrowser as skip } from './browser.js';
 
 
 test('every kernel in WebGL2 agrees with float64 JavaScript: the examples, the kitchen sink, random models', { skip }, async (t) => {
@@ -29,7 +29,7 @@ test('every kernel in WebGL2 agrees with float64 JavaScript: the examples, the k
 
 /** Trains in the page and returns its last epoch's test accuracy, with a screenshot for people. */
 async function trainInPage(dir: string, shot: string): Promise<number> {
-  const page = await (await browserFor('webgl')).newPage();
+  const page = await (await browser('webgl')).newPage();
   try {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));

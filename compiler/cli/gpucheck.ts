@@ -16,8 +16,13 @@ import { TRAIN_DEFAULTS } from '../../runtime/train.js';
 /** Chromium's flags for WebGL without a GPU: SwiftShader, a software implementation of the real API. */
 export const SWIFTSHADER_FLAGS = ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'];
 
+/** $CHROMIUM_PATH, or Debian's chromium where it is installed; undefined where neither is. */
+export function installedChromium(): string | undefined {
+  return process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+}
+
 export function chromiumPath(explicit?: string): string {
-  const path = explicit ?? process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+  const path = explicit ?? installedChromium();
   if (!path || !existsSync(path)) throw new PlainError(`gpucheck needs Chromium${explicit ? ` (${explicit} does not exist)` : ''}: install Debian's chromium (apt-get install chromium) or give --chromium PATH`);
   return path;
 }
